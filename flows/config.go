@@ -1,0 +1,148 @@
+// Package flows obtains OIDC tokens from py-oidc-auth servers: the device
+// flow (RFC 8628), the authorization code flow with a loopback callback, and
+// refresh, tied together by Authenticate.
+//
+// The API mirrors the reference Python client py-oidc-auth-client: Config,
+// DeviceFlow, CodeFlow, Authenticate, and a keyring.TokenStore.
+package flows
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/oidc-auth/oidc-auth/keyring"
+)
+
+// Default routes of a py-oidc-auth server, relative to its host.
+const (
+	DefaultLoginRoute  = "/auth/v2/login"
+	DefaultTokenRoute  = "/auth/v2/token"
+	DefaultDeviceRoute = "/auth/v2/device"
+)
+
+// DefaultRedirectPorts are the loopback ports the code flow tries in order;
+// identity providers whitelist exactly these redirect URIs.
+var DefaultRedirectPorts = []int{53100, 53101, 53102, 53103, 53104, 53105}
+
+// Config describes one py-oidc-auth server. The zero value with Host set is
+// usable; every other field has a documented default.
+type Config struct {
+	// Host is the server URL, which may carry a path prefix
+	// ("https://example.org/api/app"). A host without a scheme means https.
+	Host string
+	// LoginRoute is the browser entry point of the code flow; default
+	// DefaultLoginRoute.
+	LoginRoute string
+	// TokenRoute polls the device flow, exchanges codes and refreshes;
+	// default DefaultTokenRoute.
+	TokenRoute string
+	// DeviceRoute starts the device flow; default DefaultDeviceRoute.
+	DeviceRoute string
+	// RedirectPorts are the loopback ports the code flow tries in order;
+	// default DefaultRedirectPorts.
+	RedirectPorts []int
+	// Timeout bounds one interactive login; default 5 minutes.
+	Timeout time.Duration
+	// RequestTimeout bounds one HTTP request; default 30 seconds.
+	RequestTimeout time.Duration
+	// HTTPClient sends the requests; default a client with RequestTimeout.
+	HTTPClient *http.Client
+}
+
+// withDefaults returns c with every unset field filled in.
+func (c Config) withDefaults() Config {
+	c.Host = strings.TrimSpace(c.Host)
+	if c.Host != "" && !strings.Contains(c.Host, "://") {
+		c.Host = "https://" + c.Host
+	}
+	if c.LoginRoute == "" {
+		c.LoginRoute = DefaultLoginRoute
+	}
+	if c.TokenRoute == "" {
+		c.TokenRoute = DefaultTokenRoute
+	}
+	if c.DeviceRoute == "" {
+		c.DeviceRoute = DefaultDeviceRoute
+	}
+	if len(c.RedirectPorts) == 0 {
+		c.RedirectPorts = DefaultRedirectPorts
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 5 * time.Minute
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: c.RequestTimeout}
+	}
+	return c
+}
+
+// validate checks the fields a flow cannot do without.
+func (c Config) validate() error {
+	if c.Host == "" {
+		return fmt.Errorf("flows: no server host given")
+	}
+	u, err := url.Parse(c.Host)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("flows: %q is not a server URL; give one like https://auth.example.org", c.Host)
+	}
+	for _, p := range c.RedirectPorts {
+		if p <= 0 || p > 65535 {
+			return fmt.Errorf("flows: redirect port %d is out of range", p)
+		}
+	}
+	return nil
+}
+
+// Endpoint joins Host and a route as the reference does: trailing "/"
+// stripped from the host, "/" stripped from both ends of the route, joined
+// with one "/". A host's path prefix is kept:
+//
+//	Config{Host: "https://h/api/app"}.Endpoint("/auth/v2/token") == "https://h/api/app/auth/v2/token"
+func (c Config) Endpoint(route string) string {
+	host := c.Host
+	if host != "" && !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
+	return strings.TrimRight(host, "/") + "/" + strings.Trim(route, "/")
+}
+
+// Key returns the store key of the server (see keyring.Key).
+func (c Config) Key() (string, error) {
+	return keyring.Key(c.Host)
+}
+
+// Server returns the settings to record with a token, leaving defaults out.
+func (c Config) Server() *keyring.Server {
+	s := &keyring.Server{Host: strings.TrimRight(c.withDefaults().Host, "/")}
+	if c.LoginRoute != DefaultLoginRoute {
+		s.LoginRoute = c.LoginRoute
+	}
+	if c.TokenRoute != DefaultTokenRoute {
+		s.TokenRoute = c.TokenRoute
+	}
+	if c.DeviceRoute != DefaultDeviceRoute {
+		s.DeviceRoute = c.DeviceRoute
+	}
+	if !slices.Equal(c.RedirectPorts, DefaultRedirectPorts) {
+		s.RedirectPorts = c.RedirectPorts
+	}
+	return s
+}
+
+// ConfigFromServer rebuilds the Config a token was obtained with.
+func ConfigFromServer(s *keyring.Server) Config {
+	return Config{
+		Host:          s.Host,
+		LoginRoute:    s.LoginRoute,
+		TokenRoute:    s.TokenRoute,
+		DeviceRoute:   s.DeviceRoute,
+		RedirectPorts: s.RedirectPorts,
+	}
+}

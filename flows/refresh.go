@@ -1,0 +1,48 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Refresh trades tok's refresh token for a new token at the server's token
+// route (field "refresh-token"). A refresh token the server no longer
+// accepts (400 or 401: invalid_grant, Dex's invalid_request, a broker's
+// "Session expired") yields an error matching ErrSessionExpired: the person
+// must log in again. When the answer carries no refresh token, the old one
+// and its expiry are kept.
+func Refresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if tok == nil || tok.RefreshToken == "" {
+		return nil, fmt.Errorf("%w: no refresh token is stored", ErrSessionExpired)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	defer cancel()
+	tokenURL := cfg.Endpoint(cfg.TokenRoute)
+	body, err := postForm(ctx, cfg, tokenURL, url.Values{"refresh-token": {tok.RefreshToken}})
+	if err != nil {
+		var se *ServerError
+		if errors.As(err, &se) && (se.Status == http.StatusBadRequest || se.Status == http.StatusUnauthorized) {
+			return nil, fmt.Errorf("%w (%w)", ErrSessionExpired, se)
+		}
+		if se != nil {
+			return nil, fmt.Errorf("flows: refresh failed: %w", se)
+		}
+		return nil, err
+	}
+	nt, err := ParseToken(body, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("flows: %s: %v", tokenURL, err)
+	}
+	if nt.RefreshToken == "" {
+		nt.RefreshToken, nt.RefreshExpires = tok.RefreshToken, tok.RefreshExpires
+	}
+	return nt, nil
+}
