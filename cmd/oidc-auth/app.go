@@ -1,0 +1,316 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/keyring"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// newApp builds the command line interface; stdout carries command output
+// only, stderr everything for people.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	a := &app{stdout: stdout, stderr: stderr}
+	onUsage := func(c *cli.Context, err error, _ bool) error {
+		return usagef(c, "%v", err)
+	}
+	return &cli.App{
+		Name:            "oidc-auth",
+		Usage:           "log in to OIDC auth servers and hand out their tokens",
+		Version:         version,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		OnUsageError:    onUsage,
+		ExitErrHandler:  func(*cli.Context, error) {}, // run maps errors to exit codes
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return &usageError{msg: fmt.Sprintf("unknown command %q; see `oidc-auth --help`", c.Args().First())}
+			}
+			return cli.ShowAppHelp(c)
+		},
+		Commands: []*cli.Command{
+			{
+				Name:      "login",
+				Usage:     "log in to a server and store its token",
+				ArgsUsage: "HOST",
+				Description: "Runs the device flow, or the browser (code) flow when the server has no device flow,\n" +
+					"and stores the token. HOST is the py-oidc-auth server URL, with its path prefix.",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "login-route", Usage: "browser login route", Value: flows.DefaultLoginRoute},
+					&cli.StringFlag{Name: "token-route", Usage: "token route", Value: flows.DefaultTokenRoute},
+					&cli.StringFlag{Name: "device-route", Usage: "device login route", Value: flows.DefaultDeviceRoute},
+					&cli.IntSliceFlag{Name: "port", Usage: "loopback port for the browser callback, in order of preference (repeatable; default 53100-53105)"},
+					&cli.StringFlag{Name: "flow", Usage: "login flow: auto, device or code", Value: string(flows.FlowAuto)},
+					&cli.BoolFlag{Name: "force", Usage: "log in even when a valid token is stored"},
+					&cli.StringFlag{Name: "timeout", Usage: "give up the login after this long (e.g. 5m, or seconds)", Value: "5m"},
+					&cli.BoolFlag{Name: "json", Usage: "print the token as JSON on stdout"},
+				},
+				OnUsageError: onUsage,
+				Action:       a.login,
+			},
+			{
+				Name:      "token",
+				Usage:     "print a valid access token, refreshing it when needed",
+				ArgsUsage: "HOST",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "header", Usage: "print an HTTP header line: Authorization: Bearer …"},
+					&cli.BoolFlag{Name: "json", Usage: "print the whole token as JSON"},
+				},
+				OnUsageError: onUsage,
+				Action:       a.token,
+			},
+			{
+				Name:         "status",
+				Usage:        "list stored logins and their expiry",
+				Flags:        []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+				OnUsageError: onUsage,
+				Action:       a.status,
+			},
+			{
+				Name:         "logout",
+				Usage:        "forget the stored token of a server (or of all servers)",
+				ArgsUsage:    "HOST",
+				Flags:        []cli.Flag{&cli.BoolFlag{Name: "all", Usage: "forget every stored token"}},
+				OnUsageError: onUsage,
+				Action:       a.logout,
+			},
+		},
+	}
+}
+
+// app holds the streams the commands write to.
+type app struct {
+	stdout, stderr io.Writer
+}
+
+// oneHost returns the single HOST argument of a command.
+func oneHost(c *cli.Context) (string, error) {
+	switch c.NArg() {
+	case 0:
+		return "", usagef(c, "%s needs the server HOST (like https://auth.example.org)", c.Command.Name)
+	case 1:
+		host := strings.TrimSpace(c.Args().First())
+		if host == "" {
+			return "", usagef(c, "HOST is empty")
+		}
+		return host, nil
+	}
+	return "", usagef(c, "%s takes one HOST, got %d arguments", c.Command.Name, c.NArg())
+}
+
+// parseTimeout accepts a Go duration ("90s", "5m") or whole seconds.
+func parseTimeout(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--timeout %q is not a duration like 90s or 5m", s)
+	}
+	return d, nil
+}
+
+func openStore() (keyring.TokenStore, error) {
+	return keyring.Open(keyring.Options{})
+}
+
+func (a *app) login(c *cli.Context) error {
+	host, err := oneHost(c)
+	if err != nil {
+		return err
+	}
+	flow, err := flows.ParseFlow(c.String("flow"))
+	if err != nil {
+		return usagef(c, "%s", message(err))
+	}
+	timeout, err := parseTimeout(c.String("timeout"))
+	if err != nil {
+		return usagef(c, "%v", err)
+	}
+	cfg := flows.Config{
+		Host:          host,
+		LoginRoute:    c.String("login-route"),
+		TokenRoute:    c.String("token-route"),
+		DeviceRoute:   c.String("device-route"),
+		RedirectPorts: c.IntSlice("port"),
+		Timeout:       timeout,
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	if !c.Bool("force") {
+		if rec, err := store.Get(c.Context, host); err == nil && rec.Token.Valid(time.Now()) {
+			fmt.Fprintf(a.stderr, "Already logged in to %s (token valid until %s); use --force to log in again.\n", host, clock(rec.Token.ExpiresAt()))
+			return a.printLoginJSON(c, &rec.Token)
+		}
+	}
+	tok, err := flows.Authenticate(c.Context, cfg, store, flows.Options{
+		Force:       c.Bool("force"),
+		Flow:        flow,
+		Interaction: flows.InteractAlways,
+		Out:         a.stderr,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Logged in to %s; the token is valid until %s.\n", host, clock(tok.ExpiresAt()))
+	return a.printLoginJSON(c, tok)
+}
+
+// printLoginJSON prints the token on stdout when --json asks for it.
+func (a *app) printLoginJSON(c *cli.Context, tok *flows.Token) error {
+	if !c.Bool("json") {
+		return nil
+	}
+	return writeJSON(a.stdout, tok)
+}
+
+func (a *app) token(c *cli.Context) error {
+	host, err := oneHost(c)
+	if err != nil {
+		return err
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	cfg := flows.StoredConfig(c.Context, store, host)
+	tok, err := flows.Authenticate(c.Context, cfg, store, flows.Options{Out: a.stderr})
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Bool("json"):
+		return writeJSON(a.stdout, tok)
+	case c.Bool("header"):
+		_, err = fmt.Fprintf(a.stdout, "Authorization: Bearer %s\n", tok.AccessToken)
+	default:
+		_, err = fmt.Fprintln(a.stdout, tok.AccessToken)
+	}
+	return err
+}
+
+// statusEntry is one line of `status --json`; it never carries a token.
+type statusEntry struct {
+	Server         string `json:"server"`
+	Host           string `json:"host"`
+	Store          string `json:"store"`
+	Valid          bool   `json:"valid"`
+	Expires        int64  `json:"expires"`
+	Refreshable    bool   `json:"refreshable"`
+	RefreshExpires int64  `json:"refresh_expires,omitempty"`
+}
+
+func (a *app) status(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef(c, "status takes no arguments")
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	entries, err := store.List(c.Context)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	list := make([]statusEntry, 0, len(entries))
+	for _, e := range entries {
+		host := e.Key
+		if e.Server != nil && e.Server.Host != "" {
+			host = e.Server.Host
+		}
+		list = append(list, statusEntry{
+			Server:         e.Key,
+			Host:           host,
+			Store:          e.Backend,
+			Valid:          e.Token.Valid(now),
+			Expires:        e.Token.Expires,
+			Refreshable:    e.Token.Refreshable(now),
+			RefreshExpires: e.Token.RefreshExpires,
+		})
+	}
+	if c.Bool("json") {
+		return writeJSON(a.stdout, list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(a.stderr, "No stored logins; run `oidc-auth login HOST` to add one.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVER\tSTORE\tACCESS TOKEN\tREFRESH TOKEN")
+	for _, e := range list {
+		access := "expired " + clock(time.Unix(e.Expires, 0))
+		if e.Valid {
+			access = "valid until " + clock(time.Unix(e.Expires, 0))
+		}
+		refresh := "none"
+		switch {
+		case e.Refreshable:
+			refresh = "valid until " + clock(time.Unix(e.RefreshExpires, 0))
+		case e.RefreshExpires != 0:
+			refresh = "expired " + clock(time.Unix(e.RefreshExpires, 0))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Host, e.Store, access, refresh)
+	}
+	return tw.Flush()
+}
+
+func (a *app) logout(c *cli.Context) error {
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	if c.Bool("all") {
+		if c.NArg() > 0 {
+			return usagef(c, "give either HOST or --all, not both")
+		}
+		entries, err := store.List(c.Context)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := store.Remove(c.Context, e.Key); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+				return err
+			}
+		}
+		fmt.Fprintf(a.stderr, "Logged out of %d server(s).\n", len(entries))
+		return nil
+	}
+	host, err := oneHost(c)
+	if err != nil {
+		return err
+	}
+	if err := store.Remove(c.Context, host); errors.Is(err, keyring.ErrNotFound) {
+		return fmt.Errorf("not logged in to %s; `oidc-auth status` lists the stored logins", host)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Logged out of %s.\n", host)
+	return nil
+}
+
+// clock formats a time for people: local time with the zone.
+func clock(t time.Time) string {
+	return t.Local().Format("2006-01-02 15:04:05 MST")
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

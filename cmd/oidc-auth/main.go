@@ -1,0 +1,138 @@
+// Command oidc-auth logs in to OIDC auth servers and hands out their tokens:
+// login, token, status and logout.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns its exit code. Everything for
+// people goes to stderr; stdout carries only what the command outputs.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, reorderArgs(app, args))
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "oidc-auth: %s\n", ue.msg)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "oidc-auth: %s\n", message(err))
+	return exitFailure
+}
+
+// message is the one line a person reads for err: the outermost package
+// prefix is dropped, since the program's name already leads the line.
+func message(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"flows: ", "keyring: ", "helper: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
+}
+
+// usageError is a command line that cannot be run as written.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(c *cli.Context, format string, a ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, a...) + fmt.Sprintf("; see `%s --help`", c.Command.HelpName)}
+}
+
+// reorderArgs moves a subcommand's flags in front of its positional
+// arguments, so that "login HOST --force" works as people type it (the
+// flag parser stops at the first positional argument). A "--" ends flag
+// parsing as usual.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	var cmd *cli.Command
+	i := 1
+	for ; i < len(args); i++ {
+		if strings.HasPrefix(args[i], "-") {
+			if takesValue(app.Flags, args[i]) {
+				i++
+			}
+			continue
+		}
+		cmd = app.Command(args[i])
+		break
+	}
+	if cmd == nil {
+		return args
+	}
+	head := append([]string{}, args[:i+1]...)
+	var flags, positional []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		switch {
+		case a == "--":
+			positional = append(positional, rest[j:]...)
+			j = len(rest)
+		case strings.HasPrefix(a, "-") && a != "-":
+			flags = append(flags, a)
+			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+				flags = append(flags, rest[j+1])
+				j++
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	if len(flags) == 0 {
+		return args
+	}
+	out := append(head, flags...)
+	if len(positional) > 0 && positional[0] != "--" {
+		out = append(out, "--")
+	}
+	return append(out, positional...)
+}
+
+// takesValue reports whether arg is a flag of flags that needs the next
+// argument as its value ("--port 1", not "--port=1" and not a bool flag).
+func takesValue(flags []cli.Flag, arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n != name {
+				continue
+			}
+			if bf, ok := f.(*cli.BoolFlag); ok && bf != nil {
+				return false
+			}
+			return true
+		}
+	}
+	return false
+}
