@@ -55,8 +55,9 @@ func (e *CorruptError) Error() string {
 func (e *CorruptError) Unwrap() error { return e.Err }
 
 // DefaultFilePath returns the token file of an application:
-// $XDG_CACHE_HOME/<appName>/token-store.json, or the user cache directory
-// of the platform when XDG_CACHE_HOME is unset (~/.cache on Linux).
+// $XDG_CACHE_HOME/<appName>/token-store.json, or
+// ~/.cache/<appName>/token-store.json when XDG_CACHE_HOME is unset, on every
+// platform, as the reference client does.
 func DefaultFilePath(appName string) (string, error) {
 	if appName == "" {
 		appName = DefaultAppName

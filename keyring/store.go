@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // ErrNotFound is returned when a store holds no live record for a key.
@@ -83,9 +84,18 @@ func Key(server string) (string, error) {
 		return "", fmt.Errorf("keyring: bad server address %q: %w", server, err)
 	}
 	scheme := strings.ToLower(u.Scheme)
+	if scheme == "" { // "//host", or "://" only later in the address
+		scheme = "https"
+	}
 	host := strings.ToLower(u.Hostname())
 	if host == "" {
 		return "", fmt.Errorf("keyring: server address %q has no host", server)
+	}
+	if strings.IndexFunc(host, unicode.IsSpace) >= 0 {
+		return "", fmt.Errorf("keyring: server address %q has a space in its host", server)
+	}
+	if strings.Contains(host, ":") && !strings.HasPrefix(u.Host, "[") {
+		return "", fmt.Errorf("keyring: server address %q has an IPv6 address without brackets", server)
 	}
 	// Hostname is unescaped: a "%" (as in an IPv6 zone, [fe80::1%25eth0])
 	// must be escaped again for the key to parse as the same host.
