@@ -111,12 +111,13 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 		now = opts.Now
 	}
 	reason := "not logged in"
+	rec, err := store.Get(ctx, key)
+	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return nil, err // a store that cannot be read cannot take a new token either
+	}
 	if !opts.Force {
-		rec, err := store.Get(ctx, key)
 		switch {
-		case errors.Is(err, keyring.ErrNotFound):
 		case err != nil:
-			return nil, err
 		case rec.Token.Valid(now()):
 			return &rec.Token, nil
 		case rec.Token.Refreshable(now()):

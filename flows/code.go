@@ -109,8 +109,11 @@ func (f *CodeFlow) exchange(ctx context.Context, cfg Config, redirectURI string,
 		"code_verifier": {verifier},
 		"grant_type":    {"authorization_code"},
 	})
-	if err != nil {
-		return nil, fmt.Errorf("flows: exchanging the login code failed: %w", err)
+	var se *ServerError
+	if errors.As(err, &se) {
+		return nil, fmt.Errorf("flows: exchanging the login code failed: %w", se)
+	} else if err != nil {
+		return nil, err
 	}
 	tok, err := ParseToken(body, time.Now())
 	if err != nil {

@@ -105,7 +105,7 @@ func transportError(ctx context.Context, u *url.URL, err error) error {
 	switch {
 	case errors.As(err, &verify), errors.As(err, &unknown), errors.As(err, &hostname), errors.As(err, &invalid):
 		return fmt.Errorf("flows: the TLS certificate of %s is not trusted (%v); check the URL or install the server's CA certificate", where, innermost(err))
-	case errors.As(err, &header):
+	case errors.As(err, &header), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return fmt.Errorf("flows: %s does not speak TLS; check whether the URL should start with http://", where)
 	case errors.As(err, &dns):
 		return fmt.Errorf("flows: cannot resolve %s: %v", u.Hostname(), dns.Err)
