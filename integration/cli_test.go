@@ -1,0 +1,866 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
+)
+
+// loginTimeout is passed as --timeout to every login, so that no test
+// waits out the 5 minute default.
+const loginTimeout = "20s"
+
+// v1TokenFields are the fields of a token in the reference v1 file format.
+var v1TokenFields = []string{"access_token", "token_type", "expires", "refresh_token", "refresh_expires", "scope", "headers"}
+
+// decodeJSON decodes b into a generic value with numbers kept exact.
+func decodeJSON(t *testing.T, what string, b []byte) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("%s is not JSON: %v\n%s", what, err, b)
+	}
+	if dec.More() {
+		t.Fatalf("%s holds more than one JSON value:\n%s", what, b)
+	}
+	return v
+}
+
+// tokenJSON returns the "token" object of a raw store entry, decoded.
+func tokenJSON(t *testing.T, e storedEntry) map[string]any {
+	t.Helper()
+	m, ok := decodeJSON(t, "store entry", e.raw).(map[string]any)
+	if !ok {
+		t.Fatalf("store entry is not an object: %s", e.raw)
+	}
+	tok, ok := m["token"].(map[string]any)
+	if !ok {
+		t.Fatalf("store entry has no token object: %s", e.raw)
+	}
+	return tok
+}
+
+func TestDeviceLogin(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	srv.PlanDevice(pyauthserver.DevicePlan{Pending: 3})
+	s := newSandbox(t)
+
+	before := time.Now()
+	r := s.run("login", srv.URL(), "--timeout", loginTimeout)
+	after := time.Now()
+	mustSucceed(t, r)
+	if r.stdout != "" {
+		t.Errorf("login without --json wrote to stdout\n%v", r)
+	}
+	_, userCode := srv.LastDevice()
+	verify := srv.URL() + "/idp/device?" + url.Values{"user_code": {userCode}}.Encode()
+	if !strings.Contains(r.stderr, verify) || !strings.Contains(r.stderr, "confirm the code "+userCode) {
+		t.Errorf("stderr lacks the verification URL %s or the user code %s\n%v", verify, userCode, r)
+	}
+	if got := srv.Count(pyauthserver.CountTokenDevice); got != 4 {
+		t.Errorf("%d device polls, want 4 (3 pending, then the token)", got)
+	}
+	if got := srv.Count(pyauthserver.RouteDevice); got != 1 {
+		t.Errorf("%d device starts, want 1", got)
+	}
+	polls := srv.DevicePolls()
+	for i := 1; i < len(polls); i++ {
+		if gap := polls[i].Sub(polls[i-1]); gap < 900*time.Millisecond {
+			t.Errorf("poll %d came %v after the one before, want the 1 s interval", i+1, gap)
+		}
+	}
+
+	// The store: one v1 entry under scheme://host:port, 0600 in a 0700 directory.
+	st, err := os.Stat(s.storePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("token store mode %v, want 0600", st.Mode().Perm())
+	}
+	if dst, err := os.Stat(filepath.Dir(s.storePath())); err != nil || dst.Mode().Perm() != 0o700 {
+		t.Errorf("token store directory: %v, %v; want mode 0700", dst.Mode().Perm(), err)
+	}
+	store := s.readStore()
+	key := storeKey(t, srv)
+	if !strings.HasPrefix(key, "http://127.0.0.1:") || len(store) != 1 {
+		t.Fatalf("store keys %v, want exactly %s", slices.Sorted(maps.Keys(store)), key)
+	}
+	e, ok := store[key]
+	if !ok {
+		t.Fatalf("store keys %v, want exactly %s (path dropped)", slices.Sorted(maps.Keys(store)), key)
+	}
+	tok := e.Token
+	access := tok.AccessToken
+	if !srv.Valid(access) {
+		t.Errorf("stored access token is not one the server says is valid")
+	}
+	if tok.TokenType != "Bearer" || tok.Scope != pyauthserver.Scope {
+		t.Errorf("token_type %q, scope %q", tok.TokenType, tok.Scope)
+	}
+	if tok.RefreshToken == "" || tok.RefreshToken == access {
+		t.Errorf("refresh token missing or equal to the access token in passthrough mode")
+	}
+	exp := unixNumber(t, "expires", tok.Expires)
+	if lo, hi := before.Add(5*time.Minute).Unix()-1, after.Add(5*time.Minute).Unix()+1; exp < lo || exp > hi {
+		t.Errorf("expires = %d, want absolute now+300 in [%d, %d]", exp, lo, hi)
+	}
+	rexp := unixNumber(t, "refresh_expires", tok.RefreshExpires)
+	if lo, hi := before.Add(30*time.Minute).Unix()-1, after.Add(30*time.Minute).Unix()+1; rexp < lo || rexp > hi {
+		t.Errorf("refresh_expires = %d, want absolute now+1800 in [%d, %d]", rexp, lo, hi)
+	}
+	if want := map[string]string{"Authorization": "Bearer " + access}; !reflect.DeepEqual(tok.Headers, want) {
+		t.Errorf("headers = %v, want the Authorization header", tok.Headers)
+	}
+	if at, err := e.StoredAt.Float64(); err != nil || at < float64(before.Unix()) || at > float64(after.Unix()+1) {
+		t.Errorf("stored_at = %q, want Unix seconds of the login", e.StoredAt)
+	}
+	if e.Server == nil || e.Server.Host != srv.URL() {
+		t.Errorf("server = %+v, want host %s (path kept for refreshes)", e.Server, srv.URL())
+	}
+	raw := tokenJSON(t, e)
+	for f := range raw {
+		if !slices.Contains(v1TokenFields, f) {
+			t.Errorf("token has field %q outside the v1 format", f)
+		}
+	}
+
+	// token needs no network while the stored token is valid.
+	counts := requestCounts(srv)
+	r = s.run("token", srv.URL())
+	mustSucceed(t, r)
+	if r.stdout != access+"\n" || r.stderr != "" {
+		t.Errorf("token: want exactly the access token and a newline on stdout, nothing on stderr\n%v", r)
+	}
+	r = s.run("token", srv.URL(), "--header")
+	mustSucceed(t, r)
+	if r.stdout != "Authorization: Bearer "+access+"\n" {
+		t.Errorf("token --header: want %q\n%v", "Authorization: Bearer <access>\n", r)
+	}
+	r = s.run("token", "--json", srv.URL())
+	mustSucceed(t, r)
+	if got := decodeJSON(t, "token --json", []byte(r.stdout)); !reflect.DeepEqual(got, any(raw)) {
+		t.Errorf("token --json = %v, want the stored token %v", got, raw)
+	}
+	if got := requestCounts(srv); !reflect.DeepEqual(got, counts) {
+		t.Errorf("token made requests: counts %v, then %v", counts, got)
+	}
+
+	// login --json while logged in prints the stored token and logs in no more.
+	r = s.run("login", "--json", srv.URL(), "--timeout", loginTimeout)
+	mustSucceed(t, r)
+	if got := decodeJSON(t, "login --json", []byte(r.stdout)); !reflect.DeepEqual(got, any(raw)) {
+		t.Errorf("login --json while logged in = %v, want the stored token", got)
+	}
+	if !strings.Contains(r.stderr, "Already logged in") {
+		t.Errorf("login while logged in does not say so\n%v", r)
+	}
+	if got := requestCounts(srv); !reflect.DeepEqual(got, counts) {
+		t.Errorf("login of a logged-in host made requests: counts %v, then %v", counts, got)
+	}
+
+	// login --force --json logs in again and prints the new token.
+	srv.PlanDevice(pyauthserver.DevicePlan{})
+	r = s.run("login", "--force", "--json", "--timeout", loginTimeout, srv.URL())
+	mustSucceed(t, r)
+	fresh := s.readStore()[key]
+	if fresh.Token.AccessToken == access || !srv.Valid(fresh.Token.AccessToken) {
+		t.Errorf("login --force stored no new valid token")
+	}
+	if got := decodeJSON(t, "login --force --json", []byte(r.stdout)); !reflect.DeepEqual(got, any(tokenJSON(t, fresh))) {
+		t.Errorf("login --json = %v, want the new stored token %v", got, tokenJSON(t, fresh))
+	}
+	if got := srv.Count(pyauthserver.RouteDevice); got != 2 {
+		t.Errorf("%d device starts after login --force, want 2", got)
+	}
+}
+
+// TestDeviceSlowDown checks the poll schedule of RFC 8628 §3.5: the first
+// poll at once, and slow_down adding 5 s to the interval.
+func TestDeviceSlowDown(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{Interval: 1})
+	// One slow_down, then the token: the poll after the slow_down must come
+	// interval+5 = 6 s later. (A second pending poll would prove the
+	// interval stays raised, at the cost of 6 more seconds.)
+	srv.PlanDevice(pyauthserver.DevicePlan{Pending: 1, SlowDown: 1})
+	s := newSandbox(t)
+	start := time.Now()
+	r := s.run("login", srv.URL(), "--flow", "device", "--timeout", loginTimeout)
+	mustSucceed(t, r)
+	polls := srv.DevicePolls()
+	if len(polls) != 2 {
+		t.Fatalf("%d polls, want 2 (slow_down, then the token)", len(polls))
+	}
+	if d := polls[0].Sub(start); d > time.Second {
+		// Allow for a slow process start on a busy machine.
+		if base := s.run("--version").elapsed; d-base > time.Second {
+			t.Errorf("first poll %v after the start (a trivial run takes %v), want at once", d, base)
+		}
+	}
+	if d := polls[1].Sub(polls[0]); d < 6*time.Second || d > 9*time.Second {
+		t.Errorf("poll after slow_down came %v after the previous one, want 6 s (interval 1 s + 5 s)", d)
+	}
+	if e := s.readStore()[storeKey(t, srv)]; !srv.Valid(e.Token.AccessToken) {
+		t.Errorf("no valid token stored")
+	}
+}
+
+func TestDeviceFailures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		opts    pyauthserver.Options
+		plan    pyauthserver.DevicePlan
+		want    []string // the error line contains one of these
+		maxTime time.Duration
+		polls   int // how many polls the flow must stop after; 0: any
+		setup   func(*pyauthserver.Server)
+	}{
+		{"denied", pyauthserver.Options{}, pyauthserver.DevicePlan{Pending: 1, Outcome: pyauthserver.Deny}, []string{"denied", "refused"}, 3 * time.Second, 2, nil},
+		{"expired_token", pyauthserver.Options{}, pyauthserver.DevicePlan{Pending: 1, Outcome: pyauthserver.Expire}, []string{"expired"}, 3 * time.Second, 2, nil},
+		{"unknown device code", pyauthserver.Options{}, pyauthserver.DevicePlan{Outcome: pyauthserver.Unknown}, []string{"invalid_grant"}, 2 * time.Second, 1, nil},
+		{"device code lifetime passes", pyauthserver.Options{DeviceExpiresIn: 3}, pyauthserver.DevicePlan{Manual: true}, []string{"expired"}, 5 * time.Second, 0, nil},
+		// Dex never says expired_token: the client itself must stop at
+		// expires_in, not wait out --timeout.
+		{"device code lifetime passes, server keeps answering pending", pyauthserver.Options{DeviceExpiresIn: 3}, pyauthserver.DevicePlan{}, []string{"expired"}, 5 * time.Second, 0,
+			func(srv *pyauthserver.Server) {
+				srv.Override(pyauthserver.RouteToken, func(w http.ResponseWriter, r *http.Request) {
+					pyauthserver.WriteUpstreamError(w, http.StatusBadRequest, "authorization_pending", "")
+				})
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, tt.opts)
+			srv.PlanDevice(tt.plan)
+			if tt.setup != nil {
+				tt.setup(srv)
+			}
+			s := newSandbox(t)
+			r := s.run("login", srv.URL(), "--timeout", loginTimeout)
+			msg := failureLine(t, r, 1)
+			found := false
+			for _, w := range tt.want {
+				found = found || strings.Contains(msg, w)
+			}
+			if !found {
+				t.Errorf("error line %q mentions none of %q", msg, tt.want)
+			}
+			checkQuick(t, s, r, tt.maxTime)
+			if tt.polls != 0 && srv.Count(pyauthserver.CountTokenDevice) != tt.polls {
+				t.Errorf("%d polls, want %d", srv.Count(pyauthserver.CountTokenDevice), tt.polls)
+			}
+			if b := s.storeBytes(); b != nil {
+				t.Errorf("a failed login wrote the store:\n%s", b)
+			}
+			if srv.Count(pyauthserver.RouteLogin) != 0 {
+				t.Errorf("a failed device login fell back to the browser")
+			}
+		})
+	}
+}
+
+func TestCodeFlow(t *testing.T) {
+	t.Parallel()
+
+	t.Run("success", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, pyauthserver.Options{})
+		s := newSandbox(t)
+		port := freePorts(t, 1)[0]
+		r := s.run(append([]string{"login", srv.URL(), "--flow", "code", "--timeout", loginTimeout}, portArgs([]int{port})...)...)
+		mustSucceed(t, r)
+		if r.stdout != "" {
+			t.Errorf("stdout not empty\n%v", r)
+		}
+		redirect := "http://localhost:" + strconv.Itoa(port) + "/callback"
+		wantQuery := url.Values{"redirect_uri": {redirect}, "offline_access": {"true"}, "prompt": {"consent"}}
+		urls := s.browserURLs()
+		if len(urls) != 1 {
+			t.Fatalf("browser opened %q, want one login URL", urls)
+		}
+		u, err := url.Parse(urls[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if base := u.Scheme + "://" + u.Host + u.Path; base != srv.URL()+"/auth/v2/login" {
+			t.Errorf("browser opened %s, want the login route %s", base, srv.URL()+"/auth/v2/login")
+		}
+		if !reflect.DeepEqual(u.Query(), wantQuery) {
+			t.Errorf("login query %v, want %v", u.Query(), wantQuery)
+		}
+		if got := srv.LastLoginQuery(); !reflect.DeepEqual(got, wantQuery) {
+			t.Errorf("server saw login query %v, want %v", got, wantQuery)
+		}
+		if !strings.Contains(r.stderr, urls[0]) {
+			t.Errorf("the login URL is not printed for the person\n%v", r)
+		}
+		form := srv.LastTokenForm()
+		if form.Get("redirect_uri") != redirect || form.Get("grant_type") != "authorization_code" || form.Get("code_verifier") == "" {
+			t.Errorf("code exchange form %v", form)
+		}
+		if srv.Count(pyauthserver.CountTokenCode) != 1 || srv.Count(pyauthserver.RouteDevice) != 0 {
+			t.Errorf("requests %v, want one code exchange and no device flow", requestCounts(srv))
+		}
+		e := s.readStore()[storeKey(t, srv)]
+		if !srv.Valid(e.Token.AccessToken) {
+			t.Errorf("no valid token stored")
+		}
+	})
+
+	t.Run("identity provider error", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, pyauthserver.Options{})
+		srv.SetIdPError("access_denied", "User cancelled")
+		s := newSandbox(t)
+		r := s.run(append([]string{"login", srv.URL(), "--flow", "code", "--timeout", loginTimeout}, portArgs(freePorts(t, 1))...)...)
+		msg := failureLine(t, r, 1)
+		if !strings.Contains(msg, "access_denied") || !strings.Contains(msg, "User cancelled") {
+			t.Errorf("error line %q does not pass on the provider's error", msg)
+		}
+		if srv.Count(pyauthserver.CountTokenCode) != 0 {
+			t.Errorf("a code exchange followed an error callback")
+		}
+		if b := s.storeBytes(); b != nil {
+			t.Errorf("store written:\n%s", b)
+		}
+	})
+
+	t.Run("all callback ports busy", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, pyauthserver.Options{})
+		s := newSandbox(t)
+		ports := freePorts(t, 2)
+		for _, p := range ports {
+			l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Close() })
+		}
+		r := s.run(append([]string{"login", srv.URL(), "--flow", "code", "--timeout", loginTimeout}, portArgs(ports)...)...)
+		msg := onlyLine(t, r, 1)
+		if want := fmt.Sprintf("%d, %d", ports[0], ports[1]); !strings.Contains(msg, want) {
+			t.Errorf("error line %q does not name the ports %s", msg, want)
+		}
+		checkQuick(t, s, r, 2*time.Second)
+		if urls := s.browserURLs(); len(urls) != 0 || srv.Count(pyauthserver.RouteLogin) != 0 {
+			t.Errorf("a browser was opened (%q) without a callback port", urls)
+		}
+	})
+
+	// A device route answering 404, 405, 501 or 503 means the server has no
+	// device flow: --flow auto falls back to the browser.
+	for _, fb := range []struct {
+		status int
+		flavor pyauthserver.Flavor
+	}{
+		{404, pyauthserver.FastAPI}, {404, pyauthserver.Flask}, {405, pyauthserver.FastAPI},
+		{405, pyauthserver.Flask}, {501, pyauthserver.FastAPI}, {503, pyauthserver.FastAPI},
+	} {
+		t.Run(fmt.Sprintf("fallback from device %d %v", fb.status, fb.flavor), func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, pyauthserver.Options{DeviceStatus: fb.status, Flavor: fb.flavor})
+			s := newSandbox(t)
+			r := s.run(append([]string{"login", srv.URL(), "--flow", "auto", "--timeout", loginTimeout}, portArgs(freePorts(t, 1))...)...)
+			mustSucceed(t, r)
+			if srv.Count(pyauthserver.RouteDevice) != 1 || srv.Count(pyauthserver.CountTokenCode) != 1 || srv.Count(pyauthserver.CountTokenDevice) != 0 {
+				t.Errorf("requests %v, want one device start, then one code exchange", requestCounts(srv))
+			}
+			if !srv.Valid(s.readStore()[storeKey(t, srv)].Token.AccessToken) {
+				t.Errorf("no valid token stored")
+			}
+		})
+	}
+
+	t.Run("device flow only on a server without one", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, pyauthserver.Options{DeviceStatus: 404})
+		s := newSandbox(t)
+		r := s.run("login", srv.URL(), "--flow", "device", "--timeout", loginTimeout)
+		msg := onlyLine(t, r, 1)
+		if !strings.Contains(msg, "no device flow") {
+			t.Errorf("error line %q does not say the server has no device flow", msg)
+		}
+		if srv.Count(pyauthserver.RouteLogin) != 0 {
+			t.Errorf("--flow device fell back to the browser")
+		}
+	})
+}
+
+func TestRefresh(t *testing.T) {
+	t.Parallel()
+
+	// Access tokens live 30 s: less than the 60 s margin, so the client
+	// refreshes a stored token at once; ExpireAccessTokens makes the server
+	// agree that the old one is dead.
+	t.Run("passthrough rotation and reuse", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, pyauthserver.Options{AccessTTL: 30 * time.Second})
+		s := newSandbox(t)
+		key := storeKey(t, srv)
+		first := s.login(srv)
+		stale := s.storeBytes()
+
+		srv.ExpireAccessTokens()
+		r := s.run("token", srv.URL())
+		mustSucceed(t, r)
+		e := s.readStore()[key]
+		if r.stdout != e.Token.AccessToken+"\n" || r.stderr != "" {
+			t.Errorf("token: want the stored new token on stdout and nothing on stderr\n%v", r)
+		}
+		if e.Token.AccessToken == first.Token.AccessToken || !srv.Valid(e.Token.AccessToken) || srv.Valid(first.Token.AccessToken) {
+			t.Errorf("token did not print a new valid token")
+		}
+		if n := srv.Count(pyauthserver.CountTokenRefresh); n != 1 {
+			t.Errorf("%d refresh requests, want 1", n)
+		}
+		if form := srv.LastTokenForm(); !reflect.DeepEqual(form, url.Values{"refresh-token": {first.Token.RefreshToken}}) {
+			t.Errorf("refresh form %v, want only refresh-token=<the stored refresh token>", form)
+		}
+		if e.Token.RefreshToken == "" || e.Token.RefreshToken == first.Token.RefreshToken {
+			t.Errorf("the rotated refresh token was not stored")
+		}
+		if e.Server == nil || e.Server.Host != srv.URL() {
+			t.Errorf("refresh lost the server settings: %+v", e.Server)
+		}
+
+		// Put back the store of before the refresh: its refresh token is
+		// used up, so the server refuses it and a person must log in.
+		if err := os.WriteFile(s.storePath(), stale, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		srv.ExpireAccessTokens()
+		devices := srv.Count(pyauthserver.RouteDevice)
+		r = s.run("token", srv.URL())
+		msg := onlyLine(t, r, 1)
+		if want := "run `oidc-auth login " + srv.URL() + "`"; !strings.Contains(msg, want) {
+			t.Errorf("error line %q does not say %q", msg, want)
+		}
+		if !strings.Contains(msg, "no longer accepts") {
+			t.Errorf("error line %q does not say why", msg)
+		}
+		if n := srv.Count(pyauthserver.CountTokenRefresh); n != 2 {
+			t.Errorf("%d refresh requests in all, want 2", n)
+		}
+		if srv.Count(pyauthserver.RouteDevice) != devices {
+			t.Errorf("token started a login without a terminal")
+		}
+		if got := s.storeBytes(); !bytes.Equal(got, stale) {
+			t.Errorf("a refused refresh changed the store:\n%s\nwant:\n%s", got, stale)
+		}
+		s.readStore() // still parses
+	})
+
+	t.Run("bare key host reaches the prefixed token route", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, pyauthserver.Options{AccessTTL: 30 * time.Second})
+		s := newSandbox(t)
+		first := s.login(srv)
+		srv.ExpireAccessTokens()
+		r := s.run("token", storeKey(t, srv))
+		mustSucceed(t, r)
+		e := s.readStore()[storeKey(t, srv)]
+		if r.stdout != e.Token.AccessToken+"\n" || e.Token.AccessToken == first.Token.AccessToken || !srv.Valid(e.Token.AccessToken) {
+			t.Errorf("token %s did not refresh through %s\n%v", storeKey(t, srv), srv.URL(), r)
+		}
+	})
+
+	t.Run("entry written by the reference client", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, pyauthserver.Options{})
+		s := newSandbox(t)
+		key := storeKey(t, srv)
+		first := s.login(srv)
+		// py-oidc-auth-client writes no "server" field; its token is expired.
+		var all map[string]map[string]any
+		if err := json.Unmarshal(s.storeBytes(), &all); err != nil {
+			t.Fatal(err)
+		}
+		delete(all[key], "server")
+		all[key]["token"].(map[string]any)["expires"] = time.Now().Add(-time.Minute).Unix()
+		b, _ := json.Marshal(all)
+		if err := os.WriteFile(s.storePath(), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := s.run("token", srv.URL())
+		mustSucceed(t, r)
+		e := s.readStore()[key]
+		if r.stdout != e.Token.AccessToken+"\n" || e.Token.AccessToken == first.Token.AccessToken || !srv.Valid(e.Token.AccessToken) {
+			t.Errorf("token did not refresh the reference client's entry\n%v", r)
+		}
+		if srv.Count(pyauthserver.CountTokenRefresh) != 1 {
+			t.Errorf("requests %v, want one refresh", requestCounts(srv))
+		}
+	})
+
+	t.Run("broker", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, pyauthserver.Options{Broker: true, AccessTTL: 30 * time.Second})
+		s := newSandbox(t)
+		first := s.login(srv)
+		if first.Token.AccessToken != first.Token.RefreshToken {
+			t.Errorf("broker login: access and refresh tokens differ")
+		}
+		srv.ExpireAccessTokens()
+		r := s.run("token", srv.URL())
+		mustSucceed(t, r)
+		e := s.readStore()[storeKey(t, srv)]
+		if r.stdout != e.Token.AccessToken+"\n" || e.Token.AccessToken == first.Token.AccessToken || !srv.Valid(e.Token.AccessToken) {
+			t.Errorf("token did not print a new broker token\n%v", r)
+		}
+		if e.Token.RefreshToken != e.Token.AccessToken {
+			t.Errorf("broker refresh stored a refresh token other than the new JWT")
+		}
+		if n := srv.Count(pyauthserver.CountTokenRefresh); n != 1 {
+			t.Errorf("%d refresh requests, want 1", n)
+		}
+
+		// The broker forgets the session: 401, log in again.
+		srv.RevokeRefreshTokens()
+		before := s.storeBytes()
+		r = s.run("token", srv.URL())
+		msg := onlyLine(t, r, 1)
+		if want := "run `oidc-auth login " + srv.URL() + "`"; !strings.Contains(msg, want) {
+			t.Errorf("error line %q does not say %q", msg, want)
+		}
+		if !bytes.Equal(s.storeBytes(), before) {
+			t.Errorf("a refused refresh changed the store")
+		}
+	})
+}
+
+func TestNonInteractive(t *testing.T) {
+	t.Parallel()
+
+	t.Run("no terminal", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, pyauthserver.Options{})
+		s := newSandbox(t)
+		r := s.run("token", srv.URL())
+		msg := onlyLine(t, r, 1)
+		want := "no valid login for " + srv.URL() + " (not logged in; no terminal to log in from); run `oidc-auth login " + srv.URL() + "`"
+		if msg != want {
+			t.Errorf("error line\n%q\nwant\n%q", msg, want)
+		}
+		checkQuick(t, s, r, 2*time.Second)
+		if got := requestCounts(srv); len(got) != 0 {
+			t.Errorf("token without a login made requests: %v", got)
+		}
+		if b := s.storeBytes(); b != nil {
+			t.Errorf("store written:\n%s", b)
+		}
+	})
+
+	for _, v := range jobVariables {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, pyauthserver.Options{})
+			s := newSandbox(t)
+			r := s.runEnv([]string{v + "=1"}, "token", srv.URL())
+			msg := onlyLine(t, r, 1)
+			if !strings.Contains(msg, v+" is set") || !strings.Contains(msg, "run `oidc-auth login "+srv.URL()+"`") {
+				t.Errorf("error line %q does not name %s or the login command", msg, v)
+			}
+			if got := requestCounts(srv); len(got) != 0 {
+				t.Errorf("token in a job made requests: %v", got)
+			}
+		})
+	}
+
+	t.Run("explicit login in a job", func(t *testing.T) {
+		t.Parallel()
+		srv := startServer(t, pyauthserver.Options{})
+		srv.PlanDevice(pyauthserver.DevicePlan{})
+		s := newSandbox(t)
+		r := s.runEnv([]string{"SLURM_JOB_ID=1"}, "login", srv.URL(), "--timeout", loginTimeout)
+		mustSucceed(t, r)
+		e := s.readStore()[storeKey(t, srv)]
+		r = s.runEnv([]string{"SLURM_JOB_ID=1"}, "token", srv.URL())
+		mustSucceed(t, r)
+		if r.stdout != e.Token.AccessToken+"\n" {
+			t.Errorf("token in a job after a login\n%v", r)
+		}
+	})
+}
+
+func TestStatus(t *testing.T) {
+	t.Parallel()
+	a := startServer(t, pyauthserver.Options{})
+	b := startServer(t, pyauthserver.Options{Prefix: "/other"})
+	s := newSandbox(t)
+
+	r := s.run("status", "--json")
+	mustSucceed(t, r)
+	if r.stdout != "[]\n" {
+		t.Errorf("status --json of an empty store: want %q\n%v", "[]\n", r)
+	}
+	r = s.run("status")
+	mustSucceed(t, r)
+	if r.stdout != "" {
+		t.Errorf("status of an empty store printed a table\n%v", r)
+	}
+
+	ea, eb := s.login(a), s.login(b)
+	want := map[string]struct {
+		host    string
+		expires json.Number
+	}{
+		storeKey(t, a): {a.URL(), ea.Token.Expires},
+		storeKey(t, b): {b.URL(), eb.Token.Expires},
+	}
+
+	r = s.run("status")
+	mustSucceed(t, r)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("status: want a header and two lines\n%v", r)
+	}
+	for _, w := range want {
+		n := 0
+		for _, l := range lines[1:] {
+			f := strings.Fields(l)
+			if len(f) > 0 && f[0] == w.host {
+				n++
+				if !strings.Contains(l, " file ") || !strings.Contains(l, "valid until") {
+					t.Errorf("status line %q lacks the store or the expiry", l)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("status lists %s %d times, want once\n%v", w.host, n, r)
+		}
+	}
+	tokens := []string{ea.Token.AccessToken, ea.Token.RefreshToken, eb.Token.AccessToken, eb.Token.RefreshToken}
+	for _, tok := range tokens {
+		if strings.Contains(r.stdout+r.stderr, tok) {
+			t.Errorf("status printed a token")
+		}
+	}
+
+	r = s.run("status", "--json")
+	mustSucceed(t, r)
+	for _, tok := range tokens {
+		if strings.Contains(r.stdout+r.stderr, tok) {
+			t.Errorf("status --json printed a token")
+		}
+	}
+	list, ok := decodeJSON(t, "status --json", []byte(r.stdout)).([]any)
+	if !ok || len(list) != 2 {
+		t.Fatalf("status --json: want an array of two\n%v", r)
+	}
+	seen := map[string]bool{}
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			t.Fatalf("status --json item %v is not an object", item)
+		}
+		for _, f := range []string{"server", "host", "store", "valid", "expires"} {
+			if _, ok := m[f]; !ok {
+				t.Errorf("status --json item %v lacks %q", m, f)
+			}
+		}
+		server, _ := m["server"].(string)
+		w, ok := want[server]
+		if !ok || seen[server] {
+			t.Errorf("status --json item for unexpected or repeated server %q", server)
+			continue
+		}
+		seen[server] = true
+		if m["host"] != w.host || m["store"] != "file" || m["valid"] != true || m["expires"] != w.expires {
+			t.Errorf("status --json item %v, want host %s, store file, valid, expires %s", m, w.host, w.expires)
+		}
+	}
+}
+
+func TestLogout(t *testing.T) {
+	t.Parallel()
+	a := startServer(t, pyauthserver.Options{})
+	b := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	s.login(a)
+	eb := s.login(b)
+
+	r := s.run("logout", a.URL())
+	mustSucceed(t, r)
+	store := s.readStore()
+	if _, ok := store[storeKey(t, a)]; ok || len(store) != 1 {
+		t.Errorf("after logout of %s the store holds %v", a.URL(), slices.Sorted(maps.Keys(store)))
+	}
+	if got, ok := store[storeKey(t, b)]; !ok || !reflect.DeepEqual(decodeJSON(t, "entry", got.raw), decodeJSON(t, "entry", eb.raw)) {
+		t.Errorf("logout of %s changed the entry of %s", a.URL(), b.URL())
+	}
+	r = s.run("token", b.URL())
+	mustSucceed(t, r)
+	if r.stdout != eb.Token.AccessToken+"\n" {
+		t.Errorf("token of the other server after logout\n%v", r)
+	}
+	r = s.run("token", a.URL())
+	onlyLine(t, r, 1)
+
+	unknown := "http://127.0.0.1:1/api/app"
+	before := s.storeBytes()
+	r = s.run("logout", unknown)
+	if msg := onlyLine(t, r, 1); !strings.Contains(msg, unknown) {
+		t.Errorf("error line %q does not name %s", msg, unknown)
+	}
+
+	for _, args := range [][]string{{"logout"}, {"logout", "--all", b.URL()}, {"logout", b.URL(), "--all"}} {
+		r = s.run(args...)
+		onlyLine(t, r, 2)
+	}
+	if !bytes.Equal(s.storeBytes(), before) {
+		t.Errorf("failed logouts changed the store")
+	}
+
+	r = s.run("logout", "--all")
+	mustSucceed(t, r)
+	if store := s.readStore(); len(store) != 0 {
+		t.Errorf("after logout --all the store holds %v", slices.Sorted(maps.Keys(store)))
+	}
+	r = s.run("status", "--json")
+	if r.code != 0 || r.stdout != "[]\n" {
+		t.Errorf("status after logout --all\n%v", r)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	host := srv.URL()
+	for _, args := range [][]string{
+		{"login"},
+		{"login", "--flow", "bogus", host},
+		{"login", host, "--flow", "bogus"},
+		{"login", host, "--timeout", "nope"},
+		{"login", host, "--timeout", "0"},
+		{"login", host, "--port", "x"},
+		{"login", host, host},
+		{"frobnicate"},
+		{"frobnicate", host},
+		{"login", "--bogus", host},
+		{"login", host, "--bogus"},
+		{"--bogus"},
+		{"token"},
+		{"token", host, "--bogus"},
+		{"status", "extra"},
+	} {
+		r := s.run(args...)
+		msg := onlyLine(t, r, 2)
+		if !strings.Contains(msg, "--help") {
+			t.Errorf("%q: usage line %q does not point to --help", args, msg)
+		}
+	}
+	if got := requestCounts(srv); len(got) != 0 {
+		t.Errorf("usage errors made requests: %v", got)
+	}
+	if b := s.storeBytes(); b != nil {
+		t.Errorf("usage errors wrote the store:\n%s", b)
+	}
+
+	// Flags after the host work.
+	port := freePorts(t, 1)[0]
+	r := s.run("login", host, "--flow", "code", "--port", strconv.Itoa(port), "--timeout", loginTimeout)
+	mustSucceed(t, r)
+	if srv.Count(pyauthserver.RouteDevice) != 0 || srv.Count(pyauthserver.CountTokenCode) != 1 {
+		t.Errorf("login HOST --flow code did not use the code flow: %v", requestCounts(srv))
+	}
+	if q := srv.LastLoginQuery(); q.Get("redirect_uri") != "http://localhost:"+strconv.Itoa(port)+"/callback" {
+		t.Errorf("login HOST --port %d: redirect_uri %q", port, q.Get("redirect_uri"))
+	}
+	if !srv.Valid(s.readStore()[storeKey(t, srv)].Token.AccessToken) {
+		t.Errorf("no valid token stored")
+	}
+}
+
+func TestTokenFile(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	path := filepath.Join(s.dir, "job", "tokens.json")
+	s.env = []string{"OIDC_TOKEN_FILE=" + path}
+	srv.PlanDevice(pyauthserver.DevicePlan{})
+	r := s.run("login", srv.URL(), "--timeout", loginTimeout)
+	mustSucceed(t, r)
+	store := s.readStoreFile(path)
+	e, ok := store[storeKey(t, srv)]
+	if !ok || !srv.Valid(e.Token.AccessToken) {
+		t.Fatalf("OIDC_TOKEN_FILE %s holds no valid token for %s", path, storeKey(t, srv))
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("OIDC_TOKEN_FILE mode: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.cache, "oidc-auth")); !os.IsNotExist(err) {
+		t.Errorf("login with OIDC_TOKEN_FILE also wrote below XDG_CACHE_HOME (%v)", err)
+	}
+	r = s.run("token", srv.URL())
+	mustSucceed(t, r)
+	if r.stdout != e.Token.AccessToken+"\n" {
+		t.Errorf("token with OIDC_TOKEN_FILE\n%v", r)
+	}
+
+	// Without the variable, the default store knows nothing of it.
+	r = s.runEnv([]string{"OIDC_TOKEN_FILE="}, "token", srv.URL())
+	onlyLine(t, r, 1)
+}
+
+// TestCustomRoutes logs in with every route given on the command line to a
+// host without path, and checks that later refreshes use the same routes.
+func TestCustomRoutes(t *testing.T) {
+	t.Parallel()
+	for _, flow := range []string{"device", "code"} {
+		t.Run(flow, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t, pyauthserver.Options{AccessTTL: 30 * time.Second})
+			s := newSandbox(t)
+			host := storeKey(t, srv) // no path: the routes carry the prefix
+			args := []string{
+				"login", host, "--flow", flow, "--timeout", loginTimeout,
+				"--device-route", "/api/app/auth/v2/device/",
+				"--token-route", "api/app/auth/v2/token",
+				"--login-route", "/api/app/auth/v2/login",
+			}
+			srv.PlanDevice(pyauthserver.DevicePlan{})
+			r := s.run(append(args, portArgs(freePorts(t, 1))...)...)
+			mustSucceed(t, r)
+			first := s.readStore()[host]
+			if !srv.Valid(first.Token.AccessToken) {
+				t.Fatalf("no valid token stored for %s", host)
+			}
+			if flow == "code" && srv.Count(pyauthserver.CountTokenCode) != 1 {
+				t.Errorf("requests %v, want a code exchange", requestCounts(srv))
+			}
+
+			srv.ExpireAccessTokens()
+			r = s.run("token", host)
+			mustSucceed(t, r)
+			e := s.readStore()[host]
+			if r.stdout != e.Token.AccessToken+"\n" || e.Token.AccessToken == first.Token.AccessToken || !srv.Valid(e.Token.AccessToken) {
+				t.Errorf("token did not refresh through the stored token route\n%v", r)
+			}
+			if srv.Count(pyauthserver.CountTokenRefresh) != 1 {
+				t.Errorf("requests %v, want one refresh", requestCounts(srv))
+			}
+		})
+	}
+}

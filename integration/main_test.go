@@ -1,0 +1,518 @@
+// Package integration holds end-to-end tests that build the real binaries
+// and drive them as a person, a script or a batch job would, against
+// py-oidc-auth-compatible servers on the loopback interface.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
+)
+
+// Paths of the binaries TestMain builds.
+var (
+	oidcAuthBin    string
+	testBrowserBin string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "oidc-auth-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	oidcAuthBin = filepath.Join(dir, "oidc-auth")
+	testBrowserBin = filepath.Join(dir, "testbrowser")
+	for bin, pkg := range map[string]string{
+		oidcAuthBin:    "github.com/oidc-auth/oidc-auth/cmd/oidc-auth",
+		testBrowserBin: "github.com/oidc-auth/oidc-auth/integration/testbrowser",
+	} {
+		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "integration: go build %s: %v\n", pkg, err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// jobVariables are the batch-job variables of PROTOCOL.md; jobPrefixes
+// catch their relatives. None of them may leak into a child's environment
+// from the machine running the tests.
+var (
+	jobVariables = []string{
+		"SLURM_JOB_ID", "SLURM_NODELIST", "PBS_JOBID", "PBS_ENVIRONMENT", "PBS_NODEFILE",
+		"JOB_ID", "SGE_TASK_ID", "PE_HOSTFILE", "LSB_JOBID", "LSB_HOSTS", "OAR_JOB_ID",
+		"OAR_NODEFILE", "OMPI_COMM_WORLD_SIZE", "PMI_RANK", "MPI_LOCALRANKID",
+		"KUBERNETES_SERVICE_HOST", "KUBERNETES_PORT", "FREVA_BATCH_JOB", "JUPYTERHUB_USER",
+	}
+	jobPrefixes = []string{"SLURM_", "PBS_", "SGE_", "LSB_", "OAR_", "OMPI_", "PMI_", "MPI_", "KUBERNETES_", "FREVA_", "JUPYTERHUB_"}
+	// dropPrefixes are further variables that would reach outside the
+	// sandbox: the real home, keychain and config, a browser, proxies.
+	dropPrefixes = []string{"OIDC_", "XDG_", "TESTBROWSER_", "DBUS_"}
+	dropExact    = []string{"HOME", "BROWSER", "JOB_ID", "PE_HOSTFILE", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"}
+)
+
+// inheritedEnv is the test process's environment without job variables and
+// without anything that points outside a sandbox.
+func inheritedEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if dropped(name) {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func dropped(name string) bool {
+	for _, list := range [][]string{jobVariables, dropExact} {
+		for _, v := range list {
+			if name == v {
+				return true
+			}
+		}
+	}
+	for _, list := range [][]string{jobPrefixes, dropPrefixes} {
+		for _, p := range list {
+			if strings.HasPrefix(name, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sandbox is one isolated user of oidc-auth: its own HOME and XDG
+// directories, the test browser as $BROWSER, and a record of every token
+// it has learned and every stderr it has seen, so that a test's cleanup can
+// check that no token ever reached stderr.
+type sandbox struct {
+	t          *testing.T
+	dir        string
+	home       string
+	cache      string
+	config     string
+	browserLog string
+	// env holds extra KEY=VALUE pairs for every run (OIDC_TOKEN_FILE, …).
+	env []string
+
+	mu      sync.Mutex
+	secrets map[string]bool
+	stderrs []string
+}
+
+// newSandbox makes an empty sandbox whose cleanup checks that no token it
+// learned appeared on any stderr.
+func newSandbox(t *testing.T) *sandbox {
+	t.Helper()
+	dir := t.TempDir()
+	s := &sandbox{
+		t:          t,
+		dir:        dir,
+		home:       filepath.Join(dir, "home"),
+		cache:      filepath.Join(dir, "cache"),
+		config:     filepath.Join(dir, "config"),
+		browserLog: filepath.Join(dir, "browser.log"),
+		secrets:    map[string]bool{},
+	}
+	for _, d := range []string{s.home, s.cache, s.config} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(s.checkSecrets)
+	return s
+}
+
+// storePath is the default token file, $XDG_CACHE_HOME/oidc-auth/token-store.json.
+func (s *sandbox) storePath() string {
+	return filepath.Join(s.cache, "oidc-auth", "token-store.json")
+}
+
+// learn records token values that must never appear on stderr.
+func (s *sandbox) learn(values ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range values {
+		if v != "" {
+			s.secrets[v] = true
+		}
+	}
+}
+
+func (s *sandbox) checkSecrets() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, stderr := range s.stderrs {
+		for secret := range s.secrets {
+			if strings.Contains(stderr, secret) {
+				s.t.Errorf("run %d: stderr contains a token (%.8s…):\n%s", i+1, secret, stderr)
+			}
+		}
+	}
+}
+
+// result is what one run of oidc-auth produced.
+type result struct {
+	args    []string
+	stdout  string
+	stderr  string
+	code    int
+	elapsed time.Duration
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("oidc-auth %s: exit %d after %v\nstdout: %q\nstderr: %q", strings.Join(r.args, " "), r.code, r.elapsed.Round(time.Millisecond), r.stdout, r.stderr)
+}
+
+// runTimeout bounds every run of oidc-auth.
+const runTimeout = 40 * time.Second
+
+// run executes oidc-auth with args in the sandbox, with stdin not a
+// terminal.
+func (s *sandbox) run(args ...string) result {
+	s.t.Helper()
+	return s.runEnv(nil, args...)
+}
+
+// runEnv is run with extra KEY=VALUE pairs in the child's environment.
+func (s *sandbox) runEnv(extra []string, args ...string) result {
+	s.t.Helper()
+	return run(s.t, s, extra, args...)
+}
+
+// run executes the oidc-auth binary with an isolated environment: HOME and
+// the XDG directories of the sandbox, the test browser as $BROWSER, no job
+// variables, no OIDC_TOKEN_FILE unless the sandbox or extra sets one, and
+// stdin from /dev/null (the non-interactive case). It returns stdout,
+// stderr and the exit code separately.
+func run(t *testing.T, s *sandbox, extra []string, args ...string) result {
+	t.Helper()
+	s.mu.Lock()
+	for _, a := range args {
+		for secret := range s.secrets {
+			if strings.Contains(a, secret) {
+				t.Errorf("argument %q carries a token", a)
+			}
+		}
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, oidcAuthBin, args...)
+	cmd.Env = append(inheritedEnv(),
+		"HOME="+s.home,
+		"XDG_CACHE_HOME="+s.cache,
+		"XDG_CONFIG_HOME="+s.config,
+		"BROWSER="+testBrowserBin,
+		"TESTBROWSER_LOG="+s.browserLog,
+		// Never the real keychain, once there is one.
+		"OIDC_AUTH_STORE=file",
+	)
+	cmd.Env = append(cmd.Env, s.env...)
+	cmd.Env = append(cmd.Env, extra...)
+	cmd.Dir = s.dir
+	cmd.Stdin = nil
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	err := cmd.Run()
+	r := result{args: args, stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit) && ctx.Err() == nil:
+		r.code = exit.ExitCode()
+	default:
+		t.Fatalf("oidc-auth %s: %v (after %v)\nstderr: %s", strings.Join(args, " "), err, r.elapsed, r.stderr)
+	}
+	s.mu.Lock()
+	s.stderrs = append(s.stderrs, r.stderr)
+	s.mu.Unlock()
+	return r
+}
+
+// mustSucceed fails the test unless r exited 0.
+func mustSucceed(t *testing.T, r result) {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("want exit 0\n%v", r)
+	}
+}
+
+// failureLine checks that r failed with exit code want, wrote nothing to
+// stdout, and ended stderr with exactly one line "oidc-auth: …" that is no
+// Go error chain; it returns that line without the prefix. Lines before it
+// are the instructions a login shows a person (a device code, a URL).
+func failureLine(t *testing.T, r result, want int) string {
+	t.Helper()
+	if r.code != want {
+		t.Fatalf("want exit %d\n%v", want, r)
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout not empty\n%v", r)
+	}
+	if !strings.HasSuffix(r.stderr, "\n") {
+		t.Fatalf("stderr does not end in a newline\n%v", r)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	last := lines[len(lines)-1]
+	msg, ok := strings.CutPrefix(last, "oidc-auth: ")
+	t.Logf("oidc-auth %s → exit %d after %v: %s", strings.Join(r.args, " "), r.code, r.elapsed.Round(time.Millisecond), last)
+	if !ok {
+		t.Fatalf("last stderr line %q does not start with \"oidc-auth: \"\n%v", last, r)
+	}
+	for _, l := range lines[:len(lines)-1] {
+		if strings.HasPrefix(l, "oidc-auth: ") {
+			t.Errorf("more than one error line on stderr\n%v", r)
+		}
+	}
+	for _, chain := range []string{"error: error", "oidc-auth: oidc-auth", "flows: ", "keyring: keyring: "} {
+		if strings.Contains(msg, chain) {
+			t.Errorf("error line %q is a Go error chain (contains %q)", last, chain)
+		}
+	}
+	if strings.TrimSpace(msg) == "" {
+		t.Errorf("empty error message\n%v", r)
+	}
+	return msg
+}
+
+// onlyLine is failureLine for failures that must print nothing but the
+// error line.
+func onlyLine(t *testing.T, r result, want int) string {
+	t.Helper()
+	msg := failureLine(t, r, want)
+	if n := strings.Count(r.stderr, "\n"); n != 1 {
+		t.Errorf("stderr has %d lines, want exactly one\n%v", n, r)
+	}
+	return msg
+}
+
+// startServer starts a py-oidc-auth server below /api/app with a device
+// poll interval of 1 s, unless opts says otherwise.
+func startServer(t *testing.T, opts pyauthserver.Options) *pyauthserver.Server {
+	t.Helper()
+	if opts.Prefix == "" {
+		opts.Prefix = "/api/app"
+	}
+	if opts.Interval == 0 {
+		opts.Interval = 1
+	}
+	return pyauthserver.Start(t, opts)
+}
+
+// storeKey is the v1 store key of srv: scheme and host, path dropped.
+func storeKey(t *testing.T, srv *pyauthserver.Server) string {
+	t.Helper()
+	return keyOf(t, srv.URL())
+}
+
+// keyOf is the v1 store key of a loopback URL with an explicit port.
+func keyOf(t *testing.T, rawURL string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// allRoutes are the routes counted by pyauthserver, and its finer token
+// counters.
+var allRoutes = []string{
+	pyauthserver.RouteDevice, pyauthserver.RouteToken, pyauthserver.RouteLogin,
+	pyauthserver.RouteLogout, pyauthserver.RouteUserinfo, pyauthserver.RouteAuthPorts,
+	pyauthserver.RouteAuthorize, pyauthserver.RouteVerify, pyauthserver.RouteIdPLogout,
+	pyauthserver.CountTokenDevice, pyauthserver.CountTokenRefresh, pyauthserver.CountTokenCode,
+}
+
+// requestCounts snapshots every request counter of srv.
+func requestCounts(srv *pyauthserver.Server) map[string]int {
+	m := map[string]int{}
+	for _, r := range allRoutes {
+		if n := srv.Count(r); n != 0 {
+			m[r] = n
+		}
+	}
+	return m
+}
+
+// storedToken is one token of the v1 file format.
+type storedToken struct {
+	AccessToken    string            `json:"access_token"`
+	TokenType      string            `json:"token_type"`
+	Expires        json.Number       `json:"expires"`
+	RefreshToken   string            `json:"refresh_token"`
+	RefreshExpires json.Number       `json:"refresh_expires"`
+	Scope          string            `json:"scope"`
+	Headers        map[string]string `json:"headers"`
+}
+
+// storedEntry is one server's entry of the v1 file format, with this
+// client's "server" addition.
+type storedEntry struct {
+	Token    storedToken `json:"token"`
+	StoredAt json.Number `json:"stored_at"`
+	Server   *struct {
+		Host string `json:"host"`
+	} `json:"server"`
+	raw json.RawMessage
+}
+
+// readStoreFile parses a v1 token file and teaches the sandbox its tokens.
+func (s *sandbox) readStoreFile(path string) map[string]storedEntry {
+	s.t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		s.t.Fatalf("read token store: %v", err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		s.t.Fatalf("token store %s is not a JSON object: %v\n%s", path, err, b)
+	}
+	out := map[string]storedEntry{}
+	for k, v := range raw {
+		var e storedEntry
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.UseNumber()
+		if err := dec.Decode(&e); err != nil {
+			s.t.Fatalf("entry %q of %s: %v", k, path, err)
+		}
+		e.raw = v
+		s.learn(e.Token.AccessToken, e.Token.RefreshToken)
+		out[k] = e
+	}
+	return out
+}
+
+// readStore reads the default token file.
+func (s *sandbox) readStore() map[string]storedEntry {
+	s.t.Helper()
+	return s.readStoreFile(s.storePath())
+}
+
+// storeBytes returns the default token file's bytes, or nil when it is absent.
+func (s *sandbox) storeBytes() []byte {
+	s.t.Helper()
+	b, err := os.ReadFile(s.storePath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return b
+}
+
+// browserURLs returns the URLs the test browser was given, in order.
+func (s *sandbox) browserURLs() []string {
+	s.t.Helper()
+	b, err := os.ReadFile(s.browserLog)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return strings.Fields(string(b))
+}
+
+// login logs the sandbox in to srv with a device flow approved at the first
+// poll and returns the stored entry.
+func (s *sandbox) login(srv *pyauthserver.Server) storedEntry {
+	s.t.Helper()
+	srv.PlanDevice(pyauthserver.DevicePlan{})
+	r := s.run("login", "--flow", "device", "--timeout", "20s", srv.URL())
+	mustSucceed(s.t, r)
+	e, ok := s.readStore()[storeKey(s.t, srv)]
+	if !ok {
+		s.t.Fatalf("no entry for %s after login", storeKey(s.t, srv))
+	}
+	return e
+}
+
+// usedPorts keeps freePorts from handing out a port twice.
+var usedPorts sync.Map
+
+// freePorts returns n distinct ports that were free on 127.0.0.1.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	for len(ports) < n {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if _, dup := usedPorts.LoadOrStore(p, true); !dup {
+			ports = append(ports, p)
+		}
+	}
+	return ports
+}
+
+// portArgs turns ports into repeated --port flags.
+func portArgs(ports []int) []string {
+	var args []string
+	for _, p := range ports {
+		args = append(args, "--port", strconv.Itoa(p))
+	}
+	return args
+}
+
+// closedPort returns a port on 127.0.0.1 that nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	return freePorts(t, 1)[0]
+}
+
+// checkQuick fails the test when r took longer than bound. Other work on
+// the machine slows every process start, so a run over bound is measured
+// again against the time a trivial run (--version) takes right now, and
+// only what exceeds that counts.
+func checkQuick(t *testing.T, s *sandbox, r result, bound time.Duration) {
+	t.Helper()
+	if r.elapsed <= bound {
+		return
+	}
+	base := s.run("--version").elapsed
+	if r.elapsed-base > bound {
+		t.Errorf("oidc-auth %s took %v (a trivial run takes %v now), want under %v", strings.Join(r.args, " "), r.elapsed, base, bound)
+	}
+}
+
+// unixNumber parses a JSON number that must be whole Unix seconds.
+func unixNumber(t *testing.T, name string, n json.Number) int64 {
+	t.Helper()
+	v, err := n.Int64()
+	if err != nil {
+		t.Fatalf("%s = %q, want integer Unix seconds", name, n)
+	}
+	return v
+}
