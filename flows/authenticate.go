@@ -93,10 +93,12 @@ func (e *LoginRequiredError) Is(target error) bool { return target == ErrLoginRe
 
 // Authenticate returns a usable token for the server cfg describes, as the
 // reference client's authenticate does: a stored token that is valid for
-// more than a minute is returned without any network request; else the
-// stored refresh token is used; else an interactive login runs (device
-// flow first, the code flow when the server has none or Flow asks for it),
-// if Interaction allows one. Every new token is stored.
+// more than a minute is returned without any network request or lock; else,
+// under the store's lock of the server's key and after reading the store
+// again (another process may have refreshed meanwhile), the stored refresh
+// token is used; else an interactive login runs (device flow first, the
+// code flow when the server has none or Flow asks for it), if Interaction
+// allows one. Every new token is stored before the lock is released.
 func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opts Options) (*Token, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -110,6 +112,25 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 	if opts.Now != nil {
 		now = opts.Now
 	}
+	if !opts.Force {
+		rec, err := store.Get(ctx, key)
+		if err == nil && rec.Token.Valid(now()) {
+			return &rec.Token, nil // the cached path: no lock, no network
+		} else if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			return nil, err
+		}
+	}
+
+	// One process refreshes or logs in while the others wait for the lock
+	// and then find its token.
+	lctx, cancel := context.WithTimeout(ctx, cfg.Timeout+cfg.RequestTimeout)
+	unlock, err := store.Lock(lctx, key)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
 	reason := "not logged in"
 	rec, err := store.Get(ctx, key)
 	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
@@ -121,12 +142,9 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 		case rec.Token.Valid(now()):
 			return &rec.Token, nil
 		case rec.Token.Refreshable(now()):
-			tok, err := Refresh(ctx, cfg, &rec.Token)
-			if err == nil {
-				return tok, save(ctx, store, key, cfg, tok)
-			}
-			if !errors.Is(err, ErrSessionExpired) {
-				return nil, err
+			tok, err := refreshStored(ctx, cfg, store, key, rec, now)
+			if err == nil || !errors.Is(err, ErrSessionExpired) {
+				return tok, err
 			}
 			reason = "the server no longer accepts the stored login"
 		default:
@@ -145,6 +163,30 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 		return nil, err
 	}
 	return tok, save(ctx, store, key, cfg, tok)
+}
+
+// refreshStored refreshes rec and stores the result. When the server
+// rejects the refresh token, the store is read once more: a client that does
+// not take our lock (the reference client sharing the file) may have
+// rotated it meanwhile.
+func refreshStored(ctx context.Context, cfg Config, store keyring.TokenStore, key string, rec *keyring.Record, now func() time.Time) (*Token, error) {
+	tok, err := Refresh(ctx, cfg, &rec.Token)
+	if err == nil {
+		return tok, save(ctx, store, key, cfg, tok)
+	}
+	if errors.Is(err, ErrSessionExpired) {
+		if again, gerr := store.Get(ctx, key); gerr == nil && again.Token.RefreshToken != rec.Token.RefreshToken {
+			if again.Token.Valid(now()) {
+				return &again.Token, nil
+			}
+			if again.Token.Refreshable(now()) {
+				if tok, err2 := Refresh(ctx, cfg, &again.Token); err2 == nil {
+					return tok, save(ctx, store, key, cfg, tok)
+				}
+			}
+		}
+	}
+	return nil, err
 }
 
 // Login runs an interactive login with the flow opts.Flow names, without

@@ -14,9 +14,10 @@ import (
 
 // memStore is a map-backed keyring.TokenStore.
 type memStore struct {
-	mu   sync.Mutex
-	recs map[string]keyring.Record
-	puts int
+	mu    sync.Mutex
+	recs  map[string]keyring.Record
+	puts  int
+	locks int
 }
 
 var _ keyring.TokenStore = (*memStore)(nil)
@@ -58,6 +59,13 @@ func (m *memStore) Remove(_ context.Context, key string) error {
 }
 
 func (m *memStore) List(context.Context) ([]keyring.Entry, error) { return nil, nil }
+
+func (m *memStore) Lock(context.Context, string) (func(), error) {
+	m.mu.Lock()
+	m.locks++
+	m.mu.Unlock()
+	return func() {}, nil
+}
 
 func stored(access, refresh string, exp, rexp time.Time) *keyring.Record {
 	return &keyring.Record{Token: Token{AccessToken: access, RefreshToken: refresh, Expires: exp.Unix(), RefreshExpires: rexp.Unix()}}

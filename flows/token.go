@@ -51,16 +51,8 @@ func ParseToken(body []byte, now time.Time) (*Token, error) {
 			return nil, err
 		}
 	}
-	t.Headers = map[string]string{"Authorization": authorization(t)}
+	t.Headers = map[string]string{"Authorization": t.Authorization()}
 	return t, nil
-}
-
-// authorization returns the Authorization header value for t.
-func authorization(t *Token) string {
-	if t.TokenType == "" || strings.EqualFold(t.TokenType, "bearer") {
-		return "Bearer " + t.AccessToken
-	}
-	return t.TokenType + " " + t.AccessToken
 }
 
 // expiry reads an absolute expiry from the first present absolute field,

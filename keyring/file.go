@@ -19,24 +19,69 @@ import (
 //
 // Entries of other keys, including ones this package cannot decode, are
 // kept as they are when the file is rewritten. A file that is not valid JSON
-// is reported and never overwritten. Writes go to a temporary file in the
-// same directory (mode 0600, directory 0700) that is synced and renamed over
-// the old one.
+// is reported and never overwritten. Every change is a read-modify-write
+// under a lock file, so concurrent processes never lose each other's
+// entries, and the new content goes to a synced temporary file in the same
+// directory (mode 0600, directory 0700) that is renamed over the old one.
+//
+// The file may instead hold one bare token object, as batch tools write for
+// a job ({"access_token": …, "refresh_token": …}). Such a file serves only
+// BareServer, is refreshed in place, and is never used for another host.
 type FileStore struct {
 	// Path is the file's location (see DefaultFilePath).
 	Path string
+	// LockDir holds the lock files; default a hidden directory beside Path
+	// (".<name>.locks").
+	LockDir string
+	// BareServer is the one server a bare-token file is used for; with it
+	// unset, a bare token serves no server, and asking for one says so.
+	BareServer string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
 
 var _ TokenStore = (*FileStore)(nil)
 
-// fileEntry is one key's value in the v1 file.
-type fileEntry struct {
+// fileWriteWait bounds the wait for another process's read-modify-write.
+const fileWriteWait = 10 * time.Second
+
+// storedRecord is one key's value in the v1 file, and the value of a
+// keychain item.
+type storedRecord struct {
 	Token    *Token  `json:"token"`
 	StoredAt float64 `json:"stored_at"`
 	// Server is this client's own addition; the reference client ignores it.
 	Server *Server `json:"server,omitempty"`
+}
+
+// encodeRecord turns rec into its stored JSON, stamped with now when it
+// carries no time.
+func encodeRecord(rec *Record, now time.Time) ([]byte, error) {
+	stored := rec.StoredAt
+	if stored.IsZero() {
+		stored = now
+	}
+	tok := rec.Token
+	b, err := json.Marshal(storedRecord{Token: &tok, StoredAt: float64(stored.UnixMicro()) / 1e6, Server: rec.Server})
+	if err != nil {
+		return nil, fmt.Errorf("keyring: encode token: %w", err)
+	}
+	return b, nil
+}
+
+// decodeRecord turns stored JSON into a record; ok is false when it cannot
+// be decoded.
+func decodeRecord(raw []byte) (*Record, bool) {
+	var e storedRecord
+	if len(raw) == 0 || json.Unmarshal(raw, &e) != nil || e.Token == nil {
+		return nil, false
+	}
+	sec := int64(e.StoredAt)
+	return &Record{
+		Token:    *e.Token,
+		Server:   e.Server,
+		StoredAt: time.Unix(sec, int64((e.StoredAt-float64(sec))*1e9)),
+	}, true
 }
 
 // CorruptError reports a store whose content cannot be decoded. The store
@@ -80,21 +125,70 @@ func (s *FileStore) now() time.Time {
 	return time.Now()
 }
 
+func (s *FileStore) lockDir() string {
+	if s.LockDir != "" {
+		return s.LockDir
+	}
+	return filepath.Join(filepath.Dir(s.Path), "."+filepath.Base(s.Path)+".locks")
+}
+
+// Lock takes the cross-process lock of key, waiting until ctx ends.
+func (s *FileStore) Lock(ctx context.Context, key string) (func(), error) {
+	k, err := Key(key)
+	if err != nil {
+		return nil, err
+	}
+	return lockFile(ctx, lockPath(s.lockDir(), k))
+}
+
+// fileContent is the decoded file: v1 entries, or one bare token.
+type fileContent struct {
+	entries map[string]json.RawMessage
+	bare    *Token
+}
+
 // Get returns the live record stored under key.
 func (s *FileStore) Get(ctx context.Context, key string) (*Record, error) {
 	k, err := Key(key)
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.read()
+	c, err := s.read()
 	if err != nil {
 		return nil, err
 	}
-	rec, ok := s.decode(all[k])
-	if !ok {
+	if c.bare != nil {
+		if err := s.bareFor(k); err != nil {
+			return nil, err
+		}
+		if !c.bare.Live(s.now()) {
+			return nil, ErrNotFound
+		}
+		return &Record{Token: *c.bare}, nil
+	}
+	rec, ok := decodeRecord(c.entries[k])
+	if !ok || !rec.Token.Live(s.now()) {
 		return nil, ErrNotFound
 	}
 	return rec, nil
+}
+
+// servesBare reports whether a bare token in the file is for key k.
+func (s *FileStore) servesBare(k string) bool {
+	return s.bareFor(k) == nil
+}
+
+// bareFor says why a bare token in the file is not for key k, or nil when
+// it is. A bare token names no server, so it serves only the one named by
+// BareServer, and never another host.
+func (s *FileStore) bareFor(k string) error {
+	if s.BareServer == "" {
+		return fmt.Errorf("keyring: %s holds one bare token, which names no server; set %s to the server it belongs to", s.Path, TokenHostEnv)
+	}
+	if bk, err := Key(s.BareServer); err != nil || bk != k {
+		return fmt.Errorf("keyring: %s holds the token of %s only; it is not used for %s", s.Path, s.BareServer, k)
+	}
+	return nil
 }
 
 // Put stores rec under key, keeping every other entry of the file.
@@ -103,95 +197,141 @@ func (s *FileStore) Put(ctx context.Context, key string, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	all, err := s.read()
-	if err != nil {
-		return err
-	}
-	stored := rec.StoredAt
-	if stored.IsZero() {
-		stored = s.now()
-	}
-	tok := rec.Token
-	raw, err := json.Marshal(fileEntry{Token: &tok, StoredAt: float64(stored.UnixMicro()) / 1e6, Server: rec.Server})
-	if err != nil {
-		return fmt.Errorf("keyring: encode token: %w", err)
-	}
-	all[k] = raw
-	return s.write(all)
+	return s.update(ctx, func(c *fileContent) error {
+		if c.bare != nil {
+			if err := s.bareFor(k); err != nil {
+				return err
+			}
+			tok := rec.Token
+			c.bare = &tok
+			return nil
+		}
+		raw, err := encodeRecord(rec, s.now())
+		if err != nil {
+			return err
+		}
+		c.entries[k] = raw
+		return nil
+	})
 }
 
 // Remove deletes the record stored under key; it returns ErrNotFound when
-// there is none.
+// there is none. Removing the token of a bare-token file removes the file.
 func (s *FileStore) Remove(ctx context.Context, key string) error {
 	k, err := Key(key)
 	if err != nil {
 		return err
 	}
-	all, err := s.read()
-	if err != nil {
+	if c, err := s.read(); err != nil {
 		return err
+	} else if (c.bare == nil && c.entries[k] == nil) || (c.bare != nil && !s.servesBare(k)) {
+		return ErrNotFound // nothing to remove: no lock, no write
 	}
-	if _, ok := all[k]; !ok {
-		return ErrNotFound
-	}
-	delete(all, k)
-	return s.write(all)
+	return s.update(ctx, func(c *fileContent) error {
+		if c.bare != nil {
+			if !s.servesBare(k) {
+				return ErrNotFound
+			}
+			c.bare = nil
+			return nil
+		}
+		if _, ok := c.entries[k]; !ok {
+			return ErrNotFound
+		}
+		delete(c.entries, k)
+		return nil
+	})
 }
 
-// List returns the live records, sorted by key.
+// List returns the live records, sorted by key. A bare token is listed
+// under BareServer's key (empty when BareServer is unset).
 func (s *FileStore) List(ctx context.Context) ([]Entry, error) {
-	all, err := s.read()
+	c, err := s.read()
 	if err != nil {
 		return nil, err
 	}
 	var out []Entry
-	for k, raw := range all {
-		if rec, ok := s.decode(raw); ok {
+	if c.bare != nil {
+		if c.bare.Live(s.now()) {
+			k, _ := Key(s.BareServer)
+			out = append(out, Entry{Key: k, Backend: "file", Record: Record{Token: *c.bare}})
+		}
+		return out, nil
+	}
+	for k, raw := range c.entries {
+		if rec, ok := decodeRecord(raw); ok && rec.Token.Live(s.now()) {
 			out = append(out, Entry{Key: k, Backend: "file", Record: *rec})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	sortEntries(out)
 	return out, nil
 }
 
-// decode turns one raw entry into a live record; entries that cannot be
-// decoded or have expired count as absent.
-func (s *FileStore) decode(raw json.RawMessage) (*Record, bool) {
-	if len(raw) == 0 {
-		return nil, false
+func sortEntries(es []Entry) {
+	sort.Slice(es, func(i, j int) bool { return es[i].Key < es[j].Key })
+}
+
+// update runs change on the file's content under the file's lock and
+// writes the result. A change that returns an error writes nothing.
+func (s *FileStore) update(ctx context.Context, change func(*fileContent) error) error {
+	ctx, cancel := context.WithTimeout(ctx, fileWriteWait)
+	defer cancel()
+	unlock, err := lockFile(ctx, filepath.Join(s.lockDir(), "store.lock"))
+	if err != nil {
+		return err
 	}
-	var e fileEntry
-	if err := json.Unmarshal(raw, &e); err != nil || e.Token == nil || !e.Token.Live(s.now()) {
-		return nil, false
+	defer unlock()
+	c, err := s.read()
+	if err != nil {
+		return err
 	}
-	sec := int64(e.StoredAt)
-	return &Record{
-		Token:    *e.Token,
-		Server:   e.Server,
-		StoredAt: time.Unix(sec, int64((e.StoredAt-float64(sec))*1e9)),
-	}, true
+	wasBare := c.bare != nil
+	if err := change(c); err != nil {
+		return err
+	}
+	if wasBare {
+		if c.bare == nil {
+			if err := os.Remove(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("keyring: remove %s: %w", s.Path, err)
+			}
+			return nil
+		}
+		b, err := json.MarshalIndent(c.bare, "", "  ")
+		if err != nil {
+			return fmt.Errorf("keyring: encode token: %w", err)
+		}
+		return writeFileAtomic(s.Path, append(b, '\n'))
+	}
+	return s.write(c.entries)
 }
 
 // read loads the whole file. A missing or empty file is an empty store.
-func (s *FileStore) read() (map[string]json.RawMessage, error) {
+func (s *FileStore) read() (*fileContent, error) {
+	c := &fileContent{entries: map[string]json.RawMessage{}}
 	b, err := os.ReadFile(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]json.RawMessage{}, nil
+		return c, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keyring: read token store: %w", err)
 	}
-	all := map[string]json.RawMessage{}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return all, nil
+		return c, nil
 	}
-	if err := json.Unmarshal(b, &all); err != nil {
+	if err := json.Unmarshal(b, &c.entries); err != nil {
 		return nil, &CorruptError{Place: s.Path, Err: err}
 	}
-	if all == nil { // the file held JSON null
-		all = map[string]json.RawMessage{}
+	if c.entries == nil { // the file held JSON null
+		c.entries = map[string]json.RawMessage{}
 	}
-	return all, nil
+	if raw, ok := c.entries["access_token"]; ok && len(raw) > 0 && raw[0] == '"' {
+		var tok Token
+		if err := json.Unmarshal(b, &tok); err != nil {
+			return nil, &CorruptError{Place: s.Path, Err: err}
+		}
+		c.bare, c.entries = &tok, nil
+	}
+	return c, nil
 }
 
 // write replaces the file atomically: a synced temporary file in the same

@@ -1,37 +1,295 @@
 package keyring
 
-import "os"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
 
 // DefaultAppName is the application name that names the token file's
-// directory (and, for the keychain, the service) when the caller gives none.
+// directory and the keychain service when the caller gives none.
 const DefaultAppName = "oidc-auth"
 
-// TokenFileEnv names the environment variable that points all token storage
-// at one JSON file, for batch jobs and CI.
-const TokenFileEnv = "OIDC_TOKEN_FILE"
+// Environment variables that choose the store.
+const (
+	// TokenFileEnv points all token storage at one JSON file, for batch jobs
+	// and CI; the keychain is then never used.
+	TokenFileEnv = "OIDC_TOKEN_FILE"
+	// StoreEnv forces a backend: "keychain" or "file".
+	StoreEnv = "OIDC_AUTH_STORE"
+	// TokenHostEnv names the server whose token a bare-token
+	// OIDC_TOKEN_FILE holds; such a file names none itself.
+	TokenHostEnv = "OIDC_AUTH_HOST"
+)
+
+// Backend names, as Options.Backend, OIDC_AUTH_STORE and Entry.Backend use
+// them.
+const (
+	BackendAuto     = "auto"
+	BackendKeychain = "keychain"
+	BackendFile     = "file"
+)
 
 // Options chooses a store, like the reference client's
-// TokenStore(path=…, app_name=…). The zero value is the default store.
+// TokenStore(path=…, app_name=…). The zero value is the default store: the
+// OS keychain, falling back to the JSON file.
 type Options struct {
-	// Path is an explicit token file. When empty, $OIDC_TOKEN_FILE is used,
-	// else the application's default file (DefaultFilePath).
+	// Path is an explicit token file; it rules out the keychain. When empty,
+	// $OIDC_TOKEN_FILE is used the same way.
 	Path string
-	// AppName names the application; default DefaultAppName.
+	// AppName names the keychain service and the cache directory; default
+	// DefaultAppName.
 	AppName string
+	// Backend forces "keychain" or "file"; default $OIDC_AUTH_STORE, else
+	// "auto": the keychain when it answers, else the file.
+	Backend string
+	// BareServer is the server that a token file holding one bare token is
+	// used for (see FileStore.BareServer); default $OIDC_AUTH_HOST.
+	BareServer string
+	// Warn receives the one warning printed when a token goes to the file
+	// because the keychain is unavailable; nil discards it.
+	Warn io.Writer
+	// Keychain is the keychain to use; default OSKeychain.
+	Keychain Keychain
+	// KeychainTimeout bounds each keychain call; default
+	// DefaultKeychainTimeout.
+	KeychainTimeout time.Duration
 }
 
-// Open returns the store that opts select.
+// Open returns the store that opts select. It makes no keychain call: an
+// unavailable keychain shows on first use.
 func Open(opts Options) (TokenStore, error) {
-	path := opts.Path
-	if path == "" {
-		path = os.Getenv(TokenFileEnv)
+	backend := strings.ToLower(strings.TrimSpace(opts.Backend))
+	from := "the store choice"
+	if backend == "" {
+		backend = strings.ToLower(strings.TrimSpace(os.Getenv(StoreEnv)))
+		from = StoreEnv
 	}
+	switch backend {
+	case "", BackendAuto, BackendKeychain, BackendFile:
+	default:
+		return nil, fmt.Errorf("keyring: %s %q is not a store; use keychain or file", from, backend)
+	}
+	path, pathFrom := opts.Path, "a token file path"
 	if path == "" {
-		p, err := DefaultFilePath(opts.AppName)
-		if err != nil {
+		path, pathFrom = os.Getenv(TokenFileEnv), TokenFileEnv+" is set"
+	}
+	if path != "" {
+		if backend == BackendKeychain {
+			return nil, fmt.Errorf("keyring: the keychain was asked for, but %s; unset it to use the keychain", pathFrom)
+		}
+		bare := opts.BareServer
+		if bare == "" {
+			bare = os.Getenv(TokenHostEnv)
+		}
+		return &FileStore{Path: path, BareServer: bare}, nil
+	}
+	defPath, err := DefaultFilePath(opts.AppName)
+	if err != nil {
+		return nil, err
+	}
+	file := &FileStore{Path: defPath}
+	if backend == BackendFile {
+		return file, nil
+	}
+	kc := &KeychainStore{
+		Service:  opts.AppName,
+		Keychain: opts.Keychain,
+		Timeout:  opts.KeychainTimeout,
+		LockDir:  file.lockDir(),
+	}
+	if backend == BackendKeychain {
+		return kc, nil
+	}
+	return &AutoStore{Keychain: kc, File: file, Warn: opts.Warn, AppName: opts.AppName}, nil
+}
+
+// defaultLockDir is where the default stores of an application keep their
+// lock files.
+func defaultLockDir(appName string) (string, error) {
+	p, err := DefaultFilePath(appName)
+	if err != nil {
+		return "", err
+	}
+	return (&FileStore{Path: p}).lockDir(), nil
+}
+
+// silentFor is how long a keychain that did not answer is skipped by later
+// processes, so that each git or docker call does not wait out the bound.
+const silentFor = 5 * time.Minute
+
+// AutoStore uses the OS keychain and falls back to the JSON file when the
+// keychain is absent, locked or silent. Records are read from both (the
+// file may hold logins from times without a keychain), written to the
+// keychain when it answers, else to the file with one warning.
+type AutoStore struct {
+	// Keychain is the preferred backend.
+	Keychain *KeychainStore
+	// File is the fallback.
+	File *FileStore
+	// Warn receives the one fallback warning; nil discards it.
+	Warn io.Writer
+	// AppName leads the warning; default DefaultAppName.
+	AppName string
+
+	mu     sync.Mutex
+	down   error // why the keychain is not used, once known
+	warned bool
+}
+
+var _ TokenStore = (*AutoStore)(nil)
+
+// markerPath is the file whose recent modification time says that the
+// keychain did not answer.
+func (s *AutoStore) markerPath() string {
+	return filepath.Join(s.File.lockDir(), "keychain-silent")
+}
+
+// keychainDown returns why the keychain is not to be used, or nil.
+func (s *AutoStore) keychainDown() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down == nil {
+		if fi, err := os.Stat(s.markerPath()); err == nil && time.Since(fi.ModTime()) < silentFor {
+			s.down = &UnavailableError{Reason: "it did not answer a moment ago; it is tried again after " + fi.ModTime().Add(silentFor).Format("15:04:05")}
+		}
+	}
+	return s.down
+}
+
+// usable records a keychain error: it reports whether err leaves the
+// keychain usable, and remembers an unavailable keychain (across processes
+// when it did not answer).
+func (s *AutoStore) usable(err error) bool {
+	var ue *UnavailableError
+	if !errors.As(err, &ue) {
+		return true
+	}
+	s.mu.Lock()
+	s.down = err
+	s.mu.Unlock()
+	if ue.Err == nil { // a timeout, not an answer
+		if dir := filepath.Dir(s.markerPath()); os.MkdirAll(dir, 0o700) == nil {
+			os.WriteFile(s.markerPath(), nil, 0o600)
+		}
+	}
+	return false
+}
+
+// warn prints the fallback warning once.
+func (s *AutoStore) warn() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.warned || s.Warn == nil {
+		return
+	}
+	s.warned = true
+	app := s.AppName
+	if app == "" {
+		app = DefaultAppName
+	}
+	reason := "it is not available"
+	var ue *UnavailableError
+	if errors.As(s.down, &ue) {
+		reason = ue.Reason
+	}
+	fmt.Fprintf(s.Warn, "%s: warning: the OS keychain cannot be used (%s); the token is stored in %s instead (set %s=file to silence this)\n",
+		app, reason, s.File.Path, StoreEnv)
+}
+
+// Lock takes the cross-process lock of key (shared by both backends).
+func (s *AutoStore) Lock(ctx context.Context, key string) (func(), error) {
+	return s.File.Lock(ctx, key)
+}
+
+// Get returns the live record of key from the keychain, else from the file.
+func (s *AutoStore) Get(ctx context.Context, key string) (*Record, error) {
+	if s.keychainDown() == nil {
+		rec, err := s.Keychain.Get(ctx, key)
+		switch {
+		case err == nil:
+			return rec, nil
+		case errors.Is(err, ErrNotFound):
+		case s.usable(err):
 			return nil, err
 		}
-		path = p
 	}
-	return &FileStore{Path: path}, nil
+	return s.File.Get(ctx, key)
+}
+
+// Put stores rec in the keychain, dropping any copy in the file; when the
+// keychain cannot be used, it stores rec in the file and warns once.
+func (s *AutoStore) Put(ctx context.Context, key string, rec *Record) error {
+	if s.keychainDown() == nil {
+		err := s.Keychain.Put(ctx, key, rec)
+		if err == nil {
+			if _, ferr := s.File.Get(ctx, key); ferr == nil {
+				s.File.Remove(ctx, key)
+			}
+			return nil
+		}
+		if s.usable(err) {
+			return err
+		}
+	}
+	s.warn()
+	return s.File.Put(ctx, key, rec)
+}
+
+// Remove deletes key's record from both backends; it returns ErrNotFound
+// when neither had one.
+func (s *AutoStore) Remove(ctx context.Context, key string) error {
+	found := false
+	if s.keychainDown() == nil {
+		err := s.Keychain.Remove(ctx, key)
+		switch {
+		case err == nil:
+			found = true
+		case errors.Is(err, ErrNotFound):
+		case s.usable(err):
+			return err
+		}
+	}
+	err := s.File.Remove(ctx, key)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound) && found:
+		return nil
+	}
+	return err
+}
+
+// List returns the records of both backends, sorted by key; a key in both
+// is listed once, from the keychain.
+func (s *AutoStore) List(ctx context.Context) ([]Entry, error) {
+	var out []Entry
+	seen := map[string]bool{}
+	if s.keychainDown() == nil {
+		list, err := s.Keychain.List(ctx)
+		if err != nil && s.usable(err) {
+			return nil, err
+		}
+		for _, e := range list {
+			seen[e.Key] = true
+			out = append(out, e)
+		}
+	}
+	list, err := s.File.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range list {
+		if !seen[e.Key] {
+			out = append(out, e)
+		}
+	}
+	sortEntries(out)
+	return out, nil
 }

@@ -106,27 +106,41 @@ func TestOpen(t *testing.T) {
 	env := filepath.Join(t.TempDir(), "job", "tokens.json")
 	explicit := filepath.Join(t.TempDir(), "explicit.json")
 	tests := []struct {
-		name string
-		env  string
-		opts keyring.Options
-		want string
+		name     string
+		env      string
+		storeEnv string
+		opts     keyring.Options
+		want     string
+		auto     bool // an AutoStore whose fallback file is want
 	}{
-		{"explicit path", "", keyring.Options{Path: explicit}, explicit},
-		{"explicit path wins over the environment", env, keyring.Options{Path: explicit, AppName: "x"}, explicit},
-		{"environment", env, keyring.Options{}, env},
-		{"environment wins over the app name", env, keyring.Options{AppName: "x"}, env},
-		{"default", "", keyring.Options{}, filepath.Join(cache, "oidc-auth", "token-store.json")},
-		{"default of an app", "", keyring.Options{AppName: "py-oidc-auth"}, filepath.Join(cache, "py-oidc-auth", "token-store.json")},
+		{"explicit path", "", "", keyring.Options{Path: explicit}, explicit, false},
+		{"explicit path wins over the environment", env, "", keyring.Options{Path: explicit, AppName: "x"}, explicit, false},
+		{"environment", env, "", keyring.Options{}, env, false},
+		{"environment wins over the app name", env, "", keyring.Options{AppName: "x"}, env, false},
+		{"environment with a forced file", env, "", keyring.Options{Backend: "file"}, env, false},
+		{"default", "", "", keyring.Options{}, filepath.Join(cache, "oidc-auth", "token-store.json"), true},
+		{"default of an app", "", "", keyring.Options{AppName: "py-oidc-auth"}, filepath.Join(cache, "py-oidc-auth", "token-store.json"), true},
+		{"forced file", "", "", keyring.Options{Backend: "File"}, filepath.Join(cache, "oidc-auth", "token-store.json"), false},
+		{"file forced by OIDC_AUTH_STORE", "", "file", keyring.Options{}, filepath.Join(cache, "oidc-auth", "token-store.json"), false},
+		{"option wins over OIDC_AUTH_STORE", "", "file", keyring.Options{Backend: "auto"}, filepath.Join(cache, "oidc-auth", "token-store.json"), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("XDG_CACHE_HOME", cache)
 			t.Setenv(keyring.TokenFileEnv, tt.env)
+			t.Setenv(keyring.StoreEnv, tt.storeEnv)
 			s, err := keyring.Open(tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			fs, ok := s.(*keyring.FileStore)
+			if tt.auto {
+				as, isAuto := s.(*keyring.AutoStore)
+				if !isAuto {
+					t.Fatalf("Open returned %T, want *keyring.AutoStore", s)
+				}
+				fs, ok = as.File, true
+			}
 			if !ok {
 				t.Fatalf("Open returned %T, want *keyring.FileStore", s)
 			}

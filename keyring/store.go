@@ -56,14 +56,18 @@ type Entry struct {
 	Record
 }
 
-// TokenStore keeps one record per normalised server key. Methods normalise
-// the key they are given with Key. Get returns ErrNotFound when there is no
-// live record (see Token.Live).
+// TokenStore keeps one record per normalised server key, safely shared by
+// concurrent processes. Methods normalise the key they are given with Key.
+// Get returns ErrNotFound when there is no live record (see Token.Live).
+// Lock takes the cross-process lock of a key, waiting until ctx ends, and
+// returns its release; callers hold it across read, refresh and write, so
+// that one process refreshes while the others wait and re-read.
 type TokenStore interface {
 	Get(ctx context.Context, key string) (*Record, error)
 	Put(ctx context.Context, key string, rec *Record) error
 	Remove(ctx context.Context, key string) error
 	List(ctx context.Context) ([]Entry, error)
+	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
 // Key normalises a server URL into the key the reference client stores it

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -56,6 +57,16 @@ func (t *Token) Refreshable(now time.Time) bool {
 // max(expires, refresh_expires) - 30 <= now as absent.
 func (t *Token) Live(now time.Time) bool {
 	return t != nil && max(t.Expires, t.RefreshExpires)-int64(StoreMargin/time.Second) > now.Unix()
+}
+
+// Authorization returns the value of the Authorization header that carries
+// the access token: "Bearer <token>" for any spelling of bearer, else the
+// token type the server named.
+func (t *Token) Authorization() string {
+	if t.TokenType == "" || strings.EqualFold(t.TokenType, "bearer") {
+		return "Bearer " + t.AccessToken
+	}
+	return t.TokenType + " " + t.AccessToken
 }
 
 // ExpiresAt returns Expires as a time.

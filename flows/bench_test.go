@@ -1,0 +1,39 @@
+package flows
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/oidc-auth/oidc-auth/keyring"
+)
+
+// BenchmarkAuthenticateCached measures the path every git and docker
+// operation takes once logged in: a valid token read from the file store,
+// with no lock and no request (the transport fails the benchmark if asked).
+func BenchmarkAuthenticateCached(b *testing.B) {
+	store := &keyring.FileStore{Path: filepath.Join(b.TempDir(), "token-store.json")}
+	ctx := context.Background()
+	now := time.Now()
+	rec := &keyring.Record{Token: Token{AccessToken: "cached", RefreshToken: "r", Expires: now.Add(time.Hour).Unix(), RefreshExpires: now.Add(time.Hour).Unix()}}
+	if err := store.Put(ctx, "https://auth.example.invalid", rec); err != nil {
+		b.Fatal(err)
+	}
+	cfg := Config{Host: "https://auth.example.invalid/api", HTTPClient: &http.Client{Transport: benchTransport{b}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		tok, err := Authenticate(ctx, cfg, store, Options{Interaction: InteractNever})
+		if err != nil || tok.AccessToken != "cached" {
+			b.Fatal(tok, err)
+		}
+	}
+}
+
+type benchTransport struct{ b *testing.B }
+
+func (t benchTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.b.Fatalf("request to %s on the cached path", r.URL)
+	return nil, nil
+}

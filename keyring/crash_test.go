@@ -1,0 +1,133 @@
+package keyring_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oidc-auth/oidc-auth/keyring"
+)
+
+// crashWriterEnv makes the test binary a writer process for
+// TestFileStoreSurvivesKill: it writes numbered tokens to the store file it
+// names, printing each number once its Put has returned.
+const crashWriterEnv = "KEYRING_TEST_CRASH_WRITER"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(crashWriterEnv); path != "" {
+		crashWriter(path)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func crashWriter(path string) {
+	ctx := context.Background()
+	s := &keyring.FileStore{Path: path}
+	n := 0
+	if rec, err := s.Get(ctx, "crash.example.org"); err == nil {
+		n, _ = strconv.Atoi(rec.Token.AccessToken)
+	}
+	out := bufio.NewWriter(os.Stdout)
+	exp := time.Now().Add(time.Hour).Unix()
+	for {
+		n++
+		tok := keyring.Token{AccessToken: strconv.Itoa(n), RefreshToken: "r" + strconv.Itoa(n), Expires: exp, RefreshExpires: exp}
+		if err := s.Put(ctx, "crash.example.org", &keyring.Record{Token: tok}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Fprintln(out, n)
+		out.Flush()
+	}
+}
+
+// TestFileStoreSurvivesKill kills a writer with SIGKILL at random moments,
+// many times over: the file must always parse, keep the other entries, and
+// hold the last write that completed (or the one in flight, if its rename
+// landed). A killed writer's lock must not block the next one.
+func TestFileStoreSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills 40 processes")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "token-store.json")
+	s := &keyring.FileStore{Path: path}
+	keep := sampleToken("keep")
+	keep.Expires, keep.RefreshExpires = time.Now().Add(time.Hour).Unix(), time.Now().Add(time.Hour).Unix()
+	if err := s.Put(ctx, "keep.example.org", &keyring.Record{Token: keep}); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	last := 0
+	for round := range 40 {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), crashWriterEnv+"="+path)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan int, 1<<16)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				n, _ := strconv.Atoi(sc.Text())
+				lines <- n
+			}
+			close(lines)
+		}()
+		// Let it write at least once (a held lock would stop it), then a
+		// random while longer.
+		select {
+		case n := <-lines:
+			last = n
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("round %d: the writer made no progress: a lock left by the killed writer blocks it?", round)
+		}
+		time.Sleep(time.Duration(rng.IntN(20_000)) * time.Microsecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+		for n := range lines {
+			last = n
+		}
+
+		rec, err := s.Get(ctx, "crash.example.org")
+		if err != nil {
+			b, _ := os.ReadFile(path)
+			t.Fatalf("round %d: the store does not read after a kill: %v\n%s", round, err, b)
+		}
+		got, _ := strconv.Atoi(rec.Token.AccessToken)
+		if got != last && got != last+1 {
+			t.Fatalf("round %d: the store holds write %d, the last completed write was %d", round, got, last)
+		}
+		if rec.Token.RefreshToken != "r"+rec.Token.AccessToken {
+			t.Fatalf("round %d: a torn record: %+v", round, rec.Token)
+		}
+		if k, err := s.Get(ctx, "keep.example.org"); err != nil || k.Token.AccessToken != "keep" {
+			t.Fatalf("round %d: the other entry was lost: %+v, %v", round, k, err)
+		}
+		last = got
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	var tmp []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			tmp = append(tmp, e.Name())
+		}
+	}
+	t.Logf("40 kills survived; last write %d; %d temporary files left by killed writers", last, len(tmp))
+}
