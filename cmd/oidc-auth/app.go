@@ -26,6 +26,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	onUsage := func(c *cli.Context, err error, _ bool) error {
 		return usagef(c, "%v", err)
 	}
+	// --store is accepted before and after the command name.
+	storeFlag := func() cli.Flag {
+		return &cli.StringFlag{
+			Name:  "store",
+			Usage: "where tokens live: keychain or file (default: $" + keyring.StoreEnv + ", else the OS keychain with the file as fallback)",
+		}
+	}
 	return &cli.App{
 		Name:            "oidc-auth",
 		Usage:           "log in to OIDC auth servers and hand out their tokens",
@@ -33,6 +40,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
+		Flags:           []cli.Flag{storeFlag()},
 		OnUsageError:    onUsage,
 		ExitErrHandler:  func(*cli.Context, error) {}, // run maps errors to exit codes
 		Action: func(c *cli.Context) error {
@@ -57,6 +65,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.BoolFlag{Name: "force", Usage: "log in even when a valid token is stored"},
 					&cli.StringFlag{Name: "timeout", Usage: "give up the login after this long (e.g. 5m, or seconds)", Value: "5m"},
 					&cli.BoolFlag{Name: "json", Usage: "print the token as JSON on stdout"},
+					storeFlag(),
 				},
 				OnUsageError: onUsage,
 				Action:       a.login,
@@ -68,6 +77,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "header", Usage: "print an HTTP header line: Authorization: Bearer …"},
 					&cli.BoolFlag{Name: "json", Usage: "print the whole token as JSON"},
+					storeFlag(),
 				},
 				OnUsageError: onUsage,
 				Action:       a.token,
@@ -75,7 +85,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			{
 				Name:         "status",
 				Usage:        "list stored logins and their expiry",
-				Flags:        []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+				Flags:        []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}, storeFlag()},
 				OnUsageError: onUsage,
 				Action:       a.status,
 			},
@@ -83,7 +93,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Name:         "logout",
 				Usage:        "forget the stored token of a server (or of all servers)",
 				ArgsUsage:    "HOST",
-				Flags:        []cli.Flag{&cli.BoolFlag{Name: "all", Usage: "forget every stored token"}},
+				Flags:        []cli.Flag{&cli.BoolFlag{Name: "all", Usage: "forget every stored token"}, storeFlag()},
 				OnUsageError: onUsage,
 				Action:       a.logout,
 			},
@@ -123,8 +133,21 @@ func parseTimeout(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func openStore() (keyring.TokenStore, error) {
-	return keyring.Open(keyring.Options{})
+// openStore opens the token store the command line and environment
+// choose.
+func (a *app) openStore(c *cli.Context) (keyring.TokenStore, error) {
+	backend := ""
+	for _, cc := range c.Lineage() { // the command's --store, else the global one
+		if cc.IsSet("store") {
+			backend = cc.String("store")
+			break
+		}
+	}
+	store, err := keyring.Open(keyring.Options{Backend: backend, Warn: a.stderr})
+	if err != nil && backend != "" {
+		return nil, usagef(c, "%s", message(err))
+	}
+	return store, err
 }
 
 func (a *app) login(c *cli.Context) error {
@@ -148,7 +171,7 @@ func (a *app) login(c *cli.Context) error {
 		RedirectPorts: c.IntSlice("port"),
 		Timeout:       timeout,
 	}
-	store, err := openStore()
+	store, err := a.openStore(c)
 	if err != nil {
 		return err
 	}
@@ -184,7 +207,7 @@ func (a *app) token(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore()
+	store, err := a.openStore(c)
 	if err != nil {
 		return err
 	}
@@ -219,7 +242,7 @@ func (a *app) status(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef(c, "status takes no arguments")
 	}
-	store, err := openStore()
+	store, err := a.openStore(c)
 	if err != nil {
 		return err
 	}
@@ -233,6 +256,9 @@ func (a *app) status(c *cli.Context) error {
 		host := e.Key
 		if e.Server != nil && e.Server.Host != "" {
 			host = e.Server.Host
+		}
+		if host == "" {
+			host = "(the token in $" + keyring.TokenFileEnv + ")"
 		}
 		list = append(list, statusEntry{
 			Server:         e.Key,
@@ -271,27 +297,36 @@ func (a *app) status(c *cli.Context) error {
 }
 
 func (a *app) logout(c *cli.Context) error {
-	store, err := openStore()
-	if err != nil {
-		return err
-	}
 	if c.Bool("all") {
 		if c.NArg() > 0 {
 			return usagef(c, "give either HOST or --all, not both")
+		}
+		store, err := a.openStore(c)
+		if err != nil {
+			return err
 		}
 		entries, err := store.List(c.Context)
 		if err != nil {
 			return err
 		}
+		n := 0
 		for _, e := range entries {
+			if e.Key == "" { // a bare token file, which names no server
+				continue
+			}
 			if err := store.Remove(c.Context, e.Key); err != nil && !errors.Is(err, keyring.ErrNotFound) {
 				return err
 			}
+			n++
 		}
-		fmt.Fprintf(a.stderr, "Logged out of %d server(s).\n", len(entries))
+		fmt.Fprintf(a.stderr, "Logged out of %d server(s).\n", n)
 		return nil
 	}
 	host, err := oneHost(c)
+	if err != nil {
+		return err
+	}
+	store, err := a.openStore(c)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,7 @@ func TestMessageDropsPackagePrefix(t *testing.T) {
 func TestUsageExitCodes(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("OIDC_TOKEN_FILE", "")
+	t.Setenv("OIDC_AUTH_STORE", "file")
 	tests := []struct {
 		args []string
 		code int
