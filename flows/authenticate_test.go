@@ -256,3 +256,62 @@ func TestParseFlow(t *testing.T) {
 		t.Error("ParseFlow accepted implicit")
 	}
 }
+
+// rotatingStore is a memStore whose record is replaced, as another client
+// that does not take our lock would replace it, right after the first Get
+// under the lock.
+type rotatingStore struct {
+	*memStore
+	gets    int
+	replace *keyring.Record
+}
+
+func (r *rotatingStore) Get(ctx context.Context, key string) (*keyring.Record, error) {
+	rec, err := r.memStore.Get(ctx, key)
+	r.gets++
+	if r.gets == 2 && r.replace != nil { // the read under the lock
+		r.memStore.Put(ctx, key, r.replace)
+	}
+	return rec, err
+}
+
+func TestAuthenticateRereadsAfterRejectedRefresh(t *testing.T) {
+	t.Parallel()
+	s := newFakeServer(t)
+	s.token = func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.PostForm.Get("refresh-token") == "rotated-r" {
+			issue(w, "from-rotated")
+			return
+		}
+		upstream(w, "invalid_grant")
+	}
+	now := time.Now()
+	cfg := s.config()
+	for _, tt := range []struct {
+		name    string
+		replace *keyring.Record
+		want    string
+		refresh int
+	}{
+		{"another client stored a valid token", stored("theirs", "rotated-r", now.Add(time.Hour), now.Add(time.Hour)), "theirs", 1},
+		{"another client rotated the refresh token", stored("theirs", "rotated-r", now.Add(-time.Minute), now.Add(time.Hour)), "from-rotated", 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s.mu.Lock()
+			s.forms = nil
+			s.mu.Unlock()
+			store := &rotatingStore{memStore: newMemStore(), replace: tt.replace}
+			store.memStore.Put(context.Background(), cfg.Host, stored("old", "used-r", now.Add(-time.Minute), now.Add(time.Hour)))
+			tok, err := Authenticate(context.Background(), cfg, store, Options{Interaction: InteractNever})
+			if err != nil || tok.AccessToken != tt.want {
+				t.Fatalf("got %v, %v; want %s", tok, err, tt.want)
+			}
+			if n := len(s.tokenForms()); n != tt.refresh {
+				t.Errorf("%d refresh requests, want %d", n, tt.refresh)
+			}
+			if store.locks != 1 {
+				t.Errorf("%d locks taken, want 1", store.locks)
+			}
+		})
+	}
+}
