@@ -69,6 +69,9 @@ type Options struct {
 	// LoginCommand is what a person is told to run when a login is needed
 	// but may not start; default "oidc-auth login <host>".
 	LoginCommand string
+	// NoLoginReason says why no login may start under InteractNever, for
+	// the LoginRequiredError; default "no interactive login here".
+	NoLoginReason string
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
 }
@@ -152,6 +155,9 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 		}
 	}
 	if why, ok := mayInteract(opts.Interaction); !ok {
+		if opts.Interaction == InteractNever && opts.NoLoginReason != "" {
+			why = opts.NoLoginReason
+		}
 		command := opts.LoginCommand
 		if command == "" {
 			command = "oidc-auth login " + cfg.Host

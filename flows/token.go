@@ -42,6 +42,13 @@ func ParseToken(body []byte, now time.Time) (*Token, error) {
 	}
 	t.RefreshToken, _ = m["refresh_token"].(string)
 	t.Scope, _ = m["scope"].(string)
+	for name, v := range map[string]string{"access_token": t.AccessToken, "refresh_token": t.RefreshToken, "token_type": t.TokenType} {
+		if !printable(v) {
+			// A token is a header value and a line of git's credential
+			// protocol: a newline in it would inject lines there.
+			return nil, fmt.Errorf("the token response's %s holds characters a token cannot have", name)
+		}
+	}
 	var err error
 	if t.Expires, err = expiry(m, now, "expires_in", "expires", "exp", "expires_at"); err != nil {
 		return nil, err
@@ -93,4 +100,15 @@ func number(v any) (float64, error) {
 		return 0, fmt.Errorf("not a usable number (%.20q)", s)
 	}
 	return f, nil
+}
+
+// printable reports whether s holds only visible ASCII and spaces, the
+// characters of an RFC 6749 token (VSCHAR).
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

@@ -83,6 +83,8 @@ func TestParseTokenRejects(t *testing.T) {
 		``, `null`, `[]`, `"x"`, `{}`, `{"access_token":""}`, `{"access_token":7}`,
 		`{"access_token":"a","expires":"soon"}`, `{"access_token":"a","expires_in":{}}`,
 		`{"access_token":"a","expires":1e300}`, `<html></html>`,
+		`{"access_token":"a\nhost=evil.example"}`, `{"access_token":"a","refresh_token":"r\u0000"}`,
+		`{"access_token":"a","token_type":"Bearer\r\nX: y"}`, `{"access_token":"\u00e4"}`,
 	} {
 		if tok, err := ParseToken([]byte(body), time.Now()); err == nil {
 			t.Errorf("ParseToken(%q) = %+v, want an error", body, tok)

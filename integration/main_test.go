@@ -23,10 +23,14 @@ import (
 	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
 )
 
-// Paths of the binaries TestMain builds.
+// Paths of the binaries TestMain builds. binDir holds the three product
+// binaries, to put first on PATH where git or docker must find a helper.
 var (
-	oidcAuthBin    string
-	testBrowserBin string
+	binDir              string
+	oidcAuthBin         string
+	gitCredentialBin    string
+	dockerCredentialBin string
+	testBrowserBin      string
 )
 
 func TestMain(m *testing.M) {
@@ -40,16 +44,24 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	oidcAuthBin = filepath.Join(dir, "oidc-auth")
+	binDir = filepath.Join(dir, "bin")
+	oidcAuthBin = filepath.Join(binDir, "oidc-auth")
+	gitCredentialBin = filepath.Join(binDir, "git-credential-oidc")
+	dockerCredentialBin = filepath.Join(binDir, "docker-credential-oidc")
 	testBrowserBin = filepath.Join(dir, "testbrowser")
-	for bin, pkg := range map[string]string{
-		oidcAuthBin:    "github.com/oidc-auth/oidc-auth/cmd/oidc-auth",
-		testBrowserBin: "github.com/oidc-auth/oidc-auth/integration/testbrowser",
+	// One go build for the product binaries, one for the test browser.
+	for _, build := range [][]string{
+		{"build", "-o", binDir + string(filepath.Separator), "github.com/oidc-auth/oidc-auth/cmd/..."},
+		{"build", "-o", testBrowserBin, "github.com/oidc-auth/oidc-auth/integration/testbrowser"},
 	} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		if err := os.MkdirAll(binDir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "integration:", err)
+			return 1
+		}
+		cmd := exec.Command("go", build...)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "integration: go build %s: %v\n", pkg, err)
+			fmt.Fprintf(os.Stderr, "integration: go %s: %v\n", strings.Join(build, " "), err)
 			return 1
 		}
 	}
@@ -236,6 +248,7 @@ func run(t *testing.T, s *sandbox, extra []string, args ...string) result {
 	cmd.Env = append(cmd.Env, extra...)
 	cmd.Dir = s.dir
 	cmd.Stdin = nil
+	detach(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second

@@ -300,7 +300,7 @@ func (s *FileStore) update(ctx context.Context, change func(*fileContent) error)
 		if err != nil {
 			return fmt.Errorf("keyring: encode token: %w", err)
 		}
-		return writeFileAtomic(s.Path, append(b, '\n'))
+		return WriteFileAtomic(s.Path, append(b, '\n'))
 	}
 	return s.write(c.entries)
 }
@@ -342,12 +342,14 @@ func (s *FileStore) write(all map[string]json.RawMessage) error {
 	if err != nil {
 		return fmt.Errorf("keyring: encode token store: %w", err)
 	}
-	return writeFileAtomic(s.Path, append(b, '\n'))
+	return WriteFileAtomic(s.Path, append(b, '\n'))
 }
 
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory (created 0700 when missing), synced before the rename.
-func writeFileAtomic(path string, data []byte) error {
+// WriteFileAtomic replaces path with data, readable by its owner only
+// (0600): the data goes to a synced temporary file in the same directory
+// (created 0700 when missing), which is renamed over path, so that readers
+// see the old content or the new, never a mix.
+func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("keyring: create %s: %w", dir, err)

@@ -45,6 +45,8 @@ type Server struct {
 	// RedirectPorts are the loopback ports of the code flow, when they differ
 	// from the defaults.
 	RedirectPorts []int `json:"redirect_ports,omitempty"`
+	// Username goes with the token where a protocol wants one (git, docker).
+	Username string `json:"username,omitempty"`
 }
 
 // Entry is one record of a store, with its key and the backend holding it.

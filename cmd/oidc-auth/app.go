@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/helper"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -89,6 +90,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				OnUsageError: onUsage,
 				Action:       a.status,
 			},
+			a.setupCommand(onUsage),
 			{
 				Name:         "logout",
 				Usage:        "forget the stored token of a server (or of all servers)",
@@ -253,6 +255,9 @@ func (a *app) status(c *cli.Context) error {
 	now := time.Now()
 	list := make([]statusEntry, 0, len(entries))
 	for _, e := range entries {
+		if helper.IsDockerKey(e.Key) { // a registry password kept for docker, not a login
+			continue
+		}
 		host := e.Key
 		if e.Server != nil && e.Server.Host != "" {
 			host = e.Server.Host
@@ -311,7 +316,7 @@ func (a *app) logout(c *cli.Context) error {
 		}
 		n := 0
 		for _, e := range entries {
-			if e.Key == "" { // a bare token file, which names no server
+			if e.Key == "" || helper.IsDockerKey(e.Key) { // a bare token file, or docker's own passwords
 				continue
 			}
 			if err := store.Remove(c.Context, e.Key); err != nil && !errors.Is(err, keyring.ErrNotFound) {

@@ -87,6 +87,14 @@ func reorderArgs(app *cli.App, args []string) []string {
 	if cmd == nil {
 		return args
 	}
+	// Descend into subcommands ("setup git"), which come right after.
+	for i+1 < len(args) && len(cmd.Subcommands) > 0 {
+		sub := cmd.Command(args[i+1])
+		if sub == nil {
+			break
+		}
+		cmd, i = sub, i+1
+	}
 	head := append([]string{}, args[:i+1]...)
 	var flags, positional []string
 	rest := args[i+1:]

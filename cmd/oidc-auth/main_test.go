@@ -22,6 +22,8 @@ func TestReorderArgs(t *testing.T) {
 		{"oidc-auth login https://h -- --weird", "oidc-auth login https://h -- --weird"},
 		{"oidc-auth login https://h --timeout 30s -- x", "oidc-auth login --timeout 30s -- https://h -- x"},
 		{"oidc-auth frob --x", "oidc-auth frob --x"},
+		{"oidc-auth setup git https://g/team/ --host https://h --unset", "oidc-auth setup git --host https://h --unset -- https://g/team/"},
+		{"oidc-auth setup docker reg:5000 --creds-store --host=https://h", "oidc-auth setup docker --creds-store --host=https://h -- reg:5000"},
 		{"oidc-auth --help", "oidc-auth --help"},
 		{"oidc-auth", "oidc-auth"},
 	}

@@ -1,0 +1,58 @@
+// Command docker-credential-oidc is a docker credential helper: registries
+// that a configured server answers for get an OIDC access token, and every
+// other registry is a plain credential store, so it also works as docker's
+// credsStore. Configure it with `oidc-auth setup docker REGISTRY --host H`.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/oidc-auth/oidc-auth/helper"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes one docker action. Docker reads a failed action's message
+// from stdout, so errors go there, as credentials.Serve sends them; exit 1
+// on failure, 2 for a command line that is not a docker action.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	credentials.Name = "docker-credential-oidc"
+	credentials.Package = "github.com/oidc-auth/oidc-auth"
+	credentials.Version = version
+	if len(args) != 2 {
+		fmt.Fprintln(stderr, "usage: docker-credential-oidc store|get|erase|list|version")
+		return 2
+	}
+	switch args[1] {
+	case credentials.ActionStore, credentials.ActionGet, credentials.ActionErase, credentials.ActionList, credentials.ActionVersion:
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, "usage: docker-credential-oidc store|get|erase|list|version")
+		return 0
+	default:
+		fmt.Fprintf(stderr, "docker-credential-oidc: unknown action %q; usage: docker-credential-oidc store|get|erase|list|version\n", args[1])
+		return 2
+	}
+	var h credentials.Helper
+	if args[1] != credentials.ActionVersion {
+		base, err := helper.Open("docker-credential-oidc", stderr)
+		if err != nil {
+			fmt.Fprintln(stdout, helper.Describe(err))
+			return 1
+		}
+		h = helper.Docker{Helper: base}
+	}
+	if err := credentials.HandleCommand(h, args[1], stdin, stdout); err != nil {
+		fmt.Fprintln(stdout, helper.Describe(err))
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,287 @@
+// Package helper adapts the flow core to the tools that ask for
+// credentials: git's credential helper protocol, docker's credential helper
+// protocol, and the matching of a requested URL or registry to a configured
+// server.
+package helper
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/keyring"
+)
+
+// ConfigEnv names the environment variable that points at the config file.
+const ConfigEnv = "OIDC_AUTH_CONFIG"
+
+// DefaultUsername is the username handed out with a token when a server
+// entry names none.
+const DefaultUsername = "oauth2"
+
+// Server is one [[server]] table of the config file: which requests the
+// helpers answer (Match) and where the tokens come from (Host).
+type Server struct {
+	// Match is a URL prefix ("https://git.example.org/team/") or a registry
+	// host ("registry.example.org", with an optional port).
+	Match string `toml:"match"`
+	// Host is the py-oidc-auth server URL, path prefix included.
+	Host string `toml:"host"`
+	// LoginRoute, TokenRoute and DeviceRoute override the server's routes.
+	LoginRoute  string `toml:"login_route,omitempty"`
+	TokenRoute  string `toml:"token_route,omitempty"`
+	DeviceRoute string `toml:"device_route,omitempty"`
+	// RedirectPorts are the loopback ports of the browser login.
+	RedirectPorts []int `toml:"redirect_ports,omitempty"`
+	// Username is handed out with the token; default DefaultUsername.
+	Username string `toml:"username,omitempty"`
+	// AllowHTTP lets a non-loopback http:// Match receive tokens, which then
+	// cross the network in clear text.
+	AllowHTTP bool `toml:"allow_http,omitempty"`
+
+	match pattern // Match, parsed
+}
+
+// Config is the helpers' configuration file.
+type Config struct {
+	// Servers are the [[server]] tables, in file order.
+	Servers []Server `toml:"server"`
+}
+
+// Flows returns the flow configuration of the server s names.
+func (s *Server) Flows() flows.Config {
+	return flows.Config{
+		Host:          s.Host,
+		LoginRoute:    s.LoginRoute,
+		TokenRoute:    s.TokenRoute,
+		DeviceRoute:   s.DeviceRoute,
+		RedirectPorts: s.RedirectPorts,
+	}
+}
+
+// username returns the username to hand out with s's token.
+func (s *Server) username() string {
+	if s.Username == "" {
+		return DefaultUsername
+	}
+	return s.Username
+}
+
+// ConfigPath returns the config file's path: $OIDC_AUTH_CONFIG, else
+// $XDG_CONFIG_HOME/oidc-auth/config.toml, else
+// ~/.config/oidc-auth/config.toml.
+func ConfigPath() (string, error) {
+	if p := os.Getenv(ConfigEnv); p != "" {
+		return p, nil
+	}
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("helper: no config directory: %w", err)
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, keyring.DefaultAppName, "config.toml"), nil
+}
+
+// LoadConfig reads and checks the config file at path. A missing file is
+// an empty configuration. Unknown keys and bad values are reported with the
+// file and line.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("helper: read config: %w", err)
+	}
+	return ParseConfig(path, b)
+}
+
+// ParseConfig decodes and checks a config file's content; name is used in
+// messages.
+func ParseConfig(name string, b []byte) (*Config, error) {
+	var c Config
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, configDecodeError(name, err)
+	}
+	for i := range c.Servers {
+		if err := c.Servers[i].check(); err != nil {
+			return nil, fmt.Errorf("helper: %s: [[server]] #%d: %v", name, i+1, err)
+		}
+	}
+	return &c, nil
+}
+
+// configDecodeError names the file and line of a TOML error.
+func configDecodeError(name string, err error) error {
+	var sme *toml.StrictMissingError
+	if errors.As(err, &sme) && len(sme.Errors) > 0 {
+		e := sme.Errors[0]
+		row, _ := e.Position()
+		key := strings.Join(e.Key(), ".")
+		hint := ""
+		switch last := e.Key()[len(e.Key())-1]; last {
+		case "issuer", "client_id", "client_secret", "scopes":
+			hint = "; standard OIDC providers (issuer, client_id) are not supported by this version, give the py-oidc-auth server as host"
+		}
+		return fmt.Errorf("helper: %s:%d: unknown key %q%s", name, row, key, hint)
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		return fmt.Errorf("helper: %s:%d: %v", name, row, de)
+	}
+	return fmt.Errorf("helper: %s: %v", name, err)
+}
+
+// check validates a server entry and parses its Match.
+func (s *Server) check() error {
+	if s.Match == "" {
+		return errors.New(`"match" is missing: the URL prefix or registry host to answer for`)
+	}
+	if s.Host == "" {
+		return fmt.Errorf(`"host" is missing for match %q: the py-oidc-auth server to get tokens from`, s.Match)
+	}
+	u, err := url.Parse(s.Host)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("host %q is not a server URL like https://auth.example.org", s.Host)
+	}
+	p, err := parsePattern(s.Match)
+	if err != nil {
+		return err
+	}
+	if p.scheme == "http" && !isLoopback(p.hostname) && !s.AllowHTTP {
+		return fmt.Errorf("match %q would send tokens over plain http; use https, or set allow_http = true", s.Match)
+	}
+	for _, port := range s.RedirectPorts {
+		if port <= 0 || port > 65535 {
+			return fmt.Errorf("redirect port %d is out of range", port)
+		}
+	}
+	s.match = p
+	return nil
+}
+
+// pattern is a parsed Match: a scheme ("" for a registry host, which
+// means https, or http on loopback), a host with its port, and a path
+// prefix ending in "/" ("" for none).
+type pattern struct {
+	scheme   string
+	host     string // lowercase host[:port], default port dropped
+	hostname string
+	path     string
+}
+
+// parsePattern parses a Match value.
+func parsePattern(m string) (pattern, error) {
+	raw := strings.TrimSpace(m)
+	if !strings.Contains(raw, "://") {
+		if strings.ContainsAny(raw, "/?#@") {
+			return pattern{}, fmt.Errorf("match %q is neither a URL with a scheme nor a bare registry host", m)
+		}
+		host, hostname, err := canonicalHost("", raw)
+		if err != nil {
+			return pattern{}, fmt.Errorf("match %q: %v", m, err)
+		}
+		return pattern{host: host, hostname: hostname}, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return pattern{}, fmt.Errorf("match %q is not a URL: %v", m, err)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "https" && scheme != "http" {
+		return pattern{}, fmt.Errorf("match %q: only https and http URLs can be matched", m)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return pattern{}, fmt.Errorf("match %q: a match has no user, query or fragment", m)
+	}
+	host, hostname, err := canonicalHost(scheme, u.Host)
+	if err != nil {
+		return pattern{}, fmt.Errorf("match %q: %v", m, err)
+	}
+	return pattern{scheme: scheme, host: host, hostname: hostname, path: dirPath(u.Path)}, nil
+}
+
+// dirPath turns a URL path into a prefix that ends on a segment boundary:
+// "/team" and "/team/" both become "/team/", and "" or "/" become "".
+func dirPath(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p + "/"
+}
+
+// canonicalHost checks a host[:port] and returns it lowercased with the
+// scheme's default port dropped, and the bare host name. Only ASCII host
+// names are accepted: Unicode folding makes look-alikes equal (the Kelvin
+// sign lowercases to "k"), so international names must be given in their
+// punycode (xn--) form.
+func canonicalHost(scheme, hostport string) (string, string, error) {
+	if hostport == "" {
+		return "", "", errors.New("no host")
+	}
+	for _, r := range hostport {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`/\@?#%`, r) {
+			return "", "", fmt.Errorf("host %q has characters a host name cannot have (use the xn-- form of international names)", hostport)
+		}
+	}
+	host, port := hostport, ""
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		host, port = h, p
+		if n, err := strconv.Atoi(p); err != nil || n <= 0 || n > 65535 {
+			return "", "", fmt.Errorf("port %q is not a port", p)
+		}
+	} else if strings.Contains(hostport, ":") && !strings.HasPrefix(hostport, "[") {
+		return "", "", fmt.Errorf("host %q is not host[:port]", hostport)
+	}
+	host = strings.Trim(asciiLower(host), "[]")
+	if host == "" {
+		return "", "", errors.New("no host")
+	}
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" {
+		return net.JoinHostPort(host, port), host, nil
+	}
+	if strings.Contains(host, ":") {
+		return "[" + host + "]", host, nil
+	}
+	return host, host, nil
+}
+
+// asciiLower lowercases ASCII letters only.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// isLoopback reports whether a host name is the loopback interface.
+func isLoopback(hostname string) bool {
+	if hostname == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(hostname)
+	return ip != nil && ip.IsLoopback()
+}

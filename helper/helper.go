@@ -1,0 +1,103 @@
+package helper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/keyring"
+)
+
+// Helper answers credential requests from git and docker with tokens of
+// the servers its Config (or a stored login) names.
+type Helper struct {
+	// Config lists the servers and what they answer for.
+	Config *Config
+	// Store holds the tokens.
+	Store keyring.TokenStore
+	// Terminal opens the person's terminal for a login's prompts, or fails
+	// when there is none; nil means there is none. Git and docker capture a
+	// helper's stdio, so this is /dev/tty (CONOUT$ on Windows), not stderr.
+	Terminal func() (io.WriteCloser, error)
+	// Log receives one-line notes for people when no token can be given
+	// (stderr); nil discards them.
+	Log io.Writer
+	// Name leads those notes ("git-credential-oidc").
+	Name string
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+func (h *Helper) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Helper) logf(format string, a ...any) {
+	if h.Log != nil {
+		fmt.Fprintf(h.Log, h.Name+": "+format+"\n", a...)
+	}
+}
+
+// token returns a valid token of r's server: the stored one when it is
+// valid (no network), else a refresh, else an interactive login on the
+// terminal when there is one and no batch job runs.
+func (h *Helper) token(ctx context.Context, r *resolved) (*keyring.Token, error) {
+	if r.rec != nil && r.rec.Token.Valid(h.now()) {
+		return &r.rec.Token, nil
+	}
+	opts := flows.Options{
+		Interaction:   flows.InteractNever,
+		LoginCommand:  "oidc-auth login " + r.server.Host,
+		NoLoginReason: "no terminal to log in from",
+		Now:           h.Now,
+	}
+	if name, batch := flows.JobEnvironment(); batch {
+		opts.NoLoginReason = name + " is set, and a batch job cannot log in interactively"
+	} else if h.Terminal != nil {
+		if tty, err := h.Terminal(); err == nil {
+			defer tty.Close()
+			opts.Interaction, opts.Out = flows.InteractAlways, tty
+		}
+	}
+	cfg := r.server.Flows()
+	if r.rec != nil && r.rec.Server != nil {
+		cfg = flows.ConfigFromServer(r.rec.Server)
+	}
+	tok, err := flows.Authenticate(ctx, cfg, h.Store, opts)
+	if err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// explain leaves the note of Describe on Log.
+func (h *Helper) explain(err error) {
+	h.logf("%s", Describe(err))
+}
+
+// Describe turns an error into the line a person reads: for a missing
+// login, the command that makes one; otherwise the message without its
+// package prefix.
+func Describe(err error) string {
+	var lre *flows.LoginRequiredError
+	if errors.As(err, &lre) {
+		return fmt.Sprintf("no valid login for %s (%s); run `%s`", lre.Host, lre.Reason, lre.Command)
+	}
+	return trimPrefix(err.Error())
+}
+
+// trimPrefix drops a leading package prefix from an error message.
+func trimPrefix(msg string) string {
+	for _, p := range []string{"flows: ", "keyring: ", "helper: "} {
+		if len(msg) > len(p) && msg[:len(p)] == p {
+			return msg[len(p):]
+		}
+	}
+	return msg
+}
