@@ -30,8 +30,8 @@ type Target struct {
 //   - the host and port must be equal (ASCII case-folded, default port
 //     dropped): no suffix, prefix or look-alike matches;
 //   - a path prefix matches on segment boundaries only ("/team/" answers
-//     "/team/app.git", never "/teamevil/"), and a request without a path
-//     never matches an entry with one.
+//     "/team/app.git", never "/teamevil/"), and a request without a path,
+//     or with a "." or ".." segment, never matches an entry with one.
 func (p pattern) matchLen(t Target) (int, bool) {
 	switch {
 	case p.scheme == "":
@@ -54,10 +54,26 @@ func (p pattern) matchLen(t Target) (int, bool) {
 	if p.path == "" {
 		return len(p.host), true
 	}
-	if t.Path == "" || !strings.HasPrefix(dirPath(t.Path), p.path) {
+	if t.Path == "" || hasDotSegment(t.Path) || !strings.HasPrefix(dirPath(t.Path), p.path) {
 		return 0, false
 	}
 	return len(p.host) + len(p.path), true
+}
+
+// hasDotSegment reports whether a path has a "." or ".." segment, also
+// percent-encoded: git sends such paths as given, and once curl or the
+// server removes the dot segments (RFC 3986 §5.2.4) "/team/../evil/" is
+// no longer under "/team/".
+func hasDotSegment(path string) bool {
+	if u, err := url.PathUnescape(path); err == nil {
+		path += "/" + u
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // gitTarget builds the Target of a git credential request.

@@ -114,11 +114,17 @@ func SetDockerHelper(dir, registry string, credsStore, unset bool) error {
 			return fmt.Errorf("helper: %s is not valid JSON (%v); fix it first", path, err)
 		}
 	}
+	if doc == nil { // the file is "null"
+		doc = map[string]json.RawMessage{}
+	}
 	helpers := map[string]string{}
 	if raw, ok := doc["credHelpers"]; ok {
 		if err := json.Unmarshal(raw, &helpers); err != nil {
 			return fmt.Errorf("helper: %s: credHelpers is not an object of strings (%v)", path, err)
 		}
+	}
+	if helpers == nil { // "credHelpers": null
+		helpers = map[string]string{}
 	}
 	var store string
 	if raw, ok := doc["credsStore"]; ok {
@@ -133,6 +139,9 @@ func SetDockerHelper(dir, registry string, credsStore, unset bool) error {
 			delete(doc, "credsStore")
 		}
 	case credsStore:
+		if store != "" && store != HelperName {
+			return fmt.Errorf("helper: %s already names credsStore %q; remove it first, or leave out --creds-store to add a credHelpers entry for %s only", path, store, registry)
+		}
 		doc["credsStore"], _ = json.Marshal(HelperName)
 	default:
 		helpers[registry] = HelperName

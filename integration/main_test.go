@@ -81,7 +81,7 @@ var (
 	jobPrefixes = []string{"SLURM_", "PBS_", "SGE_", "LSB_", "OAR_", "OMPI_", "PMI_", "MPI_", "KUBERNETES_", "FREVA_", "JUPYTERHUB_"}
 	// dropPrefixes are further variables that would reach outside the
 	// sandbox: the real home, keychain and config, a browser, proxies.
-	dropPrefixes = []string{"OIDC_", "XDG_", "TESTBROWSER_", "DBUS_"}
+	dropPrefixes = []string{"OIDC_", "XDG_", "TESTBROWSER_", "DBUS_", "DOCKER_", "GIT_"}
 	dropExact    = []string{"HOME", "BROWSER", "JOB_ID", "PE_HOSTFILE", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"}
 )
 

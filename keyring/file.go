@@ -349,7 +349,13 @@ func (s *FileStore) write(all map[string]json.RawMessage) error {
 // (0600): the data goes to a synced temporary file in the same directory
 // (created 0700 when missing), which is renamed over path, so that readers
 // see the old content or the new, never a mix.
+//
+// A path that is a symbolic link (as dotfile managers make) is written
+// through: the link's target is replaced and the link stays.
 func WriteFileAtomic(path string, data []byte) error {
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("keyring: create %s: %w", dir, err)

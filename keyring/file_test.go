@@ -873,3 +873,30 @@ func FuzzFileStore(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteFileAtomicThroughSymlink keeps a symlinked file a symlink: its
+// target gets the new content, as docker's own config writer does.
+func TestWriteFileAtomicThroughSymlink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	real := filepath.Join(dir, "dotfiles", "token-store.json")
+	if err := os.MkdirAll(filepath.Dir(real), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(real, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "token-store.json")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	if err := keyring.WriteFileAtomic(link, []byte(`{"a":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced by a file: %v", err)
+	}
+	if b := readBytes(t, real); string(b) != `{"a":1}` {
+		t.Errorf("the link's target holds %q", b)
+	}
+}

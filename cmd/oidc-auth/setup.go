@@ -150,6 +150,9 @@ func (a *app) setupDocker(c *cli.Context) error {
 	if strings.Contains(registry, "://") || strings.Contains(registry, "/") {
 		return usagef(c, "%q is not a registry host like registry.example.org or 127.0.0.1:5000", registry)
 	}
+	// Docker looks credHelpers up by the exact host it resolved, which is
+	// lowercase.
+	registry = strings.ToLower(registry)
 	if err := a.configEntry(c, registry); err != nil {
 		return err
 	}
