@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -143,9 +144,41 @@ func configDecodeError(name string, err error) error {
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		row, _ := de.Position()
-		return fmt.Errorf("helper: %s:%d: %v", name, row, de)
+		return fmt.Errorf("helper: %s:%d: %s", name, row, decodeMessage(de))
 	}
 	return fmt.Errorf("helper: %s: %v", name, err)
+}
+
+// typeErrorRE matches the decoder's type errors, which name Go fields and
+// types instead of TOML keys and values.
+var typeErrorRE = regexp.MustCompile(`cannot decode TOML (\w+) into struct field \S+ of type (\S+)`)
+
+// decodeMessage says what is wrong with a value in the config's own
+// terms.
+func decodeMessage(de *toml.DecodeError) string {
+	msg := strings.TrimPrefix(de.Error(), "toml: ")
+	m := typeErrorRE.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	want := map[string]string{
+		"string":          "a string",
+		"bool":            "true or false",
+		"[]int":           "a list of port numbers",
+		"[]helper.Server": "[[server]] tables",
+	}[m[2]]
+	if want == "" {
+		want = "another kind of value"
+	}
+	got := "a " + m[1]
+	if strings.ContainsRune("aeiou", rune(m[1][0])) {
+		got = "an " + m[1]
+	}
+	key := strings.Join(de.Key(), ".")
+	if key == "" {
+		return fmt.Sprintf("%s where %s belong", got, want)
+	}
+	return fmt.Sprintf("%q must be %s, not %s", key, want, got)
 }
 
 // check validates a server entry and parses its Match.
@@ -166,6 +199,11 @@ func (s *Server) check() error {
 	}
 	if p.scheme == "http" && !isLoopback(p.hostname) && !s.AllowHTTP {
 		return fmt.Errorf("match %q would send tokens over plain http; use https, or set allow_http = true", s.Match)
+	}
+	for _, r := range s.Username {
+		if r < ' ' || r == 0x7f {
+			return fmt.Errorf("username %q has control characters; git and docker read it as a line of their protocol", s.Username)
+		}
 	}
 	for _, port := range s.RedirectPorts {
 		if port <= 0 || port > 65535 {

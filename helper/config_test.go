@@ -105,7 +105,17 @@ func TestParseConfigErrors(t *testing.T) {
 		{
 			name: "redirect_ports string",
 			text: entry + "redirect_ports = \"x\"\n",
-			has:  []string{"helper: my.toml:4: ", "RedirectPorts"},
+			want: `helper: my.toml:4: "server.redirect_ports" must be a list of port numbers, not a string`,
+		},
+		{
+			name: "match not a string",
+			text: "[[server]]\nmatch = 5\n",
+			want: `helper: my.toml:2: "server.match" must be a string, not an integer`,
+		},
+		{
+			name: "username with a newline",
+			text: entry + "username = \"bob\\nhost=evil\"\n",
+			has:  []string{"my.toml: [[server]] #1:", "control characters"},
 		},
 		{
 			name: "redirect_ports string element",
@@ -331,8 +341,7 @@ func FuzzParseConfig(f *testing.F) {
 			if strings.TrimSpace(s.Match) == "" || s.Host == "" {
 				t.Errorf("accepted entry %+v", s)
 			}
-			if !strings.HasPrefix(s.Host, "http://") && !strings.HasPrefix(s.Host, "https://") &&
-				!strings.HasPrefix(strings.ToLower(s.Host), "http") {
+			if h := strings.ToLower(s.Host); !strings.HasPrefix(h, "http://") && !strings.HasPrefix(h, "https://") {
 				t.Errorf("accepted host %q", s.Host)
 			}
 			for _, p := range s.RedirectPorts {

@@ -337,6 +337,9 @@ func TestGitGet(t *testing.T) {
 			if tty.String() != "" || !tty.closed() {
 				t.Errorf("terminal got %q (closed %v), want nothing", tty.String(), tty.closed())
 			}
+			if n := tty.everOpened(); n != 0 {
+				t.Errorf("the terminal was opened %d times; a cached token needs no terminal", n)
+			}
 		})
 	}
 }

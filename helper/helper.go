@@ -48,8 +48,15 @@ func (h *Helper) logf(format string, a ...any) {
 // valid (no network), else a refresh, else an interactive login on the
 // terminal when there is one and no batch job runs.
 func (h *Helper) token(ctx context.Context, r *resolved) (*keyring.Token, error) {
+	if r.rec == nil { // a config entry: read its login once, here
+		if key, err := keyring.Key(r.server.Host); err == nil {
+			if rec, err := h.Store.Get(ctx, key); err == nil {
+				r.rec = rec
+			}
+		}
+	}
 	if r.rec != nil && r.rec.Token.Valid(h.now()) {
-		return &r.rec.Token, nil
+		return &r.rec.Token, nil // the cached path: no terminal, no lock, no network
 	}
 	opts := flows.Options{
 		Interaction:   flows.InteractNever,
@@ -65,11 +72,9 @@ func (h *Helper) token(ctx context.Context, r *resolved) (*keyring.Token, error)
 			opts.Interaction, opts.Out = flows.InteractAlways, tty
 		}
 	}
-	cfg := r.server.Flows()
-	if r.rec != nil && r.rec.Server != nil {
-		cfg = flows.ConfigFromServer(r.rec.Server)
-	}
-	tok, err := flows.Authenticate(ctx, cfg, h.Store, opts)
+	// A config entry's routes are the config's; a login's (see resolve) are
+	// the ones it was made with.
+	tok, err := flows.Authenticate(ctx, r.server.Flows(), h.Store, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -166,8 +166,9 @@ func (s *brokenStore) Lock(context.Context, string) (func(), error)         { re
 // and whether every opening was closed.
 type fakeTerminal struct {
 	syncBuffer
-	mu    sync.Mutex
-	opens int
+	mu     sync.Mutex
+	opens  int
+	opened int // every opening, closed or not
 }
 
 var _ io.WriteCloser = (*fakeTerminal)(nil)
@@ -177,6 +178,7 @@ func (f *fakeTerminal) open() (io.WriteCloser, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.opens++
+	f.opened++
 	return f, nil
 }
 
@@ -185,6 +187,13 @@ func (f *fakeTerminal) Close() error {
 	defer f.mu.Unlock()
 	f.opens--
 	return nil
+}
+
+// everOpened reports how often the terminal was opened.
+func (f *fakeTerminal) everOpened() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.opened
 }
 
 // closed reports whether every opening was closed.

@@ -290,8 +290,12 @@ func TestSetDockerHelper(t *testing.T) {
 			change: func(m map[string]any) { m["credsStore"] = "oidc" },
 		},
 		{
-			name: "creds store replaces another", old: `{"credsStore": "desktop", "auths": {}}`, credsStore: true,
-			change: func(m map[string]any) { m["credsStore"] = "oidc" },
+			name: "creds store already ours", old: `{"credsStore": "oidc", "auths": {}}`, credsStore: true,
+			change: func(map[string]any) {},
+		},
+		{
+			name: "credHelpers entry beside another creds store", old: `{"credsStore": "desktop", "auths": {}}`, registry: "registry.example.org",
+			change: func(m map[string]any) { m["credHelpers"] = map[string]any{"registry.example.org": "oidc"} },
 		},
 		{
 			name: "unset ours", old: dockerConfig, registry: "old.example.org", unset: true,
@@ -416,6 +420,22 @@ func TestSetDockerHelperRejects(t *testing.T) {
 	}
 }
 
+// TestSetDockerHelperKeepsOtherCredsStore checks that --creds-store does
+// not silently replace another helper's credsStore.
+func TestSetDockerHelperKeepsOtherCredsStore(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	old := `{"credsStore": "desktop", "auths": {}}`
+	mtime := writeOld(t, path, old)
+	err := helper.SetDockerHelper(dir, "registry.example.org", true, false)
+	if err == nil || !strings.Contains(err.Error(), `"desktop"`) {
+		t.Errorf("SetDockerHelper: %v, want an error naming the other credsStore", err)
+	}
+	untouched(t, path, old, mtime)
+	onlyFiles(t, dir, "config.json")
+}
+
 // TestDockerConfigDir changes the environment: no t.Parallel.
 func TestDockerConfigDir(t *testing.T) {
 	home := t.TempDir()
@@ -429,4 +449,50 @@ func TestDockerConfigDir(t *testing.T) {
 	if got, err := helper.DockerConfigDir(); err != nil || got != filepath.Join(home, ".docker") {
 		t.Errorf("DockerConfigDir() = %q, %v; want ~/.docker", got, err)
 	}
+}
+
+// TestSetupThroughSymlink checks that config files that are links (as
+// dotfile managers make) are written through, the link kept.
+func TestSetupThroughSymlink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	real := filepath.Join(dir, "dotfiles")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	docker := filepath.Join(dir, "docker")
+	if err := os.Mkdir(docker, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "config.json"), []byte(`{"auths": {}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "config.toml"), []byte(existingConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(real, "config.json"), filepath.Join(docker, "config.json")); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	if err := os.Symlink(filepath.Join(real, "config.toml"), filepath.Join(dir, "config.toml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := helper.SetDockerHelper(docker, "registry.example.org", false, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := helper.AddServer(filepath.Join(dir, "config.toml"), helper.Server{Match: "registry.example.org", Host: "https://auth.example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{filepath.Join(docker, "config.json"), filepath.Join(dir, "config.toml")} {
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a link: %v", link, err)
+		}
+	}
+	got := decodeJSON(t, readFile(t, filepath.Join(real, "config.json")))
+	if want := map[string]any{"auths": map[string]any{}, "credHelpers": map[string]any{"registry.example.org": "oidc"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("linked config.json %v, want %v", got, want)
+	}
+	if b := string(readFile(t, filepath.Join(real, "config.toml"))); !strings.HasPrefix(b, existingConfig+"\n") || !strings.Contains(b, "registry.example.org") {
+		t.Errorf("linked config.toml:\n%s", b)
+	}
+	onlyFiles(t, real, "config.json", "config.toml")
 }
