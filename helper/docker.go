@@ -77,19 +77,10 @@ func (d Docker) Get(serverURL string) (string, string, error) {
 // minted on every get.
 func (d Docker) Add(c *credentials.Credentials) error {
 	ctx := context.Background()
-	t, ok := dockerTarget(c.ServerURL)
-	if !ok {
-		return fmt.Errorf("helper: %q is not a registry address", c.ServerURL)
-	}
-	if r, err := d.resolve(ctx, t); err != nil || r != nil {
+	key, plain, err := d.plainKey(ctx, c.ServerURL)
+	if err != nil || !plain {
 		return err
 	}
-	key := dockerKey(t)
-	unlock, err := d.Store.Lock(ctx, key)
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	return d.Store.Put(ctx, key, &keyring.Record{
 		Token:  keyring.Token{AccessToken: c.Secret, TokenType: "docker", Expires: dockerForever},
 		Server: &keyring.Server{Host: c.ServerURL, Username: c.Username},
@@ -100,24 +91,31 @@ func (d Docker) Add(c *credentials.Credentials) error {
 // it does nothing: docker logout must not cost the person their login.
 func (d Docker) Delete(serverURL string) error {
 	ctx := context.Background()
-	t, ok := dockerTarget(serverURL)
-	if !ok {
-		return credentials.NewErrCredentialsNotFound()
+	if _, ok := dockerTarget(serverURL); !ok {
+		return credentials.NewErrCredentialsNotFound() // nothing was ever stored under it
 	}
-	if r, err := d.resolve(ctx, t); err != nil || r != nil {
+	key, plain, err := d.plainKey(ctx, serverURL)
+	if err != nil || !plain {
 		return err
 	}
-	key := dockerKey(t)
-	unlock, err := d.Store.Lock(ctx, key)
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	err = d.Store.Remove(ctx, key)
 	if errors.Is(err, keyring.ErrNotFound) {
 		return credentials.NewErrCredentialsNotFound()
 	}
 	return err
+}
+
+// plainKey returns the store key of serverURL's plain credentials; plain
+// is false when a server answers for the registry instead.
+func (d Docker) plainKey(ctx context.Context, serverURL string) (key string, plain bool, err error) {
+	t, ok := dockerTarget(serverURL)
+	if !ok {
+		return "", false, fmt.Errorf("helper: %q is not a registry address", serverURL)
+	}
+	if r, err := d.resolve(ctx, t); err != nil || r != nil {
+		return "", false, err
+	}
+	return dockerKey(t), true, nil
 }
 
 // List returns the registries with stored credentials and the registries

@@ -244,20 +244,13 @@ func (a *app) status(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef(c, "status takes no arguments")
 	}
-	store, err := a.openStore(c)
-	if err != nil {
-		return err
-	}
-	entries, err := store.List(c.Context)
+	_, entries, err := a.logins(c)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	list := make([]statusEntry, 0, len(entries))
 	for _, e := range entries {
-		if helper.IsDockerKey(e.Key) { // a registry password kept for docker, not a login
-			continue
-		}
 		host := e.Key
 		if e.Server != nil && e.Server.Host != "" {
 			host = e.Server.Host
@@ -301,22 +294,38 @@ func (a *app) status(c *cli.Context) error {
 	return tw.Flush()
 }
 
+// logins opens the store and lists its logins: every record but the
+// registry passwords kept for docker.
+func (a *app) logins(c *cli.Context) (keyring.TokenStore, []keyring.Entry, error) {
+	store, err := a.openStore(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	entries, err := store.List(c.Context)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := entries[:0]
+	for _, e := range entries {
+		if !helper.IsDockerKey(e.Key) {
+			out = append(out, e)
+		}
+	}
+	return store, out, nil
+}
+
 func (a *app) logout(c *cli.Context) error {
 	if c.Bool("all") {
 		if c.NArg() > 0 {
 			return usagef(c, "give either HOST or --all, not both")
 		}
-		store, err := a.openStore(c)
-		if err != nil {
-			return err
-		}
-		entries, err := store.List(c.Context)
+		store, entries, err := a.logins(c)
 		if err != nil {
 			return err
 		}
 		n := 0
 		for _, e := range entries {
-			if e.Key == "" || helper.IsDockerKey(e.Key) { // a bare token file, or docker's own passwords
+			if e.Key == "" { // a bare token file, which names no server
 				continue
 			}
 			if err := store.Remove(c.Context, e.Key); err != nil && !errors.Is(err, keyring.ErrNotFound) {
