@@ -87,23 +87,7 @@ func (u *dockerUser) dockerVars() []string {
 // DOCKER_ variable of the machine (DOCKER_HOST, DOCKER_CONTEXT, …), plus
 // dockerVars and extra.
 func (u *dockerUser) env(extra ...string) []string {
-	var env []string
-	for _, kv := range inheritedEnv() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "DOCKER_") || name == "REGISTRY_AUTH_FILE" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env,
-		"HOME="+u.home,
-		"XDG_CACHE_HOME="+u.cache,
-		"XDG_CONFIG_HOME="+u.config,
-		"BROWSER="+testBrowserBin,
-		"TESTBROWSER_LOG="+u.browserLog,
-		"OIDC_AUTH_STORE=file",
-	)
-	env = append(env, u.sandbox.env...)
-	return append(env, extra...)
+	return u.sandbox.environ(extra...)
 }
 
 // exec runs bin with args and stdin in the sandbox, without a controlling

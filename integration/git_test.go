@@ -71,23 +71,7 @@ func (u *gitUser) gitVars() []string {
 // gives oidc-auth (sandbox HOME and XDG directories, the file store) with
 // no GIT_ variable of the machine, plus gitVars.
 func (u *gitUser) env() []string {
-	var env []string
-	for _, kv := range inheritedEnv() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "GIT_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env,
-		"HOME="+u.home,
-		"XDG_CACHE_HOME="+u.cache,
-		"XDG_CONFIG_HOME="+u.config,
-		"BROWSER="+testBrowserBin,
-		"TESTBROWSER_LOG="+u.browserLog,
-		"OIDC_AUTH_STORE=file",
-	)
-	env = append(env, u.sandbox.env...)
-	return append(env, u.gitVars()...)
+	return u.sandbox.environ(u.gitVars()...)
 }
 
 // configPath is the helpers' config file in the sandbox.

@@ -82,7 +82,7 @@ var (
 	// dropPrefixes are further variables that would reach outside the
 	// sandbox: the real home, keychain and config, a browser, proxies.
 	dropPrefixes = []string{"OIDC_", "XDG_", "TESTBROWSER_", "DBUS_", "DOCKER_", "GIT_"}
-	dropExact    = []string{"HOME", "BROWSER", "JOB_ID", "PE_HOSTFILE", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"}
+	dropExact    = []string{"HOME", "BROWSER", "JOB_ID", "REGISTRY_AUTH_FILE", "PE_HOSTFILE", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"}
 )
 
 // inheritedEnv is the test process's environment without job variables and
@@ -187,6 +187,24 @@ func (s *sandbox) checkSecrets() {
 	}
 }
 
+// environ is the environment of every process the sandbox runs (oidc-auth,
+// git, docker and the helpers they start): the test process's without job
+// variables and anything pointing outside the sandbox, the sandbox's HOME
+// and XDG directories, the test browser, the file store (never a real
+// keychain), the sandbox's own variables, then extra.
+func (s *sandbox) environ(extra ...string) []string {
+	env := append(inheritedEnv(),
+		"HOME="+s.home,
+		"XDG_CACHE_HOME="+s.cache,
+		"XDG_CONFIG_HOME="+s.config,
+		"BROWSER="+testBrowserBin,
+		"TESTBROWSER_LOG="+s.browserLog,
+		"OIDC_AUTH_STORE=file",
+	)
+	env = append(env, s.env...)
+	return append(env, extra...)
+}
+
 // result is what one run of oidc-auth produced.
 type result struct {
 	args    []string
@@ -235,17 +253,7 @@ func run(t *testing.T, s *sandbox, extra []string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, oidcAuthBin, args...)
-	cmd.Env = append(inheritedEnv(),
-		"HOME="+s.home,
-		"XDG_CACHE_HOME="+s.cache,
-		"XDG_CONFIG_HOME="+s.config,
-		"BROWSER="+testBrowserBin,
-		"TESTBROWSER_LOG="+s.browserLog,
-		// Never the real keychain, once there is one.
-		"OIDC_AUTH_STORE=file",
-	)
-	cmd.Env = append(cmd.Env, s.env...)
-	cmd.Env = append(cmd.Env, extra...)
+	cmd.Env = s.environ(extra...)
 	cmd.Dir = s.dir
 	cmd.Stdin = nil
 	detach(cmd)
