@@ -263,17 +263,21 @@ func JobEnvironment() (string, bool) {
 }
 
 // StoredConfig returns the Config a stored token for host was obtained
-// with, so that a refresh reaches the same path prefix and routes. Without
-// a stored record, or one written by another client, it returns a Config
-// for host with default routes.
-func StoredConfig(ctx context.Context, store keyring.TokenStore, host string) Config {
+// with, so that a refresh reaches the same path prefix and routes, and the
+// stored record itself (nil when there is none), so that a caller holding
+// a valid token needs no second read. Without a record, or with one
+// written by another client, the Config is host's with default routes.
+func StoredConfig(ctx context.Context, store keyring.TokenStore, host string) (Config, *keyring.Record) {
 	key, err := keyring.Key(host)
 	if err != nil {
-		return Config{Host: host}
+		return Config{Host: host}, nil
 	}
 	rec, err := store.Get(ctx, key)
-	if err != nil || rec.Server == nil || rec.Server.Host == "" {
-		return Config{Host: host}
+	if err != nil {
+		return Config{Host: host}, nil
 	}
-	return ConfigFromServer(rec.Server)
+	if rec.Server == nil || rec.Server.Host == "" {
+		return Config{Host: host}, rec
+	}
+	return ConfigFromServer(rec.Server), rec
 }

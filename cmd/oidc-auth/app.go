@@ -213,16 +213,18 @@ func (a *app) token(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := flows.StoredConfig(c.Context, store, host)
-	tok, err := flows.Authenticate(c.Context, cfg, store, flows.Options{Out: a.stderr})
-	if err != nil {
+	cfg, rec := flows.StoredConfig(c.Context, store, host)
+	var tok *flows.Token
+	if rec != nil && rec.Token.Valid(time.Now()) {
+		tok = &rec.Token // the cached path: one read, no lock, no network
+	} else if tok, err = flows.Authenticate(c.Context, cfg, store, flows.Options{Out: a.stderr}); err != nil {
 		return err
 	}
 	switch {
 	case c.Bool("json"):
 		return writeJSON(a.stdout, tok)
 	case c.Bool("header"):
-		_, err = fmt.Fprintf(a.stdout, "Authorization: Bearer %s\n", tok.AccessToken)
+		_, err = fmt.Fprintf(a.stdout, "Authorization: %s\n", tok.Authorization())
 	default:
 		_, err = fmt.Fprintln(a.stdout, tok.AccessToken)
 	}
