@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -436,9 +437,8 @@ func (s *KeychainStore) updateIndex(ctx context.Context, change func(map[string]
 	}
 	keys, err := s.readIndex(ctx)
 	var ce *CorruptError
-	if errors.As(err, &ce) {
-		keys = nil // the index only lists keys; rebuilding it loses no token
-	} else if err != nil {
+	rebuild := errors.As(err, &ce) // the index only lists keys; rebuilding it loses no token
+	if err != nil && !rebuild {
 		return err
 	}
 	set := map[string]bool{}
@@ -451,6 +451,9 @@ func (s *KeychainStore) updateIndex(ctx context.Context, change func(map[string]
 		list = append(list, k)
 	}
 	sort.Strings(list)
+	if !rebuild && slices.Equal(list, keys) {
+		return nil // a refresh of a listed key: nothing to write
+	}
 	b, _ := json.Marshal(list)
 	return s.writeValue(ctx, indexUser, b, old)
 }

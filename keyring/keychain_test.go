@@ -22,6 +22,7 @@ import (
 type fakeKeychain struct {
 	mu    sync.Mutex
 	items map[string]string
+	sets  map[string]int // Set calls per user
 	calls int
 	limit int
 	err   error
@@ -31,7 +32,7 @@ type fakeKeychain struct {
 var _ keyring.Keychain = (*fakeKeychain)(nil)
 
 func newFakeKeychain() *fakeKeychain {
-	return &fakeKeychain{items: map[string]string{}, limit: 2560}
+	return &fakeKeychain{items: map[string]string{}, sets: map[string]int{}, limit: 2560}
 }
 
 func (f *fakeKeychain) enter() error {
@@ -68,6 +69,7 @@ func (f *fakeKeychain) Set(service, user, secret string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.items[service+"\x00"+user] = secret
+	f.sets[user]++
 	return nil
 }
 
@@ -475,5 +477,26 @@ func TestOpenForcedKeychain(t *testing.T) {
 	t.Setenv(keyring.StoreEnv, "floppy")
 	if _, err := keyring.Open(keyring.Options{}); err == nil || !strings.Contains(err.Error(), "OIDC_AUTH_STORE") {
 		t.Errorf("unknown OIDC_AUTH_STORE: %v", err)
+	}
+}
+
+func TestKeychainStoreRefreshLeavesIndexAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	kc := newFakeKeychain()
+	s := newKeychainStore(t, kc)
+	for _, access := range []string{"a", "b", "c"} {
+		if err := s.Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken(access)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := kc.sets["index"]; n != 1 {
+		t.Errorf("the index was written %d times for one key, want once", n)
+	}
+	if err := s.Put(ctx, "other.example.org", &keyring.Record{Token: sampleToken("o")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := kc.sets["index"]; n != 2 {
+		t.Errorf("the index was written %d times for two keys, want twice", n)
 	}
 }
