@@ -87,6 +87,7 @@ type LoginRequiredError struct {
 	Command string
 }
 
+// Error says which server needs a login, why, and the command to run.
 func (e *LoginRequiredError) Error() string {
 	return fmt.Sprintf("flows: no valid login for %s (%s); run `%s`", e.Host, e.Reason, e.Command)
 }

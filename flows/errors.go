@@ -52,6 +52,7 @@ type ServerError struct {
 	Description string
 }
 
+// Error names the endpoint, the status and what the answer said.
 func (e *ServerError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s answered %d %s", e.URL, e.Status, http.StatusText(e.Status))

@@ -93,10 +93,12 @@ type CorruptError struct {
 	Err error
 }
 
+// Error names the damaged store and what to do about it.
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("keyring: %s is not a valid token store (%v); fix or remove it", e.Place, e.Err)
 }
 
+// Unwrap returns the decoding error.
 func (e *CorruptError) Unwrap() error { return e.Err }
 
 // DefaultFilePath returns the token file of an application:

@@ -70,10 +70,12 @@ type UnavailableError struct {
 	Err error
 }
 
+// Error says that the keychain cannot be used, and why.
 func (e *UnavailableError) Error() string {
 	return "keyring: the OS keychain is not available (" + e.Reason + ")"
 }
 
+// Unwrap returns the keychain's own error, if any.
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // Defaults of KeychainStore.

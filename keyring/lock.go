@@ -24,10 +24,12 @@ type LockError struct {
 	Err error
 }
 
+// Error names the lock file and what went wrong.
 func (e *LockError) Error() string {
 	return fmt.Sprintf("keyring: lock file %s: %v", e.Path, e.Err)
 }
 
+// Unwrap returns the cause.
 func (e *LockError) Unwrap() error { return e.Err }
 
 // lockPath returns the lock file of key in dir: a hash of the key, so that
