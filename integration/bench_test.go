@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,43 @@ func benchCachedToken(b *testing.B, extra ...string) {
 		cmd.Env = env
 		if err := cmd.Run(); err != nil {
 			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if n := srv.Count(pyauthserver.RouteToken) - before; n != 0 {
+		b.Fatalf("%d token requests on the cached path", n)
+	}
+}
+
+// BenchmarkGitCredentialGet runs `git-credential-oidc get` as git does,
+// for a configured URL with a valid stored token: config file, store read,
+// answer, and no request.
+func BenchmarkGitCredentialGet(b *testing.B) {
+	srv := pyauthserver.New(pyauthserver.Options{Prefix: "/api/app", Interval: 1, AccessTTL: time.Hour})
+	defer srv.Close()
+	dir := b.TempDir()
+	env := append(inheritedEnv(), "HOME="+dir, "XDG_CACHE_HOME="+dir, "XDG_CONFIG_HOME="+dir, "OIDC_AUTH_STORE=file")
+	ctx := context.Background()
+	for _, args := range [][]string{
+		{"login", srv.URL(), "--flow", "device"},
+		{"setup", "docker", "127.0.0.1:5000", "--host", srv.URL()},
+	} {
+		cmd := exec.CommandContext(ctx, oidcAuthBin, args...)
+		cmd.Env = append(env, "DOCKER_CONFIG="+dir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	before := srv.Count(pyauthserver.RouteToken)
+	request := "protocol=https\nhost=127.0.0.1:5000\npath=team/app.git\n\n"
+	b.ResetTimer()
+	for b.Loop() {
+		cmd := exec.CommandContext(ctx, gitCredentialBin, "get")
+		cmd.Env = env
+		cmd.Stdin = strings.NewReader(request)
+		out, err := cmd.Output()
+		if err != nil || !strings.Contains(string(out), "password=") {
+			b.Fatalf("get: %v %q", err, out)
 		}
 	}
 	b.StopTimer()
