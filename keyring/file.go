@@ -283,6 +283,7 @@ func (s *FileStore) update(ctx context.Context, change func(*fileContent) error)
 		return err
 	}
 	defer unlock()
+	s.removeOrphans()
 	c, err := s.read()
 	if err != nil {
 		return err
@@ -305,6 +306,16 @@ func (s *FileStore) update(ctx context.Context, change func(*fileContent) error)
 		return WriteFileAtomic(s.Path, append(b, '\n'))
 	}
 	return s.write(c.entries)
+}
+
+// removeOrphans deletes temporary files that writers killed mid-write left
+// beside the file. Every write holds the store's lock, so under it no
+// temporary file of this store belongs to a live writer.
+func (s *FileStore) removeOrphans() {
+	orphans, _ := filepath.Glob(filepath.Join(filepath.Dir(s.Path), "."+filepath.Base(s.Path)+".*.tmp"))
+	for _, o := range orphans {
+		os.Remove(o)
+	}
 }
 
 // read loads the whole file. A missing or empty file is an empty store.
