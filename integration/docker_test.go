@@ -94,30 +94,10 @@ func (u *dockerUser) env(extra ...string) []string {
 // terminal, and records its stderr for the sandbox's secret check.
 func (u *dockerUser) exec(stdin, bin string, extra []string, args ...string) result {
 	u.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = u.env(extra...)
-	cmd.Dir = u.dir
-	cmd.Stdin = strings.NewReader(stdin)
-	detach(cmd)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 5 * time.Second
-	start := time.Now()
-	err := cmd.Run()
-	r := result{args: append([]string{filepath.Base(bin)}, args...), stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit) && ctx.Err() == nil:
-		r.code = exit.ExitCode()
-	default:
-		u.t.Fatalf("%s %s: %v (after %v)\nstderr: %s", bin, strings.Join(args, " "), err, r.elapsed, r.stderr)
+	r, err := u.execute(runTimeout, u.dir, stdin, u.env(extra...), bin, args...)
+	if err != nil {
+		u.t.Fatal(err)
 	}
-	u.mu.Lock()
-	u.stderrs = append(u.stderrs, r.stderr)
-	u.mu.Unlock()
 	return r
 }
 

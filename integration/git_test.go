@@ -1,14 +1,10 @@
 package integration
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -94,31 +90,7 @@ func (u *gitUser) exec(dir, stdin, bin string, args ...string) result {
 // execErr is exec for other goroutines than the test's: it returns the
 // failure to run instead of failing the test.
 func (u *gitUser) execErr(dir, stdin, bin string, args ...string) (result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), gitTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = u.env()
-	cmd.Dir = filepath.Join(u.work, dir)
-	cmd.Stdin = strings.NewReader(stdin)
-	detach(cmd)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 5 * time.Second
-	start := time.Now()
-	err := cmd.Run()
-	r := result{args: append([]string{filepath.Base(bin)}, args...), stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	u.mu.Lock()
-	u.stderrs = append(u.stderrs, r.stderr)
-	u.mu.Unlock()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit) && ctx.Err() == nil:
-		r.code = exit.ExitCode()
-	default:
-		return r, fmt.Errorf("%s %s: %v (after %v)\nstderr: %s", bin, strings.Join(args, " "), err, r.elapsed, r.stderr)
-	}
-	return r, nil
+	return u.execute(gitTimeout, filepath.Join(u.work, dir), stdin, u.env(), bin, args...)
 }
 
 // git runs git in dir with args.

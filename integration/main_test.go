@@ -215,7 +215,7 @@ type result struct {
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("oidc-auth %s: exit %d after %v\nstdout: %q\nstderr: %q", strings.Join(r.args, " "), r.code, r.elapsed.Round(time.Millisecond), r.stdout, r.stderr)
+	return fmt.Sprintf("%s: exit %d after %v\nstdout: %q\nstderr: %q", strings.Join(r.args, " "), r.code, r.elapsed.Round(time.Millisecond), r.stdout, r.stderr)
 }
 
 // runTimeout bounds every run of oidc-auth.
@@ -250,31 +250,43 @@ func run(t *testing.T, s *sandbox, extra []string, args ...string) result {
 		}
 	}
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	r, err := s.execute(runTimeout, s.dir, "", s.environ(extra...), oidcAuthBin, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// execute runs bin with args in dir, with stdin and env, bounded by
+// timeout and without a controlling terminal, and records its stderr for
+// the sandbox's secret check. A non-zero exit is a result; a process that
+// could not run or did not end in time is an error.
+func (s *sandbox) execute(timeout time.Duration, dir, stdin string, env []string, bin string, args ...string) (result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, oidcAuthBin, args...)
-	cmd.Env = s.environ(extra...)
-	cmd.Dir = s.dir
-	cmd.Stdin = nil
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
 	detach(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
 	err := cmd.Run()
-	r := result{args: args, stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	r := result{args: append([]string{filepath.Base(bin)}, args...), stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	s.mu.Lock()
+	s.stderrs = append(s.stderrs, r.stderr)
+	s.mu.Unlock()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
 	case errors.As(err, &exit) && ctx.Err() == nil:
 		r.code = exit.ExitCode()
 	default:
-		t.Fatalf("oidc-auth %s: %v (after %v)\nstderr: %s", strings.Join(args, " "), err, r.elapsed, r.stderr)
+		return r, fmt.Errorf("%s: %v (after %v)\nstderr: %s", strings.Join(r.args, " "), err, r.elapsed, r.stderr)
 	}
-	s.mu.Lock()
-	s.stderrs = append(s.stderrs, r.stderr)
-	s.mu.Unlock()
-	return r
+	return r, nil
 }
 
 // mustSucceed fails the test unless r exited 0.
