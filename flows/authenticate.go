@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,6 +76,48 @@ type Options struct {
 	NoLoginReason string
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
+	// LockTimeout bounds the wait for another process that holds the
+	// server's lock (refreshing, or logging in); default
+	// DefaultLockTimeout, or the Config's Timeout when Interaction is
+	// InteractAlways (a person asked for a login and waits for it).
+	LockTimeout time.Duration
+}
+
+// DefaultLockTimeout is how long Authenticate waits for another process
+// holding a server's lock before it gives up, unless told otherwise: a
+// credential helper must not stall git or docker for minutes behind a
+// stopped process.
+const DefaultLockTimeout = 30 * time.Second
+
+// LockTimeoutEnv names the environment variable that sets the lock wait of
+// the helpers and of `oidc-auth token` (a duration like 90s, or seconds).
+const LockTimeoutEnv = "OIDC_AUTH_LOCK_TIMEOUT"
+
+// LockTimeoutFromEnv returns the wait $OIDC_AUTH_LOCK_TIMEOUT sets, or 0
+// when it is unset.
+func LockTimeoutFromEnv() (time.Duration, error) {
+	v := strings.TrimSpace(os.Getenv(LockTimeoutEnv))
+	if v == "" {
+		return 0, nil
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("flows: %s=%q is not a duration like 30s or 2m", LockTimeoutEnv, v)
+	}
+	return d, nil
+}
+
+// lockNoticeAfter is how long a wait for another process's lock lasts
+// before the person is told who holds it.
+const lockNoticeAfter = 2 * time.Second
+
+// lockHolders is what a store can say about the process holding a key's
+// lock (keyring's stores can).
+type lockHolders interface {
+	LockHolder(key string) (keyring.LockHolder, bool)
 }
 
 // LoginRequiredError says that no usable token exists and no login may
@@ -116,10 +160,14 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 	if opts.Now != nil {
 		now = opts.Now
 	}
+	out := opts.Out
+	if out == nil {
+		out = os.Stderr
+	}
 	if !opts.Force {
 		rec, err := store.Get(ctx, key)
-		if err == nil && rec.Token.Valid(now()) {
-			return &rec.Token, nil // the cached path: no lock, no network
+		if tok, ok := Cached(rec, cfg.Host, now()); err == nil && ok {
+			return tok, nil // the cached path: no lock, no network
 		} else if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 			return nil, err
 		}
@@ -127,9 +175,7 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 
 	// One process refreshes or logs in while the others wait for the lock
 	// and then find its token.
-	lctx, cancel := context.WithTimeout(ctx, cfg.Timeout+cfg.RequestTimeout)
-	unlock, err := store.Lock(lctx, key)
-	cancel()
+	unlock, err := lock(ctx, cfg, store, key, opts, out)
 	if err != nil {
 		return nil, err
 	}
@@ -140,13 +186,19 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 		return nil, err // a store that cannot be read cannot take a new token either
 	}
-	if !opts.Force {
+	replaces := ""
+	if err == nil && !ForServer(rec, cfg.Host) {
+		// One login per host is stored (the reference format keys by
+		// scheme and host); it belongs to another path prefix.
+		replaces = rec.Server.Host
+		reason = "the stored login of " + key + " is for " + replaces
+	} else if !opts.Force {
 		switch {
 		case err != nil:
 		case rec.Token.Valid(now()):
 			return &rec.Token, nil
 		case rec.Token.Refreshable(now()):
-			tok, err := refreshStored(ctx, cfg, store, key, rec, now)
+			tok, err := refreshStored(ctx, cfg, store, key, rec, now, out)
 			if err == nil || !errors.Is(err, ErrSessionExpired) {
 				return tok, err
 			}
@@ -165,21 +217,111 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 		}
 		return nil, &LoginRequiredError{Host: cfg.Host, Reason: reason + "; " + why, Command: command}
 	}
+	if replaces != "" {
+		fmt.Fprintf(out, "This login replaces the stored login of %s: one login per host is kept.\n", replaces)
+	}
 	tok, err := Login(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
-	return tok, save(ctx, store, key, cfg, tok)
+	save(ctx, store, key, cfg, tok, out)
+	return tok, nil
+}
+
+// lock takes the store's lock of key, bounded by opts.LockTimeout. After
+// lockNoticeAfter without it, out says which process holds it; when the
+// wait ends, the error says so too.
+func lock(ctx context.Context, cfg Config, store keyring.TokenStore, key string, opts Options, out io.Writer) (func(), error) {
+	wait := opts.LockTimeout
+	if wait <= 0 {
+		wait = DefaultLockTimeout
+		if opts.Interaction == InteractAlways {
+			wait = cfg.Timeout
+		}
+	}
+	lctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	noticed := make(chan struct{})
+	notice := time.AfterFunc(lockNoticeAfter, func() {
+		defer close(noticed)
+		who := "another process"
+		if lh, ok := store.(lockHolders); ok {
+			if h, ok := lh.LockHolder(key); ok {
+				who = fmt.Sprintf("process %d (%s)", h.PID, terminalSafe(h.Command))
+			}
+		}
+		fmt.Fprintf(out, "Waiting for %s, which is refreshing or logging in to %s; giving up after %s…\n", who, cfg.Host, wait.Round(time.Second))
+	})
+	unlock, err := store.Lock(lctx, key)
+	if !notice.Stop() {
+		<-noticed
+	}
+	if err != nil {
+		var le *keyring.LockError
+		if errors.As(err, &le) && ctx.Err() == nil && opts.Interaction != InteractAlways {
+			return nil, fmt.Errorf("%w (set %s to wait longer than %s)", err, LockTimeoutEnv, wait.Round(time.Second))
+		}
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// Cached returns the token of rec when it is valid for more than a minute
+// at now and was obtained from the server host names (see ForServer): the
+// one test of the cached path, which makes no request and takes no lock.
+func Cached(rec *keyring.Record, host string, now time.Time) (*Token, bool) {
+	if rec == nil || !rec.Token.Valid(now) || !ForServer(rec, host) {
+		return nil, false
+	}
+	return &rec.Token, true
+}
+
+// ForServer reports whether rec holds the login of the server at host,
+// path prefix included. A store keeps one login per scheme and host (the
+// reference format drops the path), so the record of
+// https://h/api/app must not answer for https://h/other-app. Records of
+// other clients name no server and are taken as the host's.
+func ForServer(rec *keyring.Record, host string) bool {
+	if rec == nil || rec.Server == nil || rec.Server.Host == "" {
+		return true
+	}
+	return SameServer(rec.Server.Host, host)
+}
+
+// SameServer reports whether two server URLs name the same server: the
+// same scheme and host (compared as Key does) and the same path prefix,
+// ignoring a trailing "/".
+func SameServer(a, b string) bool {
+	ka, err1 := keyring.Key(a)
+	kb, err2 := keyring.Key(b)
+	if err1 != nil || err2 != nil || ka != kb {
+		return false
+	}
+	return serverPath(a) == serverPath(b)
+}
+
+// serverPath is the path prefix of a server URL, without trailing "/".
+func serverPath(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	return strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // refreshStored refreshes rec and stores the result. When the server
 // rejects the refresh token, the store is read once more: a client that does
 // not take our lock (the reference client sharing the file) may have
 // rotated it meanwhile.
-func refreshStored(ctx context.Context, cfg Config, store keyring.TokenStore, key string, rec *keyring.Record, now func() time.Time) (*Token, error) {
+func refreshStored(ctx context.Context, cfg Config, store keyring.TokenStore, key string, rec *keyring.Record, now func() time.Time, out io.Writer) (*Token, error) {
 	tok, err := Refresh(ctx, cfg, &rec.Token)
 	if err == nil {
-		return tok, save(ctx, store, key, cfg, tok)
+		save(ctx, store, key, cfg, tok, out)
+		return tok, nil
 	}
 	if errors.Is(err, ErrSessionExpired) {
 		if again, gerr := store.Get(ctx, key); gerr == nil && again.Token.RefreshToken != rec.Token.RefreshToken {
@@ -188,7 +330,8 @@ func refreshStored(ctx context.Context, cfg Config, store keyring.TokenStore, ke
 			}
 			if again.Token.Refreshable(now()) {
 				if tok, err2 := Refresh(ctx, cfg, &again.Token); err2 == nil {
-					return tok, save(ctx, store, key, cfg, tok)
+					save(ctx, store, key, cfg, tok, out)
+					return tok, nil
 				}
 			}
 		}
@@ -217,12 +360,27 @@ func Login(ctx context.Context, cfg Config, opts Options) (*Token, error) {
 	return (&CodeFlow{Config: cfg, Out: out, Browser: opts.Browser}).Run(ctx)
 }
 
-// save stores a new token with the settings it was obtained with.
-func save(ctx context.Context, store keyring.TokenStore, key string, cfg Config, tok *Token) error {
+// save stores a new token with the settings it was obtained with. It is
+// not cancelled with ctx: a server that issued the token has already
+// rotated the old refresh token. A token that cannot be stored (a full
+// disk, a read-only store) is still the caller's to use; out says plainly
+// that the login is not saved.
+func save(ctx context.Context, store keyring.TokenStore, key string, cfg Config, tok *Token, out io.Writer) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.RequestTimeout)
+	defer cancel()
 	if err := store.Put(ctx, key, &keyring.Record{Token: *tok, Server: cfg.Server()}); err != nil {
-		return fmt.Errorf("flows: the new token could not be stored: %w", err)
+		fmt.Fprintf(out, "Warning: the new login to %s could not be saved (%s). This command uses it, but the next one will need a new login: `oidc-auth login %s`.\n",
+			cfg.Host, oneLine(trimPackage(err.Error())), cfg.Host)
 	}
-	return nil
+}
+
+// trimPackage drops a leading package prefix from an error message that
+// is quoted inside another sentence.
+func trimPackage(msg string) string {
+	for _, p := range []string{"flows: ", "keyring: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
 }
 
 // mayInteract applies an Interaction; when no login may start it says why.
@@ -279,6 +437,9 @@ func StoredConfig(ctx context.Context, store keyring.TokenStore, host string) (C
 	}
 	if rec.Server == nil || rec.Server.Host == "" {
 		return Config{Host: host}, rec
+	}
+	if !SameServer(rec.Server.Host, host) {
+		return Config{Host: host}, nil // another path prefix's login
 	}
 	return ConfigFromServer(rec.Server), rec
 }

@@ -210,7 +210,9 @@ func TestAuthenticateJobEnvironment(t *testing.T) {
 func TestAuthenticateForceAndFallback(t *testing.T) {
 	t.Parallel()
 	s := newFakeServer(t)
-	s.device = func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 404, map[string]string{"detail": ""}) }
+	s.device = func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 502, map[string]string{"detail": "OIDC endpoint 'device_authorization_endpoint' not found in discovery."})
+	}
 	s.login = loginToCallback(t, nil)
 	s.token = func(w http.ResponseWriter, r *http.Request, n int) { issue(w, "via-code") }
 	store := newMemStore()
@@ -237,7 +239,7 @@ func TestAuthenticateForceAndFallback(t *testing.T) {
 func TestLoginDeviceOnlyDoesNotFallBack(t *testing.T) {
 	t.Parallel()
 	s := newFakeServer(t)
-	s.device = func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 503, map[string]string{"detail": "off"}) }
+	s.device = func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 501, map[string]string{"detail": "off"}) }
 	s.login = func(w http.ResponseWriter, r *http.Request) { t.Error("code flow started") }
 	_, err := Login(context.Background(), s.config(), Options{Flow: FlowDevice, Out: &strings.Builder{}})
 	if !errors.Is(err, ErrNoDeviceFlow) {

@@ -2,6 +2,8 @@ package flows
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html/template"
@@ -16,10 +18,20 @@ import (
 )
 
 // CodeFlow runs the authorization code flow of a py-oidc-auth server with a
-// loopback callback: it listens on the first free port of RedirectPorts,
-// sends the browser to the server's login route, takes exactly one callback
-// on /callback, and exchanges the code. The server makes the PKCE pair
-// (RFC 7636) and packs it into state as "<random>|<redirect_uri>|<verifier>".
+// loopback callback (RFC 8252 §7.3): it listens on the first free port of
+// RedirectPorts, asks the server's login route for the identity provider's
+// authorization URL, sends the browser there, takes exactly one callback on
+// /callback that carries this login's state, and exchanges the code. The
+// server makes the PKCE pair (RFC 7636) and packs it into the state as
+// "<random>|<redirect_uri>|<verifier>".
+//
+// The login route is stateless: it answers a redirect whose Location holds
+// the state. CodeFlow requests it itself, without following the redirect,
+// so it knows the state before the browser does and can refuse every
+// callback that does not carry it (a local web page or process trying to end
+// or hijack the login; RFC 9700 §4.7). A server whose login route does not
+// redirect is sent the browser directly, as older clients do, and the
+// callback then cannot be checked; Out says so.
 type CodeFlow struct {
 	// Config describes the server.
 	Config Config
@@ -56,8 +68,20 @@ func (f *CodeFlow) Run(ctx context.Context) (*Token, error) {
 		return nil, err
 	}
 	redirectURI := "http://localhost:" + strconv.Itoa(port) + "/callback"
-	cb := newCallbackHandler()
-	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
+	q := url.Values{"redirect_uri": {redirectURI}, "offline_access": {"true"}, "prompt": {"consent"}}
+	loginURL := cfg.Endpoint(cfg.LoginRoute) + "?" + q.Encode()
+	authURL, state, err := authorizationURL(ctx, cfg, loginURL)
+	if err != nil {
+		closeAll(listeners)
+		return nil, err
+	}
+	if state == "" {
+		fmt.Fprintf(out, "Warning: %s did not redirect to its identity provider, so this login cannot check that the browser's answer belongs to it.\n", cfg.Endpoint(cfg.LoginRoute))
+		authURL = loginURL
+	}
+
+	cb := newCallbackHandler(port, state, authURL)
+	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: maxCallbackHeader}
 	for _, l := range listeners {
 		go srv.Serve(l)
 	}
@@ -67,15 +91,17 @@ func (f *CodeFlow) Run(ctx context.Context) (*Token, error) {
 		srv.Shutdown(sctx)
 	}()
 
-	q := url.Values{"redirect_uri": {redirectURI}, "offline_access": {"true"}, "prompt": {"consent"}}
-	loginURL := cfg.Endpoint(cfg.LoginRoute) + "?" + q.Encode()
-	fmt.Fprintf(out, "To log in to %s, open this page in a browser:\n\n    %s\n\n", cfg.Host, loginURL)
+	// The person and the browser get a loopback URL that redirects to the
+	// provider: it holds no part of the state, so the terminal (and a log
+	// of it) never shows the code verifier.
+	startURL := "http://localhost:" + strconv.Itoa(port) + cb.startPath
+	fmt.Fprintf(out, "To log in to %s, open this page in a browser:\n\n    %s\n\n", cfg.Host, startURL)
 	browser := f.Browser
 	if browser == nil {
 		browser = OpenBrowser
 	}
-	if err := browser(loginURL); err != nil {
-		fmt.Fprintf(out, "Could not open a browser (%v); open the page above by hand.\n", err)
+	if err := browser(startURL); err != nil {
+		fmt.Fprintf(out, "Could not open a browser (%s); open the page above by hand.\n", oneLine(err.Error()))
 	}
 	fmt.Fprintf(out, "Waiting for the browser to finish the login on %s…\n", redirectURI)
 
@@ -92,23 +118,78 @@ func (f *CodeFlow) Run(ctx context.Context) (*Token, error) {
 	return tok, err
 }
 
+// authorizationURL asks the login route where it would send the browser,
+// without following the redirect, and returns that URL and the state in
+// it. A login route that answers 2xx (a page of its own) gives no URL and
+// no state: the browser must go to the login route itself.
+func authorizationURL(ctx context.Context, cfg Config, loginURL string) (string, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loginURL, nil)
+	if err != nil {
+		return "", "", fmt.Errorf("flows: bad login route %q: %w", loginURL, err)
+	}
+	resp, err := do(ctx, cfg, req, nil)
+	if err != nil {
+		return "", "", err
+	}
+	endpoint := cfg.Endpoint(cfg.LoginRoute)
+	switch {
+	case resp.status >= 200 && resp.status <= 299:
+		return "", "", nil
+	case !isRedirect(resp.status):
+		se := parseServerError(endpoint, resp.status, resp.contentType, resp.body, nil)
+		if se.Status == http.StatusNotFound {
+			return "", "", fmt.Errorf("flows: %s answered 404 Not Found: no py-oidc-auth server at %s; check the server URL and its path prefix (and --login-route)", endpoint, cfg.Host)
+		}
+		return "", "", fmt.Errorf("flows: the login route failed: %w", se)
+	}
+	loc, err := req.URL.Parse(resp.location)
+	if resp.location == "" || err != nil || !isTerminalSafe(resp.location) || loc.Host == "" {
+		return "", "", fmt.Errorf("flows: %s redirected to an unusable address; is this a py-oidc-auth server?", endpoint)
+	}
+	if err := checkTransport(loc, cfg.AllowHTTP); err != nil {
+		// The state, and the code verifier in it, would cross the
+		// network in clear text.
+		return "", "", fmt.Errorf("flows: %s redirected the login to %s: %w", endpoint, redact(loc), err)
+	}
+	state := loc.Query().Get("state")
+	if _, ok := verifierOf(state); !ok {
+		return "", "", fmt.Errorf("flows: %s redirected to %s without a state that carries a code verifier; is this a py-oidc-auth server?", endpoint, redact(loc))
+	}
+	return loc.String(), state, nil
+}
+
+// verifierOf returns the PKCE code verifier a py-oidc-auth state carries
+// after its last "|".
+func verifierOf(state string) (string, bool) {
+	i := strings.LastIndex(state, "|")
+	if i < 0 || i == len(state)-1 {
+		return "", false
+	}
+	return state[i+1:], true
+}
+
+func closeAll(ls []net.Listener) {
+	for _, l := range ls {
+		l.Close()
+	}
+}
+
 // exchange trades the callback's code for a token.
 func (f *CodeFlow) exchange(ctx context.Context, cfg Config, redirectURI string, res callbackResult) (*Token, error) {
 	if res.err != nil {
 		return nil, res.err
 	}
-	i := strings.LastIndex(res.state, "|")
-	if i < 0 || i == len(res.state)-1 {
+	verifier, ok := verifierOf(res.state)
+	if !ok {
 		return nil, errors.New("flows: the login callback's state carries no code verifier; is this a py-oidc-auth server?")
 	}
-	verifier := res.state[i+1:]
 	tokenURL := cfg.Endpoint(cfg.TokenRoute)
 	body, err := postForm(ctx, cfg, tokenURL, url.Values{
 		"code":          {res.code},
 		"redirect_uri":  {redirectURI},
 		"code_verifier": {verifier},
 		"grant_type":    {"authorization_code"},
-	})
+	}, secrets{}.with(res.state))
 	var se *ServerError
 	if errors.As(err, &se) {
 		return nil, fmt.Errorf("flows: exchanging the login code failed: %w", se)
@@ -148,17 +229,40 @@ func portList(ports []int) string {
 	return strings.Join(s, ", ")
 }
 
-// callbackHandler accepts exactly one request on /callback, hands its
-// result to Run, and answers the browser once the exchange is done.
+// Bounds on what the loopback server reads of a request.
+const (
+	maxCallbackHeader = 16 << 10
+	maxCallbackQuery  = 8 << 10
+)
+
+// callbackHandler serves the loopback side of one login: the start page
+// that redirects the browser to the provider, and the one callback that
+// carries this login's state. Every other request gets an error page and
+// the login keeps waiting.
 type callbackHandler struct {
+	hosts     map[string]bool // the Host values of this listener
+	startPath string          // a random path that redirects to authURL
+	authURL   string
+	state     string // the expected state; "" when it cannot be checked
+
 	once   sync.Once
 	result chan callbackResult
 	done   chan struct{}
 	err    error // set before done is closed
 }
 
-func newCallbackHandler() *callbackHandler {
-	return &callbackHandler{result: make(chan callbackResult, 1), done: make(chan struct{})}
+func newCallbackHandler(port int, state, authURL string) *callbackHandler {
+	p := strconv.Itoa(port)
+	return &callbackHandler{
+		// RFC 8252 §8.3 and DNS rebinding: a page of another origin that
+		// resolves its own name to 127.0.0.1 sends its own Host.
+		hosts:     map[string]bool{"localhost:" + p: true, "127.0.0.1:" + p: true, "[::1]:" + p: true},
+		startPath: "/login/" + rand.Text(),
+		authURL:   authURL,
+		state:     state,
+		result:    make(chan callbackResult, 1),
+		done:      make(chan struct{}),
+	}
 }
 
 // finish records the outcome of the exchange for the browser's page.
@@ -167,25 +271,35 @@ func (h *callbackHandler) finish(err error) {
 	close(h.done)
 }
 
+// refuse answers a request that does not belong to this login.
+func refuse(w http.ResponseWriter, status int, message string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	page.Execute(w, pageData{Title: "Not this login", Message: message})
+}
+
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/callback" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
-		http.NotFound(w, r)
+	if !h.hosts[strings.ToLower(r.Host)] {
+		refuse(w, http.StatusBadRequest, "This address serves only the oidc-auth login running on this computer.")
 		return
 	}
-	q := r.URL.Query()
-	var res callbackResult
 	switch {
-	case q.Get("error") != "":
-		desc := oneLine(q.Get("error_description"))
-		msg := oneLine(q.Get("error"))
-		if desc != "" {
-			msg += " (" + desc + ")"
-		}
-		res.err = fmt.Errorf("%w: the identity provider refused the login: %s", ErrAccessDenied, msg)
-	case q.Get("code") == "":
-		res.err = errors.New("flows: the login callback carried no code")
-	default:
-		res.code, res.state = q.Get("code"), q.Get("state")
+	case r.URL.Path == h.startPath && r.Method == http.MethodGet:
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, h.authURL, http.StatusFound)
+		return
+	case r.URL.Path != "/callback":
+		http.NotFound(w, r)
+		return
+	case r.Method != http.MethodGet:
+		refuse(w, http.StatusBadRequest, "The login callback takes a GET request only.")
+		return
+	}
+	res, ok := h.parse(r)
+	if !ok {
+		refuse(w, http.StatusBadRequest, "This is not the answer to the login that is waiting in your terminal; it keeps waiting.")
+		return
 	}
 	first := false
 	h.once.Do(func() {
@@ -210,6 +324,45 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Execute(w, pageData{Title: "Login succeeded", Message: "You are logged in. You can close this window and return to your terminal."})
+}
+
+// parse reads a callback; ok is false when it does not belong to this
+// login: a query too long or malformed, a field given twice, or (when the
+// state is known) a state other than this login's, compared in constant
+// time. Only a callback that belongs to the login ends it, with a code or
+// with the provider's error.
+func (h *callbackHandler) parse(r *http.Request) (callbackResult, bool) {
+	if len(r.URL.RawQuery) > maxCallbackQuery {
+		return callbackResult{}, false
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return callbackResult{}, false
+	}
+	for _, k := range []string{"code", "state", "error", "error_description"} {
+		if len(q[k]) > 1 {
+			return callbackResult{}, false
+		}
+	}
+	state := q.Get("state")
+	if h.state != "" && subtle.ConstantTimeCompare([]byte(state), []byte(h.state)) != 1 {
+		return callbackResult{}, false
+	}
+	sec := secrets{}.with(state, q.Get("code"))
+	switch {
+	case q.Get("error") != "":
+		msg := sec.quote(q.Get("error"))
+		if desc := sec.quote(q.Get("error_description")); desc != "" {
+			msg += " (" + desc + ")"
+		}
+		return callbackResult{err: fmt.Errorf("%w: the identity provider refused the login: %s", ErrAccessDenied, msg)}, true
+	case q.Get("code") == "":
+		if h.state == "" {
+			return callbackResult{err: errors.New("flows: the login callback carried no code")}, true
+		}
+		return callbackResult{}, false
+	}
+	return callbackResult{code: q.Get("code"), state: state}, true
 }
 
 type pageData struct{ Title, Message string }

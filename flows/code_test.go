@@ -122,7 +122,7 @@ func TestCodeFlowIdPError(t *testing.T) {
 	s := newFakeServer(t)
 	s.login = func(w http.ResponseWriter, r *http.Request) {
 		redirect := r.URL.Query().Get("redirect_uri")
-		http.Redirect(w, r, redirect+"?error=access_denied&error_description=The+user+<b>declined</b>&state=x", http.StatusFound)
+		http.Redirect(w, r, redirect+"?error=access_denied&error_description=The+user+<b>declined</b>&state=rnd%7Cr%7Cv", http.StatusFound)
 	}
 	s.token = func(w http.ResponseWriter, r *http.Request, n int) { t.Error("no exchange expected") }
 	cfg := s.config()
@@ -145,9 +145,9 @@ func TestCodeFlowBadCallbacks(t *testing.T) {
 		extra url.Values
 		text  string
 	}{
-		{"no verifier in state", url.Values{"state": {"just-random"}}, "carries no code verifier"},
-		{"empty verifier", url.Values{"state": {"a|b|"}}, "carries no code verifier"},
-		{"no code", url.Values{"code": {""}}, "carried no code"},
+		{"no verifier in state", url.Values{"state": {"just-random"}}, "without a state that carries a code verifier"},
+		{"empty verifier", url.Values{"state": {"a|b|"}}, "without a state that carries a code verifier"},
+		{"no state", url.Values{"state": {""}}, "without a state that carries a code verifier"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -205,6 +205,9 @@ func TestCodeFlowAllPortsBusy(t *testing.T) {
 func TestCodeFlowTimeoutAndBrowserFailure(t *testing.T) {
 	t.Parallel()
 	s := newFakeServer(t)
+	s.login = func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://idp.example.invalid/authorize?state=rnd%7Cr%7Cthe-verifier", http.StatusTemporaryRedirect)
+	}
 	cfg := s.config()
 	cfg.RedirectPorts = freePorts(t, 1)
 	cfg.Timeout = 300 * time.Millisecond
@@ -213,8 +216,11 @@ func TestCodeFlowTimeoutAndBrowserFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("err = %v", err)
 	}
-	if !strings.Contains(out.String(), "no display") || !strings.Contains(out.String(), "/p/auth/v2/login?") {
+	if !strings.Contains(out.String(), "no display") || !strings.Contains(out.String(), "http://localhost:"+strconv.Itoa(cfg.RedirectPorts[0])+"/login/") {
 		t.Errorf("output:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "the-verifier") {
+		t.Errorf("the code verifier reached the terminal:\n%s", out.String())
 	}
 	// The port is free again once the flow returns.
 	l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(cfg.RedirectPorts[0]))
@@ -226,12 +232,12 @@ func TestCodeFlowTimeoutAndBrowserFailure(t *testing.T) {
 
 func TestCallbackAcceptsOneResult(t *testing.T) {
 	t.Parallel()
-	h := newCallbackHandler()
-	srv := &http.Server{Handler: h}
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	h := newCallbackHandler(l.Addr().(*net.TCPAddr).Port, "a|b|c", "https://idp.example.invalid/")
+	srv := &http.Server{Handler: h}
 	go srv.Serve(l)
 	defer srv.Close()
 	base := "http://" + l.Addr().String()

@@ -50,7 +50,13 @@ type Config struct {
 	// RequestTimeout bounds one HTTP request; default 30 seconds.
 	RequestTimeout time.Duration
 	// HTTPClient sends the requests; default a client with RequestTimeout.
+	// Whatever client is given, redirects are never followed: a flow uses
+	// a copy whose CheckRedirect returns http.ErrUseLastResponse.
 	HTTPClient *http.Client
+	// AllowHTTP lets the flows talk plain http to a host that is not the
+	// loopback interface. Tokens then cross the network in clear text, so
+	// without it such a Host is refused before any request.
+	AllowHTTP bool
 }
 
 // withDefaults returns c with every unset field filled in.
@@ -77,10 +83,28 @@ func (c Config) withDefaults() Config {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 30 * time.Second
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: c.RequestTimeout}
+	client := &http.Client{Timeout: c.RequestTimeout}
+	if c.HTTPClient != nil {
+		*client = *c.HTTPClient
 	}
+	client.CheckRedirect = noRedirect
+	c.HTTPClient = client
 	return c
+}
+
+// noRedirect makes a client return a redirect as the answer instead of
+// following it (the standard library's own switch): a request carrying a
+// secret goes to its URL only.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Check reports whether c describes a server the flows will talk to: a
+// valid http(s) URL, plain http only on the loopback interface unless
+// AllowHTTP, and redirect ports in range. Every flow checks this before
+// its first request; callers that hand out a stored token without a
+// request check it too, so that a server is refused the same way whether
+// or not its token needs a refresh.
+func (c Config) Check() error {
+	return c.withDefaults().validate()
 }
 
 // validate checks the fields a flow cannot do without.
@@ -89,8 +113,11 @@ func (c Config) validate() error {
 		return fmt.Errorf("flows: no server host given")
 	}
 	u, err := url.Parse(c.Host)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("flows: %q is not a server URL; give one like https://auth.example.org", c.Host)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("flows: %q is not a server URL; give one like https://auth.example.org", terminalSafe(c.Host))
+	}
+	if err := checkTransport(u, c.AllowHTTP); err != nil {
+		return err
 	}
 	for _, p := range c.RedirectPorts {
 		if p <= 0 || p > 65535 {

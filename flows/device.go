@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -58,12 +59,8 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	expiresIn, _ := number(da.ExpiresIn)
-	interval, err := number(da.Interval)
-	if err != nil || interval == 0 {
-		interval = 5
-	}
-	every := max(time.Duration(interval*float64(time.Second)), time.Second)
+	expiresIn := clampSeconds(da.ExpiresIn, 0, maxDeviceExpiry)
+	every := clampSeconds(da.Interval, defaultInterval, maxInterval)
 	show := da.VerificationURIComplete
 	if show == "" {
 		show = da.VerificationURI
@@ -74,10 +71,10 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 	}
 	fmt.Fprintf(out, "To log in to %s, open this page in a browser:\n\n    %s\n\nand confirm the code %s\n\nWaiting for the login to be approved…\n", cfg.Host, show, da.UserCode)
 
-	deadline := f.clock().Add(time.Duration(expiresIn * float64(time.Second)))
+	deadline := f.clock().Add(expiresIn)
 	tokenURL := cfg.Endpoint(cfg.TokenRoute)
 	for {
-		body, err := postForm(ctx, cfg, tokenURL, url.Values{"device-code": {da.DeviceCode}})
+		body, err := postForm(ctx, cfg, tokenURL, url.Values{"device-code": {da.DeviceCode}}, nil)
 		if err == nil {
 			tok, err := ParseToken(body, f.clock())
 			if err != nil {
@@ -92,7 +89,7 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 		switch se.Code {
 		case "authorization_pending":
 		case "slow_down":
-			every += slowDownStep
+			every = min(every+slowDownStep, maxInterval)
 		case "access_denied":
 			return nil, fmt.Errorf("%w: the login was refused (%v)", ErrAccessDenied, se)
 		case "expired_token":
@@ -106,21 +103,51 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 			}
 		}
 		if !f.clock().Before(deadline) {
-			return nil, fmt.Errorf("%w after %s before the login was approved; run the login again", ErrExpiredToken, time.Duration(expiresIn)*time.Second)
+			return nil, fmt.Errorf("%w after %s before the login was approved; run the login again", ErrExpiredToken, expiresIn.Round(time.Second))
 		}
 	}
+}
+
+// Bounds on the numbers a device authorization carries (RFC 8628 §3.2):
+// a hostile or broken server must not make a client poll in a tight loop,
+// sleep for ever, or overflow a duration.
+const (
+	defaultInterval = 5 * time.Second
+	minInterval     = time.Second
+	maxInterval     = 60 * time.Second
+	maxDeviceExpiry = time.Hour
+)
+
+// clampSeconds reads a number of seconds and bounds it: at least
+// minInterval for a poll interval, at most limit; a missing, zero or
+// unusable number gives def.
+func clampSeconds(n json.Number, def, limit time.Duration) time.Duration {
+	f, err := number(n)
+	if err != nil || f == 0 {
+		return def
+	}
+	d := limit
+	if f < limit.Seconds() {
+		d = time.Duration(f * float64(time.Second))
+	}
+	if def != 0 && d < minInterval { // an interval
+		d = minInterval
+	}
+	return d
 }
 
 // start asks the server for a device code (RFC 8628 §3.1).
 func (f *DeviceFlow) start(ctx context.Context, cfg Config) (*DeviceAuthorization, error) {
 	endpoint := cfg.Endpoint(cfg.DeviceRoute)
-	body, err := postForm(ctx, cfg, endpoint, nil)
+	body, err := postForm(ctx, cfg, endpoint, nil, nil)
 	if err != nil {
 		var se *ServerError
 		if errors.As(err, &se) {
-			switch se.Status {
-			case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented, http.StatusServiceUnavailable:
+			switch {
+			case noDeviceFlow(se):
 				return nil, fmt.Errorf("%w (%w)", ErrNoDeviceFlow, se)
+			case se.Status == http.StatusNotFound:
+				return nil, fmt.Errorf("flows: %s answered 404 Not Found: no py-oidc-auth server at %s; check the server URL and its path prefix (and --device-route)", endpoint, cfg.Host)
 			}
 		}
 		return nil, err
@@ -146,7 +173,47 @@ func (f *DeviceFlow) start(ctx context.Context, cfg Config) (*DeviceAuthorizatio
 	if n, err := number(da.ExpiresIn); err != nil || n <= 0 {
 		return nil, fmt.Errorf("flows: %s sent a device authorization with a bad expires_in", endpoint)
 	}
+	// These reach the person's terminal and browser as they are.
+	if !isTerminalSafe(da.UserCode) || strings.TrimSpace(da.UserCode) == "" || len(da.UserCode) > 64 {
+		return nil, fmt.Errorf("flows: %s sent a user_code with control characters or of odd length; refusing to show it", endpoint)
+	}
+	for name, u := range map[string]string{"verification_uri": da.VerificationURI, "verification_uri_complete": da.VerificationURIComplete} {
+		if u == "" && name == "verification_uri_complete" {
+			continue
+		}
+		if err := checkBrowserURL(u); err != nil {
+			return nil, fmt.Errorf("flows: %s sent a %s that %v; refusing to show it", endpoint, name, err)
+		}
+	}
 	return &da, nil
+}
+
+// noDeviceFlow reports whether an error answer of the device route says
+// that the server offers no device flow: 501 or 405, or the 502 a
+// py-oidc-auth server sends when its identity provider's discovery document
+// has no device endpoint. A 404 is a wrong URL, and other 5xx answers are
+// failures, not a reason to switch flows.
+func noDeviceFlow(se *ServerError) bool {
+	switch se.Status {
+	case http.StatusNotImplemented, http.StatusMethodNotAllowed:
+		return true
+	case http.StatusBadGateway:
+		return strings.Contains(se.Description, "device_authorization_endpoint")
+	}
+	return false
+}
+
+// checkBrowserURL checks a URL that a server wants a person to open: an
+// absolute http(s) URL with a host, with nothing a terminal would act on.
+func checkBrowserURL(raw string) error {
+	if !isTerminalSafe(raw) || strings.ContainsAny(raw, " \"") {
+		return errors.New("holds control characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return errors.New("is not an http(s) URL")
+	}
+	return nil
 }
 
 func (f *DeviceFlow) clock() time.Time {

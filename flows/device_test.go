@@ -157,7 +157,7 @@ func TestDeviceFlowIntervalFloorAndDefault(t *testing.T) {
 	}{{0, 5 * time.Second}, {nil, 5 * time.Second}, {0.2, time.Second}, {3, 3 * time.Second}} {
 		s := newFakeServer(t)
 		s.device = func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, 200, map[string]any{"device_code": "d", "user_code": "u", "verification_uri": "v", "expires_in": 60, "interval": tt.interval})
+			writeJSON(w, 200, map[string]any{"device_code": "d", "user_code": "u", "verification_uri": "https://idp/device", "expires_in": 60, "interval": tt.interval})
 		}
 		s.token = func(w http.ResponseWriter, r *http.Request, n int) {
 			if n == 1 {
@@ -274,18 +274,28 @@ func TestDeviceFlowStartErrors(t *testing.T) {
 		is     error
 		text   string
 	}{
-		{"404 Flask", func(w http.ResponseWriter) { writeJSON(w, 404, map[string]string{"detail": ""}) }, ErrNoDeviceFlow, "404"},
+		// A 404 is a wrong URL or path prefix, never "no device flow".
+		{"404 Flask", func(w http.ResponseWriter) { writeJSON(w, 404, map[string]string{"detail": ""}) }, nil, "check the server URL and its path prefix"},
+		{"404 FastAPI", func(w http.ResponseWriter) { writeJSON(w, 404, map[string]string{"detail": "Not Found"}) }, nil, "no py-oidc-auth server at"},
+		{"404 HTML", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(404)
+			fmt.Fprint(w, "<html><title>404 Not Found</title></html>")
+		}, nil, "404 Not Found"},
 		{"405 HTML", func(w http.ResponseWriter) { w.Header().Set("Content-Type", "text/html"); w.WriteHeader(405) }, ErrNoDeviceFlow, "405"},
 		{"501", func(w http.ResponseWriter) { writeJSON(w, 501, map[string]string{"detail": "Not Implemented"}) }, ErrNoDeviceFlow, "501"},
-		{"503", func(w http.ResponseWriter) { writeJSON(w, 503, map[string]string{"detail": "Device flow not enabled"}) }, ErrNoDeviceFlow, "Device flow not enabled"},
+		{"502 no device endpoint", func(w http.ResponseWriter) {
+			writeJSON(w, 502, map[string]string{"detail": "OIDC endpoint 'device_authorization_endpoint' not found in discovery."})
+		}, ErrNoDeviceFlow, "device_authorization_endpoint"},
+		{"503", func(w http.ResponseWriter) { writeJSON(w, 503, map[string]string{"detail": "Service Unavailable"}) }, nil, "503"},
 		{"502", func(w http.ResponseWriter) {
 			writeJSON(w, 502, map[string]string{"detail": "Failed to contact OIDC endpoint: timeout"})
 		}, nil, "Failed to contact OIDC endpoint"},
 		{"missing user_code", func(w http.ResponseWriter) {
-			writeJSON(w, 200, map[string]any{"device_code": "d", "verification_uri": "v", "expires_in": 60})
+			writeJSON(w, 200, map[string]any{"device_code": "d", "verification_uri": "https://idp/device", "expires_in": 60})
 		}, nil, "without user_code"},
 		{"missing expires_in", func(w http.ResponseWriter) {
-			writeJSON(w, 200, map[string]any{"device_code": "d", "user_code": "u", "verification_uri": "v"})
+			writeJSON(w, 200, map[string]any{"device_code": "d", "user_code": "u", "verification_uri": "https://idp/device"})
 		}, nil, "without expires_in"},
 		{"not JSON", func(w http.ResponseWriter) { w.Header().Set("Content-Type", "text/plain"); fmt.Fprint(w, "hello") }, nil, "instead of JSON"},
 	}

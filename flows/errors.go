@@ -27,7 +27,8 @@ var (
 	// it (RFC 8628 §3.5 expired_token).
 	ErrExpiredToken = errors.New("flows: the device code expired")
 	// ErrNoDeviceFlow means the server does not offer the device flow (its
-	// device route answers 404, 405, 501 or 503).
+	// device route answers 405 or 501, or 502 naming the missing
+	// device_authorization_endpoint, as py-oidc-auth servers do).
 	ErrNoDeviceFlow = errors.New("flows: the server has no device flow")
 )
 
@@ -72,20 +73,35 @@ const maxDescription = 200
 
 // parseServerError decodes an error answer in any of the shapes that
 // ServerError lists.
-func parseServerError(endpoint string, status int, contentType string, body []byte) *ServerError {
+// Whatever the server wrote is masked of the secrets sec holds, stripped of
+// terminal controls and shortened: servers echo requests in their errors.
+func parseServerError(endpoint string, status int, contentType string, body []byte, sec secrets) *ServerError {
 	e := &ServerError{URL: endpoint, Status: status}
 	var m map[string]json.RawMessage
 	switch {
 	case json.Unmarshal(bytes.TrimSpace(body), &m) == nil && m != nil:
 		e.Code, e.Description = errorFields(body, 0)
+		if looksHTML("", []byte(strings.TrimSpace(e.Description))) {
+			e.Description = htmlTitle([]byte(e.Description), nil)
+		}
 	case looksHTML(contentType, body):
-		e.Description = htmlTitle(body)
+		e.Description = htmlTitle(body, nil)
 	default:
 		e.Description = string(body)
 	}
-	e.Description = oneLine(e.Description)
+	if !errorCodeRE.MatchString(e.Code) {
+		// Not an RFC 6749 error code: keep it as text, never as a code
+		// that callers branch on.
+		e.Description = strings.TrimSpace(e.Code + " " + e.Description)
+		e.Code = ""
+	}
+	e.Description = sec.quote(e.Description)
 	return e
 }
+
+// errorCodeRE matches the RFC 6749 §5.2 error codes servers send
+// (invalid_grant, slow_down, …), or nothing.
+var errorCodeRE = regexp.MustCompile(`^([a-z0-9_.-]{1,64})?$`)
 
 // errorFields takes the error code and text out of a JSON error body. An
 // "Upstream OIDC error: <body>" detail is unwrapped once.
@@ -118,7 +134,7 @@ func errorFields(body []byte, depth int) (code, desc string) {
 			}
 		}
 		if looksHTML("", []byte(inner)) {
-			return "", htmlTitle([]byte(inner))
+			return "", htmlTitle([]byte(inner), nil)
 		}
 		return "", text
 	case len(d) > 0 && d[0] == '{':
@@ -169,11 +185,11 @@ var (
 )
 
 // htmlTitle describes an HTML page by its title or first heading, never by
-// its whole text.
-func htmlTitle(body []byte) string {
+// its whole text, with the secrets of sec masked.
+func htmlTitle(body []byte, sec secrets) string {
 	for _, re := range []*regexp.Regexp{titleRE, h1RE} {
 		if m := re.FindSubmatch(body); m != nil {
-			if t := oneLine(html.UnescapeString(tagRE.ReplaceAllString(string(m[1]), " "))); t != "" {
+			if t := sec.quote(html.UnescapeString(tagRE.ReplaceAllString(string(m[1]), " "))); t != "" {
 				return "an HTML page titled " + fmt.Sprintf("%q", t)
 			}
 		}
@@ -181,15 +197,11 @@ func htmlTitle(body []byte) string {
 	return "an HTML page"
 }
 
-// oneLine collapses whitespace and shortens s for an error message.
+// oneLine makes s one safe line for an error message: terminal controls
+// removed (see terminalSafe), whitespace collapsed, at most maxDescription
+// characters.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
+	s = strings.Join(strings.Fields(terminalSafe(s)), " ")
 	if r := []rune(s); len(r) > maxDescription {
 		s = string(r[:maxDescription]) + "…"
 	}

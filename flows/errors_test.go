@@ -31,7 +31,7 @@ func TestParseServerError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := parseServerError("https://h/auth/v2/token", tt.status, tt.contentType, []byte(tt.body))
+			e := parseServerError("https://h/auth/v2/token", tt.status, tt.contentType, []byte(tt.body), nil)
 			if e.Status != tt.status || e.Code != tt.code || e.Description != tt.desc {
 				t.Errorf("got status %d code %q desc %q, want %d %q %q", e.Status, e.Code, e.Description, tt.status, tt.code, tt.desc)
 			}
@@ -44,7 +44,7 @@ func TestParseServerError(t *testing.T) {
 
 func TestServerErrorIsShortened(t *testing.T) {
 	t.Parallel()
-	e := parseServerError("https://h/t", 500, "text/plain", []byte(strings.Repeat("x", 5000)))
+	e := parseServerError("https://h/t", 500, "text/plain", []byte(strings.Repeat("x", 5000)), nil)
 	if n := len([]rune(e.Description)); n > maxDescription+1 {
 		t.Errorf("description has %d runes, want at most %d", n, maxDescription+1)
 	}
@@ -55,13 +55,21 @@ func FuzzParseServerError(f *testing.F) {
 	f.Add(422, "application/json", []byte(`{"detail":[{"loc":["body"],"msg":"x"}]}`))
 	f.Add(405, "text/html", []byte(`<html><title>t</title></html>`))
 	f.Add(400, "", []byte(`{"detail":{"detail":{"error":1}}}`))
+	f.Add(400, "application/json", []byte(`{"error":"invalid_grant","error_description":"bad token the-secret-\u001bvalue"}`))
+	f.Add(500, "text/html", []byte("<title>the-secret-<b>value</b> \x1b[2J</title>"))
 	f.Fuzz(func(t *testing.T, status int, ct string, body []byte) {
-		e := parseServerError("https://h/t", status, ct, body)
+		e := parseServerError("https://h/t", status, ct, body, secrets{"the-secret-value"})
 		if strings.ContainsAny(e.Error(), "\n\r") {
 			t.Fatalf("multi-line message %q", e.Error())
 		}
 		if len([]rune(e.Description)) > maxDescription+1 {
 			t.Fatalf("description too long: %d", len(e.Description))
+		}
+		if strings.Contains(e.Error(), "the-secret-value") {
+			t.Fatalf("the secret leaked: %q", e.Error())
+		}
+		if !isTerminalSafe(e.Error()) {
+			t.Fatalf("terminal controls in %q", e.Error())
 		}
 	})
 }

@@ -11,8 +11,11 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"syscall"
 )
 
 // maxBody caps what is read of any server answer.
@@ -22,16 +25,26 @@ const maxBody = 1 << 20
 type response struct {
 	status      int
 	contentType string
+	location    string // the Location header of a redirect
 	body        []byte
 }
 
+// publicFields are the form fields that carry no secret; every other
+// value a request sends is masked out of what the server answers.
+var publicFields = map[string]bool{"grant_type": true, "redirect_uri": true}
+
 // postForm sends form as application/x-www-form-urlencoded to endpoint, with
 // empty fields left out, and returns the JSON body of a 2xx answer. Other
-// answers become *ServerError; transport failures are described for people.
-func postForm(ctx context.Context, c Config, endpoint string, form url.Values) ([]byte, error) {
+// answers become *ServerError or *RedirectError, with every secret of
+// sec and every value of form masked out of the server's text; transport
+// failures are described for people. No redirect is ever followed: a
+// secret goes only to the URL it was meant for.
+func postForm(ctx context.Context, c Config, endpoint string, form url.Values, sec secrets) ([]byte, error) {
 	for k, v := range form {
 		if len(v) == 0 || v[0] == "" {
 			delete(form, k)
+		} else if !publicFields[k] {
+			sec = sec.with(v...)
 		}
 	}
 	var body io.Reader
@@ -44,12 +57,15 @@ func postForm(ctx context.Context, c Config, endpoint string, form url.Values) (
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := do(ctx, c, req)
+	resp, err := do(ctx, c, req, sec)
 	if err != nil {
 		return nil, err
 	}
+	if isRedirect(resp.status) {
+		return nil, newRedirectError(req.URL, resp, sec)
+	}
 	if resp.status < 200 || resp.status > 299 {
-		return nil, parseServerError(endpoint, resp.status, resp.contentType, resp.body)
+		return nil, parseServerError(endpoint, resp.status, resp.contentType, resp.body, sec)
 	}
 	if !json.Valid(resp.body) {
 		what := resp.contentType
@@ -58,34 +74,121 @@ func postForm(ctx context.Context, c Config, endpoint string, form url.Values) (
 		}
 		desc := ""
 		if looksHTML(resp.contentType, resp.body) {
-			desc = " (" + htmlTitle(resp.body) + ")"
+			desc = " (" + htmlTitle(resp.body, sec) + ")"
 		}
-		return nil, fmt.Errorf("flows: %s answered %s instead of JSON%s; check the server URL and routes", endpoint, what, desc)
+		return nil, fmt.Errorf("flows: %s answered %s instead of JSON%s; check the server URL and routes", endpoint, sec.quote(what), desc)
 	}
 	return resp.body, nil
 }
 
-// do sends req and reads at most maxBody of the answer.
-func do(ctx context.Context, c Config, req *http.Request) (*response, error) {
-	resp, err := c.HTTPClient.Do(req)
+// isRedirect reports whether status is a 3xx redirect.
+func isRedirect(status int) bool { return status >= 300 && status <= 399 }
+
+// RedirectError is a 3xx answer to a request that carried a credential.
+// oidc-auth never follows such a redirect (the secret would go to whatever
+// the Location names, even in clear text to another host), and never stores
+// what the redirect target would answer.
+type RedirectError struct {
+	// URL is the endpoint that answered.
+	URL string
+	// Status is the HTTP status (301, 302, 303, 307, 308, …).
+	Status int
+	// Location is where the redirect pointed, without its query and with
+	// secrets and control characters removed.
+	Location string
+}
+
+// Error names the endpoint, the redirect and what to check.
+func (e *RedirectError) Error() string {
+	to := e.Location
+	if to == "" {
+		to = "nowhere (no Location)"
+	}
+	return fmt.Sprintf("flows: %s answered %d %s, a redirect to %s; credentials are never sent on to another address, so check the server URL (scheme, host and path prefix)", e.URL, e.Status, http.StatusText(e.Status), to)
+}
+
+// newRedirectError describes a redirect answer to u.
+func newRedirectError(u *url.URL, resp *response, sec secrets) *RedirectError {
+	return &RedirectError{URL: redact(u), Status: resp.status, Location: safeLocation(u, resp.location, sec)}
+}
+
+// safeLocation resolves a Location header against the request URL and
+// returns it fit to print: no user info, query or fragment, secrets
+// masked, no control characters, shortened.
+func safeLocation(base *url.URL, location string, sec secrets) string {
+	if location == "" {
+		return ""
+	}
+	loc, err := base.Parse(location)
 	if err != nil {
-		return nil, transportError(ctx, req.URL, err)
+		return sec.quote(location)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	return sec.quote(redact(loc))
+}
+
+// do sends req and reads at most maxBody of the answer. A request that
+// fails because the server closed a reused keep-alive connection just as
+// it was sent (uvicorn closes idle connections after 5 s, the poll interval
+// of Dex and Keycloak) is sent once more on a fresh connection: Go's
+// transport retries only idempotent requests by itself.
+func do(ctx context.Context, c Config, req *http.Request, sec secrets) (*response, error) {
+	for attempt := 0; ; attempt++ {
+		var reused atomic.Bool
+		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused.Store(i.Reused) }}
+		resp, err := c.HTTPClient.Do(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+		if err != nil {
+			if attempt == 0 && reused.Load() && ctx.Err() == nil && closedByServer(err) {
+				if again, ok := replay(req); ok {
+					c.HTTPClient.CloseIdleConnections()
+					req = again
+					continue
+				}
+			}
+			return nil, transportError(ctx, req.URL, err, sec)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		if err != nil {
+			return nil, transportError(ctx, req.URL, err, sec)
+		}
+		if len(b) > maxBody {
+			return nil, fmt.Errorf("flows: %s sent more than %d KiB; is this a py-oidc-auth server?", redact(req.URL), maxBody>>10)
+		}
+		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		return &response{status: resp.StatusCode, contentType: ct, location: resp.Header.Get("Location"), body: b}, nil
+	}
+}
+
+// closedByServer reports whether err is what a client sees when the server
+// closed the connection under it: an EOF or a reset before any answer.
+func closedByServer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ECONNABORTED) ||
+		strings.Contains(err.Error(), "server closed idle connection")
+}
+
+// replay returns a copy of req with a fresh body, when its body can be
+// read again.
+func replay(req *http.Request) (*http.Request, bool) {
+	again := req.Clone(req.Context())
+	if req.Body == nil || req.Body == http.NoBody {
+		return again, true
+	}
+	if req.GetBody == nil {
+		return nil, false
+	}
+	body, err := req.GetBody()
 	if err != nil {
-		return nil, transportError(ctx, req.URL, err)
+		return nil, false
 	}
-	if len(b) > maxBody {
-		return nil, fmt.Errorf("flows: %s sent more than %d KiB; is this a py-oidc-auth server?", redact(req.URL), maxBody>>10)
-	}
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	return &response{status: resp.StatusCode, contentType: ct, body: b}, nil
+	again.Body = body
+	return again, true
 }
 
 // transportError turns a failed request into one sentence that names the
 // server and the cause, and keeps context errors matchable.
-func transportError(ctx context.Context, u *url.URL, err error) error {
+func transportError(ctx context.Context, u *url.URL, err error, sec secrets) error {
 	where := redact(u)
 	if ctx.Err() != nil {
 		if cause := context.Cause(ctx); cause != ctx.Err() {
@@ -104,19 +207,19 @@ func transportError(ctx context.Context, u *url.URL, err error) error {
 	)
 	switch {
 	case errors.As(err, &verify), errors.As(err, &unknown), errors.As(err, &hostname), errors.As(err, &invalid):
-		return fmt.Errorf("flows: the TLS certificate of %s is not trusted (%v); check the URL or install the server's CA certificate", where, innermost(err))
+		return fmt.Errorf("flows: the TLS certificate of %s is not trusted (%s); check the URL or install the server's CA certificate", where, sec.quote(innermost(err).Error()))
 	case errors.As(err, &header), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return fmt.Errorf("flows: %s does not speak TLS; check whether the URL should start with http://", where)
 	case errors.As(err, &dns):
-		return fmt.Errorf("flows: cannot resolve %s: %v", u.Hostname(), dns.Err)
+		return fmt.Errorf("flows: cannot resolve %s: %s", u.Hostname(), sec.quote(dns.Err))
 	case errors.As(err, &op) && op.Op == "dial":
-		return fmt.Errorf("flows: cannot reach %s: %v", where, innermost(err))
+		return fmt.Errorf("flows: cannot reach %s: %s", where, sec.quote(innermost(err).Error()))
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Errorf("flows: %s did not answer in time", where)
 	}
-	return fmt.Errorf("flows: request to %s failed: %v", where, innermost(err))
+	return fmt.Errorf("flows: request to %s failed: %s", where, sec.quote(innermost(err).Error()))
 }
 
 // innermost strips url.Error and net.OpError wrappers, whose messages repeat

@@ -15,6 +15,11 @@ import (
 // "Session expired") yields an error matching ErrSessionExpired: the person
 // must log in again. When the answer carries no refresh token, the old one
 // and its expiry are kept.
+//
+// Once started, a refresh is not abandoned when ctx is cancelled: the
+// server rotates the refresh token as soon as it reads the request, so a
+// client that stopped listening would lose the login. It ends when the
+// answer arrives or the Config's RequestTimeout passes.
 func Refresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -23,10 +28,13 @@ func Refresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) {
 	if tok == nil || tok.RefreshToken == "" {
 		return nil, fmt.Errorf("%w: no refresh token is stored", ErrSessionExpired)
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx) // not sent yet: nothing to finish
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.RequestTimeout)
 	defer cancel()
 	tokenURL := cfg.Endpoint(cfg.TokenRoute)
-	body, err := postForm(ctx, cfg, tokenURL, url.Values{"refresh-token": {tok.RefreshToken}})
+	body, err := postForm(ctx, cfg, tokenURL, url.Values{"refresh-token": {tok.RefreshToken}}, secrets{}.with(tok.AccessToken))
 	if err != nil {
 		var se *ServerError
 		if errors.As(err, &se) && (se.Status == http.StatusBadRequest || se.Status == http.StatusUnauthorized) {

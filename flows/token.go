@@ -62,16 +62,33 @@ func ParseToken(body []byte, now time.Time) (*Token, error) {
 	return t, nil
 }
 
+// maxLifetime caps the lifetime a server may give a token: a far-future
+// or overflowing expiry would make a stolen or revoked token look good for
+// ever.
+const maxLifetime = 365 * 24 * time.Hour
+
 // expiry reads an absolute expiry from the first present absolute field,
-// else a relative one, else the default lifetime.
+// else a relative one, else the default lifetime. The result lies between
+// the Unix epoch (an expiry in the past means already expired) and
+// now + maxLifetime.
 func expiry(m map[string]any, now time.Time, relative string, absolute ...string) (int64, error) {
+	limit := now.Add(maxLifetime).Unix()
+	bound := func(unix float64) int64 {
+		switch {
+		case unix >= float64(limit):
+			return limit
+		case unix < 0:
+			return 0
+		}
+		return int64(unix)
+	}
 	for _, name := range absolute {
 		if v, ok := m[name]; ok && v != nil {
 			n, err := number(v)
 			if err != nil {
 				return 0, fmt.Errorf("the token response's %s is %w", name, err)
 			}
-			return int64(n), nil
+			return bound(n), nil
 		}
 	}
 	if v, ok := m[relative]; ok && v != nil {
@@ -79,7 +96,7 @@ func expiry(m map[string]any, now time.Time, relative string, absolute ...string
 		if err != nil {
 			return 0, fmt.Errorf("the token response's %s is %w", relative, err)
 		}
-		return now.Add(time.Duration(n * float64(time.Second))).Unix(), nil
+		return bound(float64(now.Unix()) + n), nil
 	}
 	return now.Add(defaultLifetime).Unix(), nil
 }
@@ -96,7 +113,7 @@ func number(v any) (float64, error) {
 		return 0, fmt.Errorf("not a number")
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e13 {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, fmt.Errorf("not a usable number (%.20q)", s)
 	}
 	return f, nil

@@ -82,7 +82,7 @@ func TestParseTokenRejects(t *testing.T) {
 	for _, body := range []string{
 		``, `null`, `[]`, `"x"`, `{}`, `{"access_token":""}`, `{"access_token":7}`,
 		`{"access_token":"a","expires":"soon"}`, `{"access_token":"a","expires_in":{}}`,
-		`{"access_token":"a","expires":1e300}`, `<html></html>`,
+		`<html></html>`,
 		`{"access_token":"a\nhost=evil.example"}`, `{"access_token":"a","refresh_token":"r\u0000"}`,
 		`{"access_token":"a","token_type":"Bearer\r\nX: y"}`, `{"access_token":"\u00e4"}`,
 	} {

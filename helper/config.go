@@ -46,8 +46,9 @@ type Server struct {
 	RedirectPorts []int `toml:"redirect_ports,omitempty"`
 	// Username is handed out with the token; default DefaultUsername.
 	Username string `toml:"username,omitempty"`
-	// AllowHTTP lets a non-loopback http:// Match receive tokens, which then
-	// cross the network in clear text.
+	// AllowHTTP lets a non-loopback http:// Match receive tokens, and a
+	// non-loopback http:// Host receive refresh tokens, which then cross the
+	// network in clear text.
 	AllowHTTP bool `toml:"allow_http,omitempty"`
 
 	match pattern // Match, parsed
@@ -67,6 +68,7 @@ func (s *Server) Flows() flows.Config {
 		TokenRoute:    s.TokenRoute,
 		DeviceRoute:   s.DeviceRoute,
 		RedirectPorts: s.RedirectPorts,
+		AllowHTTP:     s.AllowHTTP,
 	}
 }
 
@@ -200,6 +202,9 @@ func (s *Server) check() error {
 	if p.scheme == "http" && !isLoopback(p.hostname) && !s.AllowHTTP {
 		return fmt.Errorf("match %q would send tokens over plain http; use https, or set allow_http = true", s.Match)
 	}
+	if strings.EqualFold(u.Scheme, "http") && !isLoopback(u.Hostname()) && !s.AllowHTTP {
+		return fmt.Errorf("host %q would receive refresh tokens over plain http; use https, or set allow_http = true", s.Host)
+	}
 	for _, r := range s.Username {
 		if r < ' ' || r == 0x7f {
 			return fmt.Errorf("username %q has control characters; git and docker read it as a line of their protocol", s.Username)
@@ -316,10 +321,4 @@ func asciiLower(s string) string {
 }
 
 // isLoopback reports whether a host name is the loopback interface.
-func isLoopback(hostname string) bool {
-	if hostname == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(hostname)
-	return ip != nil && ip.IsLoopback()
-}
+func isLoopback(hostname string) bool { return flows.IsLoopback(hostname) }

@@ -31,6 +31,18 @@ func IsDockerKey(key string) bool { return strings.HasPrefix(key, dockerScheme) 
 // credsStore.
 type Docker struct {
 	*Helper
+	// Context is the context of the one action the process runs (docker
+	// starts a helper per action): docker's Helper interface has no
+	// context parameter to carry it. Nil means context.Background().
+	Context context.Context
+}
+
+// actionContext returns the action's context.
+func (d Docker) actionContext() context.Context {
+	if d.Context != nil {
+		return d.Context
+	}
+	return context.Background()
 }
 
 var _ credentials.Helper = Docker{}
@@ -42,7 +54,7 @@ func dockerKey(t Target) string { return dockerScheme + t.Host }
 // not-found error's text, which credentials.NewErrCredentialsNotFound
 // makes docker's own.
 func (d Docker) Get(serverURL string) (string, string, error) {
-	ctx := context.Background()
+	ctx := d.actionContext()
 	t, ok := dockerTarget(serverURL)
 	if !ok {
 		return "", "", credentials.NewErrCredentialsNotFound()
@@ -76,7 +88,7 @@ func (d Docker) Get(serverURL string) (string, string, error) {
 // credentials for a server's registry are not kept, since its token is
 // minted on every get.
 func (d Docker) Add(c *credentials.Credentials) error {
-	ctx := context.Background()
+	ctx := d.actionContext()
 	key, plain, err := d.plainKey(ctx, c.ServerURL)
 	if err != nil || !plain {
 		return err
@@ -90,7 +102,7 @@ func (d Docker) Add(c *credentials.Credentials) error {
 // Delete removes a registry's plain credentials. For a server's registry
 // it does nothing: docker logout must not cost the person their login.
 func (d Docker) Delete(serverURL string) error {
-	ctx := context.Background()
+	ctx := d.actionContext()
 	if _, ok := dockerTarget(serverURL); !ok {
 		return credentials.NewErrCredentialsNotFound() // nothing was ever stored under it
 	}

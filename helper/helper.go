@@ -55,14 +55,19 @@ func (h *Helper) token(ctx context.Context, r *resolved) (*keyring.Token, error)
 			}
 		}
 	}
-	if r.rec != nil && r.rec.Token.Valid(h.now()) {
-		return &r.rec.Token, nil // the cached path: no terminal, no lock, no network
+	if tok, ok := flows.Cached(r.rec, r.server.Host, h.now()); ok {
+		return tok, nil // the cached path: no terminal, no lock, no network
+	}
+	wait, err := flows.LockTimeoutFromEnv()
+	if err != nil {
+		return nil, err
 	}
 	opts := flows.Options{
 		Interaction:   flows.InteractNever,
 		LoginCommand:  "oidc-auth login " + r.server.Host,
 		NoLoginReason: "no terminal to log in from",
 		Now:           h.Now,
+		LockTimeout:   wait,
 	}
 	if name, batch := flows.JobEnvironment(); batch {
 		opts.NoLoginReason = name + " is set, and a batch job cannot log in interactively"
@@ -92,9 +97,9 @@ func (h *Helper) explain(err error) {
 func Describe(err error) string {
 	var lre *flows.LoginRequiredError
 	if errors.As(err, &lre) {
-		return fmt.Sprintf("no valid login for %s (%s); run `%s`", lre.Host, lre.Reason, lre.Command)
+		return flows.TerminalSafe(fmt.Sprintf("no valid login for %s (%s); run `%s`", lre.Host, lre.Reason, lre.Command))
 	}
-	return trimPrefix(err.Error())
+	return flows.TerminalSafe(trimPrefix(err.Error()))
 }
 
 // trimPrefix drops a leading package prefix from an error message.

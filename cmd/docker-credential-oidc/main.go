@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -18,13 +19,19 @@ import (
 var version = "dev"
 
 func main() {
-	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+	ctx, stop := helper.CatchSignals(context.Background(), os.Exit)
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	if sc, ok := helper.SignalExit(ctx); ok {
+		code = sc // a refresh in flight was finished and stored first
+	}
+	stop()
+	os.Exit(code)
 }
 
 // run executes one docker action. Docker reads a failed action's message
 // from stdout, so errors go there, as credentials.Serve sends them; exit 1
 // on failure, 2 for a command line that is not a docker action.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	credentials.Name = "docker-credential-oidc"
 	credentials.Package = "github.com/oidc-auth/oidc-auth"
 	credentials.Version = version
@@ -48,7 +55,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, helper.Describe(err))
 			return 1
 		}
-		h = helper.Docker{Helper: base}
+		h = helper.Docker{Helper: base, Context: ctx}
 	}
 	if err := credentials.HandleCommand(h, args[1], stdin, stdout); err != nil {
 		fmt.Fprintln(stdout, helper.Describe(err))

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 
 	"github.com/urfave/cli/v2"
 
@@ -19,8 +18,11 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := helper.CatchSignals(context.Background(), os.Exit)
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	if sc, ok := helper.SignalExit(ctx); ok {
+		code = sc // a refresh in flight was finished and stored first
+	}
 	stop()
 	os.Exit(code)
 }

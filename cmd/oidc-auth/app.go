@@ -66,6 +66,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.BoolFlag{Name: "force", Usage: "log in even when a valid token is stored"},
 					&cli.StringFlag{Name: "timeout", Usage: "give up the login after this long (e.g. 5m, or seconds)", Value: "5m"},
 					&cli.BoolFlag{Name: "json", Usage: "print the token as JSON on stdout"},
+					allowHTTPFlag(),
 					storeFlag(),
 				},
 				OnUsageError: onUsage,
@@ -78,6 +79,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "header", Usage: "print an HTTP header line: Authorization: Bearer …"},
 					&cli.BoolFlag{Name: "json", Usage: "print the whole token as JSON"},
+					allowHTTPFlag(),
 					storeFlag(),
 				},
 				OnUsageError: onUsage,
@@ -101,6 +103,22 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			},
 		},
 	}
+}
+
+// allowHTTPFlag lets a command talk plain http to a server that is not on
+// the loopback interface.
+func allowHTTPFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "allow-http", Usage: "allow a plain http:// server that is not on this machine (tokens cross the network in clear text)"}
+}
+
+// lockTimeout is the lock wait $OIDC_AUTH_LOCK_TIMEOUT sets, 0 for the
+// default.
+func lockTimeout(c *cli.Context) (time.Duration, error) {
+	d, err := flows.LockTimeoutFromEnv()
+	if err != nil {
+		return 0, usagef(c, "%s", message(err))
+	}
+	return d, nil
 }
 
 // app holds the streams the commands write to.
@@ -172,15 +190,17 @@ func (a *app) login(c *cli.Context) error {
 		DeviceRoute:   c.String("device-route"),
 		RedirectPorts: c.IntSlice("port"),
 		Timeout:       timeout,
+		AllowHTTP:     c.Bool("allow-http"),
 	}
 	store, err := a.openStore(c)
 	if err != nil {
 		return err
 	}
 	if !c.Bool("force") {
-		if rec, err := store.Get(c.Context, host); err == nil && rec.Token.Valid(time.Now()) {
-			fmt.Fprintf(a.stderr, "Already logged in to %s (token valid until %s); use --force to log in again.\n", host, clock(rec.Token.ExpiresAt()))
-			return a.printLoginJSON(c, &rec.Token)
+		rec, err := store.Get(c.Context, host)
+		if tok, ok := flows.Cached(rec, host, time.Now()); err == nil && ok {
+			fmt.Fprintf(a.stderr, "Already logged in to %s (token valid until %s); use --force to log in again.\n", host, clock(tok.ExpiresAt()))
+			return a.printLoginJSON(c, tok)
 		}
 	}
 	tok, err := flows.Authenticate(c.Context, cfg, store, flows.Options{
@@ -192,7 +212,13 @@ func (a *app) login(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "Logged in to %s; the token is valid until %s.\n", host, clock(tok.ExpiresAt()))
+	if tok.Valid(time.Now()) {
+		fmt.Fprintf(a.stderr, "Logged in to %s; the token is valid until %s.\n", host, clock(tok.ExpiresAt()))
+	} else {
+		// A server clock far off, or a server that lies: do not call
+		// such a token valid.
+		fmt.Fprintf(a.stderr, "Logged in to %s, but the server sent an access token that has already expired (at %s); check this computer's clock and the server.\n", host, clock(tok.ExpiresAt()))
+	}
 	return a.printLoginJSON(c, tok)
 }
 
@@ -213,11 +239,20 @@ func (a *app) token(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	wait, err := lockTimeout(c)
+	if err != nil {
+		return err
+	}
 	cfg, rec := flows.StoredConfig(c.Context, store, host)
-	var tok *flows.Token
-	if rec != nil && rec.Token.Valid(time.Now()) {
-		tok = &rec.Token // the cached path: one read, no lock, no network
-	} else if tok, err = flows.Authenticate(c.Context, cfg, store, flows.Options{Out: a.stderr}); err != nil {
+	cfg.AllowHTTP = c.Bool("allow-http")
+	tok, ok := flows.Cached(rec, host, time.Now())
+	if ok {
+		// The cached path: one read, no lock, no network. A plain-http
+		// server still needs the same allowance as its refresh would.
+		if err := cfg.Check(); err != nil {
+			return err
+		}
+	} else if tok, err = flows.Authenticate(c.Context, cfg, store, flows.Options{Out: a.stderr, LockTimeout: wait}); err != nil {
 		return err
 	}
 	switch {

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/helper"
 )
 
 // Exit codes.
@@ -22,8 +24,11 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := helper.CatchSignals(context.Background(), os.Exit)
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	if sc, ok := helper.SignalExit(ctx); ok {
+		code = sc // 130 after Ctrl-C, 143 after SIGTERM
+	}
 	stop()
 	os.Exit(code)
 }
@@ -38,7 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "oidc-auth: %s\n", ue.msg)
+		fmt.Fprintf(stderr, "oidc-auth: %s\n", flows.TerminalSafe(ue.msg))
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "oidc-auth: %s\n", message(err))
@@ -48,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // message is the one line a person reads for err: the outermost package
 // prefix is dropped, since the program's name already leads the line.
 func message(err error) string {
-	msg := err.Error()
+	msg := flows.TerminalSafe(err.Error())
 	for _, p := range []string{"flows: ", "keyring: ", "helper: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
