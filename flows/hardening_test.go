@@ -124,10 +124,13 @@ func TestClearTextOnlyOnLoopback(t *testing.T) {
 			t.Parallel()
 			cfg := Config{Host: host, HTTPClient: &http.Client{Transport: failingTransport{t}}, Timeout: time.Second}
 			checks := map[string]error{
-				"Check":    cfg.Check(),
-				"device":   func() error { _, err := (&DeviceFlow{Config: cfg}).Run(context.Background()); return err }(),
-				"code":     func() error { _, err := (&CodeFlow{Config: cfg, Browser: func(string) error { return nil }}).Run(context.Background()); return err }(),
-				"refresh":  func() error { _, err := Refresh(context.Background(), cfg, &Token{RefreshToken: "r"}); return err }(),
+				"Check":  cfg.Check(),
+				"device": func() error { _, err := (&DeviceFlow{Config: cfg}).Run(context.Background()); return err }(),
+				"code": func() error {
+					_, err := (&CodeFlow{Config: cfg, Browser: func(string) error { return nil }}).Run(context.Background())
+					return err
+				}(),
+				"refresh": func() error { _, err := Refresh(context.Background(), cfg, &Token{RefreshToken: "r"}); return err }(),
 				"Authenticate": func() error {
 					st := newMemStore()
 					st.Put(context.Background(), host, stored("a", "r", time.Now().Add(-time.Hour), time.Now().Add(time.Hour)))
@@ -398,7 +401,9 @@ func TestLoginFallsBackOnlyWithoutDeviceFlow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := newFakeServer(t)
-			s.device = func(w http.ResponseWriter, r *http.Request) { writeJSON(w, tt.status, map[string]string{"detail": tt.detail}) }
+			s.device = func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, tt.status, map[string]string{"detail": tt.detail})
+			}
 			var logins atomic.Int32
 			s.login = func(w http.ResponseWriter, r *http.Request) {
 				logins.Add(1)
