@@ -21,9 +21,11 @@ package pyauthserver
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -141,6 +143,20 @@ type Options struct {
 	// client registration whitelists, http://localhost:{p}/callback with p in
 	// ValidPorts, answering others with a 400 HTML page instead of a redirect.
 	StrictRedirect bool
+	// IdleTimeout, when positive, is how long the server keeps an idle
+	// keep-alive connection open before closing it (http.Server.IdleTimeout),
+	// as uvicorn closes idle connections after 5 s. Zero keeps net/http's
+	// default: idle connections stay open.
+	IdleTimeout time.Duration
+	// ConnContext, when set, is the http.Server's ConnContext: it may derive
+	// the context of every request arriving on connection c from ctx, e.g. to
+	// attach per-connection state. Nil leaves the context alone.
+	ConnContext func(ctx context.Context, c net.Conn) context.Context
+	// Wrap, when set, wraps the server's handler: every request passes
+	// through the handler it returns before the server counts, overrides or
+	// answers it, and calling next gives the server's own answer. Nil serves
+	// the server's handler directly.
+	Wrap func(next http.Handler) http.Handler
 }
 
 // withDefaults returns o with every unset field given its documented default.
@@ -246,7 +262,15 @@ func start(opts Options, useTLS bool) *Server {
 		refresh:   make(map[string]*refreshGrant),
 	}
 	rand.Read(s.key)
-	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	var h http.Handler = http.HandlerFunc(s.serve)
+	if s.opts.Wrap != nil {
+		h = s.opts.Wrap(h)
+	}
+	s.ts = httptest.NewUnstartedServer(h)
+	if s.opts.IdleTimeout > 0 {
+		s.ts.Config.IdleTimeout = s.opts.IdleTimeout
+	}
+	s.ts.Config.ConnContext = s.opts.ConnContext
 	scheme := "http://"
 	if useTLS {
 		scheme = "https://"
