@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -21,12 +22,41 @@ import (
 // names, printing each number once its Put has returned.
 const crashWriterEnv = "KEYRING_TEST_CRASH_WRITER"
 
+// lockHolderEnv makes the test binary a lock holder for the lock tests: it
+// takes the lock of the key in lockKeyEnv (the store's own write lock when
+// that is empty) of the store file it names, prints "locked", and holds the
+// lock until its stdin ends.
+const (
+	lockHolderEnv = "KEYRING_TEST_LOCK_HOLDER"
+	lockKeyEnv    = "KEYRING_TEST_LOCK_KEY"
+)
+
 func TestMain(m *testing.M) {
 	if path := os.Getenv(crashWriterEnv); path != "" {
 		crashWriter(path)
 		return
 	}
+	if path := os.Getenv(lockHolderEnv); path != "" {
+		lockHolder(path, os.Getenv(lockKeyEnv))
+		return
+	}
 	os.Exit(m.Run())
+}
+
+func lockHolder(path, key string) {
+	s := &keyring.FileStore{Path: path}
+	lock := func() (func(), error) { return keyring.LockStore(context.Background(), s) }
+	if key != "" {
+		lock = func() (func(), error) { return s.Lock(context.Background(), key) }
+	}
+	unlock, err := lock()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println("locked")
+	io.Copy(io.Discard, os.Stdin)
+	unlock()
 }
 
 func crashWriter(path string) {

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -27,6 +29,15 @@ import (
 // The file may instead hold one bare token object, as batch tools write for
 // a job ({"access_token": …, "refresh_token": …}). Such a file serves only
 // BareServer, is refreshed in place, and is never used for another host.
+//
+// The store trusts only what the user alone controls, as OpenSSH's
+// StrictModes does. Get, Put, Remove, List and Lock refuse, with an
+// *UnsafeError and without touching it: a store file, lock file, store
+// directory or lock directory that is a symbolic link (directories above
+// the store's own may be links); and on Unix, a store file that another
+// user owns or that has group or other permission bits (chmod 600 fixes
+// it), or a store or lock directory that another user owns or that group
+// or others may write to. On Windows only the link checks run.
 type FileStore struct {
 	// Path is the file's location (see DefaultFilePath).
 	Path string
@@ -38,6 +49,10 @@ type FileStore struct {
 	BareServer string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+
+	// writeHook, when set, stands in for the writes of the new content, so
+	// that tests can make them fail; nil means (*os.File).Write.
+	writeHook func(f *os.File, b []byte) (int, error)
 }
 
 var _ TokenStore = (*FileStore)(nil)
@@ -134,13 +149,48 @@ func (s *FileStore) lockDir() string {
 	return filepath.Join(filepath.Dir(s.Path), "."+filepath.Base(s.Path)+".locks")
 }
 
+// checkDir refuses the store's directory when it cannot be trusted.
+func (s *FileStore) checkDir() error {
+	return checkDir(filepath.Dir(s.Path), roleStoreDir)
+}
+
+// precheck refuses an untrusted directory or file before a write takes the
+// store's lock, so that a refused write creates no lock file either. The
+// file is checked again, on its open descriptor, under the lock.
+func (s *FileStore) precheck() error {
+	if err := s.checkDir(); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(s.Path)
+	switch {
+	case err != nil:
+		return nil // missing, or reported by the read
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return linkError(s.Path, roleStore)
+	}
+	return checkFile(s.Path, fi, roleStore)
+}
+
 // Lock takes the cross-process lock of key, waiting until ctx ends.
 func (s *FileStore) Lock(ctx context.Context, key string) (func(), error) {
 	k, err := Key(key)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkDir(); err != nil { // before the lock directory is made in it
+		return nil, err
+	}
 	return lockFile(ctx, lockPath(s.lockDir(), k))
+}
+
+// LockHolder returns the process that holds the lock of key right now, as
+// its lock file names it; ok is false when none does, or it is unknown.
+func (s *FileStore) LockHolder(key string) (holder LockHolder, ok bool) {
+	k, err := Key(key)
+	if err != nil {
+		return LockHolder{}, false
+	}
+	return readHolder(lockPath(s.lockDir(), k))
 }
 
 // fileContent is the decoded file: v1 entries, or one bare token.
@@ -199,7 +249,7 @@ func (s *FileStore) Put(ctx context.Context, key string, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, func(c *fileContent) error {
+	return s.update(ctx, "save the token to", func(c *fileContent) error {
 		if c.bare != nil {
 			if err := s.bareFor(k); err != nil {
 				return err
@@ -229,7 +279,7 @@ func (s *FileStore) Remove(ctx context.Context, key string) error {
 	} else if (c.bare == nil && c.entries[k] == nil) || (c.bare != nil && !s.servesBare(k)) {
 		return ErrNotFound // nothing to remove: no lock, no write
 	}
-	return s.update(ctx, func(c *fileContent) error {
+	return s.update(ctx, "remove the token from", func(c *fileContent) error {
 		if c.bare != nil {
 			if !s.servesBare(k) {
 				return ErrNotFound
@@ -274,12 +324,20 @@ func sortEntries(es []Entry) {
 }
 
 // update runs change on the file's content under the file's lock and
-// writes the result. A change that returns an error writes nothing.
-func (s *FileStore) update(ctx context.Context, change func(*fileContent) error) error {
+// writes the result. A change that returns an error writes nothing. action
+// ("save the token to") words the error of a write that fails.
+func (s *FileStore) update(ctx context.Context, action string, change func(*fileContent) error) error {
 	ctx, cancel := context.WithTimeout(ctx, fileWriteWait)
 	defer cancel()
+	if err := s.precheck(); err != nil {
+		return err
+	}
 	unlock, err := lockFile(ctx, filepath.Join(s.lockDir(), "store.lock"))
 	if err != nil {
+		var le *LockError
+		if errors.As(err, &le) && !le.timedOut() {
+			return &wrapError{msg: "keyring: cannot " + action + " " + s.Path + ": " + strings.TrimPrefix(err.Error(), "keyring: "), err: err}
+		}
 		return err
 	}
 	defer unlock()
@@ -292,21 +350,36 @@ func (s *FileStore) update(ctx context.Context, change func(*fileContent) error)
 	if err := change(c); err != nil {
 		return err
 	}
-	if wasBare {
-		if c.bare == nil {
-			if err := os.Remove(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("keyring: remove %s: %w", s.Path, err)
-			}
-			return nil
+	var b []byte
+	switch {
+	case wasBare && c.bare == nil:
+		if err := os.Remove(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("keyring: cannot %s %s: %w", action, s.Path, cleanPathError(err))
 		}
-		b, err := json.MarshalIndent(c.bare, "", "  ")
+		return nil
+	case wasBare:
+		b, err = json.MarshalIndent(c.bare, "", "  ")
 		if err != nil {
 			return fmt.Errorf("keyring: encode token: %w", err)
 		}
-		return WriteFileAtomic(s.Path, append(b, '\n'))
+	default:
+		b, err = json.MarshalIndent(c.entries, "", "  ")
+		if err != nil {
+			return fmt.Errorf("keyring: encode token store: %w", err)
+		}
 	}
-	return s.write(c.entries)
+	return s.write(action, append(b, '\n'))
 }
+
+// wrapError is an error with a message of its own that wraps another.
+type wrapError struct {
+	msg string
+	err error
+}
+
+func (e *wrapError) Error() string { return e.msg }
+
+func (e *wrapError) Unwrap() error { return e.err }
 
 // removeOrphans deletes temporary files that writers killed mid-write left
 // beside the file. Every write holds the store's lock, so under it no
@@ -319,14 +392,33 @@ func (s *FileStore) removeOrphans() {
 }
 
 // read loads the whole file. A missing or empty file is an empty store.
+// The file and its directory are checked first (see FileStore); the checks
+// cost one Lstat of the directory and one fstat of the open file.
 func (s *FileStore) read() (*fileContent, error) {
 	c := &fileContent{entries: map[string]json.RawMessage{}}
-	b, err := os.ReadFile(s.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return c, nil
+	if err := s.checkDir(); err != nil {
+		return nil, err
 	}
+	f, err := openNoFollow(s.Path, os.O_RDONLY, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return c, nil
+	case errors.Is(err, errLink):
+		return nil, linkError(s.Path, roleStore)
+	case err != nil:
+		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("keyring: read token store: %w", err)
+		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	if err := checkFile(s.Path, fi, roleStore); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return c, nil
@@ -347,15 +439,20 @@ func (s *FileStore) read() (*fileContent, error) {
 	return c, nil
 }
 
-// write replaces the file atomically: a synced temporary file in the same
-// directory is renamed over it, so readers see the old or the new content,
-// never a mix.
-func (s *FileStore) write(all map[string]json.RawMessage) error {
-	b, err := json.MarshalIndent(all, "", "  ")
-	if err != nil {
-		return fmt.Errorf("keyring: encode token store: %w", err)
+// write replaces the file with data atomically: a synced temporary file in
+// the same directory is renamed over it, so readers see the old or the new
+// content, never a mix, and a write that fails (a full disk, a read-only
+// directory) leaves the old file as it was and no temporary file. Unlike
+// WriteFileAtomic, it refuses a symbolic link at the path instead of
+// following it; rename replaces no link's target.
+func (s *FileStore) write(action string, data []byte) error {
+	if isLink(s.Path) {
+		return linkError(s.Path, roleStore)
 	}
-	return WriteFileAtomic(s.Path, append(b, '\n'))
+	if err := writeAtomic(s.Path, data, s.writeHook); err != nil {
+		return fmt.Errorf("keyring: cannot %s %s: %w", action, s.Path, err)
+	}
+	return nil
 }
 
 // WriteFileAtomic replaces path with data, readable by its owner only
@@ -364,18 +461,31 @@ func (s *FileStore) write(all map[string]json.RawMessage) error {
 // see the old content or the new, never a mix.
 //
 // A path that is a symbolic link (as dotfile managers make) is written
-// through: the link's target is replaced and the link stays.
+// through: the link's target is replaced and the link stays. This suits
+// the user's own configuration files (docker's config.json, config.toml);
+// the token store is never written this way, since FileStore refuses links.
 func WriteFileAtomic(path string, data []byte) error {
 	if target, err := filepath.EvalSymlinks(path); err == nil {
 		path = target
 	}
+	if err := writeAtomic(path, data, nil); err != nil {
+		return fmt.Errorf("keyring: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeAtomic replaces path with data through a temporary file beside it
+// (see WriteFileAtomic), following no link. write, when set, stands in for
+// the temporary file's writes. Its errors name no temporary file: on
+// failure, that file is gone.
+func writeAtomic(path string, data []byte, write func(*os.File, []byte) (int, error)) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("keyring: create %s: %w", dir, err)
+		return err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("keyring: write %s: %w", path, err)
+		return cleanPathError(err)
 	}
 	tmp := f.Name()
 	ok := false
@@ -386,19 +496,22 @@ func WriteFileAtomic(path string, data []byte) error {
 		}
 	}()
 	if err := f.Chmod(0o600); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("keyring: write %s: %w", path, err)
+		return cleanPathError(err)
 	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("keyring: write %s: %w", path, err)
+	if write == nil {
+		write = (*os.File).Write
+	}
+	if _, err := write(f, data); err != nil {
+		return cleanPathError(err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("keyring: write %s: %w", path, err)
+		return cleanPathError(err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("keyring: write %s: %w", path, err)
+		return cleanPathError(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("keyring: replace %s: %w", path, err)
+		return cleanPathError(err)
 	}
 	ok = true
 	syncDir(dir)

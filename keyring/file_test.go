@@ -408,17 +408,31 @@ func TestFileStoreModes(t *testing.T) {
 		if err := os.Chmod(path, 0o644); err != nil { // regardless of umask
 			t.Fatal(err)
 		}
-		if err := newFileStore(path).Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken("a")}); err != nil {
-			t.Fatal(err)
+		// A file others can read is refused, not quietly tightened: its
+		// token may have been read already.
+		err := newFileStore(path).Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken("a")})
+		var ue *keyring.UnsafeError
+		if !errors.As(err, &ue) || ue.Fix != "chmod 600 "+path {
+			t.Fatalf("Put: %v, want an UnsafeError saying chmod 600 %s", err, path)
 		}
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fi.Mode(); got != 0o600 {
-			t.Errorf("file mode = %v, want -rw-------", got)
+		if got := fi.Mode(); got != 0o644 {
+			t.Errorf("file mode = %v, want it left -rw-r--r--", got)
 		}
-		// An existing directory is left as it is.
+		if got := readBytes(t, path); string(got) != "{}" {
+			t.Errorf("the refused file changed to %s", got)
+		}
+		if err := os.Chmod(path, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := newFileStore(path).Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken("a")}); err != nil {
+			t.Fatal(err)
+		}
+		// An existing directory that only its owner can write to is left
+		// as it is.
 		fi, err = os.Stat(dir)
 		if err != nil {
 			t.Fatal(err)

@@ -315,6 +315,20 @@ func (s *KeychainStore) Lock(ctx context.Context, key string) (func(), error) {
 	return lockFile(ctx, lockPath(dir, k))
 }
 
+// LockHolder returns the process that holds the lock of key right now, as
+// its lock file names it; ok is false when none does, or it is unknown.
+func (s *KeychainStore) LockHolder(key string) (holder LockHolder, ok bool) {
+	k, err := Key(key)
+	if err != nil {
+		return LockHolder{}, false
+	}
+	dir, err := s.lockDir()
+	if err != nil {
+		return LockHolder{}, false
+	}
+	return readHolder(lockPath(dir, k))
+}
+
 // Get returns the live record stored under key.
 func (s *KeychainStore) Get(ctx context.Context, key string) (*Record, error) {
 	k, err := Key(key)

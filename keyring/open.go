@@ -151,12 +151,15 @@ func (s *AutoStore) markerPath() string {
 	return filepath.Join(s.File.lockDir(), "keychain-silent")
 }
 
-// keychainDown returns why the keychain is not to be used, or nil.
+// keychainDown returns why the keychain is not to be used, or nil. A
+// marker that is a link, not a regular file, or not the user's own is
+// ignored.
 func (s *AutoStore) keychainDown() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.down == nil {
-		if fi, err := os.Stat(s.markerPath()); err == nil && time.Since(fi.ModTime()) < silentFor {
+		fi, err := os.Lstat(s.markerPath())
+		if err == nil && checkFile(s.markerPath(), fi, roleLock) == nil && time.Since(fi.ModTime()) < silentFor {
 			s.down = &UnavailableError{Reason: "it did not answer a moment ago; it is tried again after " + fi.ModTime().Add(silentFor).Format("15:04:05")}
 		}
 	}
@@ -175,11 +178,29 @@ func (s *AutoStore) usable(err error) bool {
 	s.down = err
 	s.mu.Unlock()
 	if ue.Err == nil { // a timeout, not an answer
-		if dir := filepath.Dir(s.markerPath()); os.MkdirAll(dir, 0o700) == nil {
-			os.WriteFile(s.markerPath(), nil, 0o600)
-		}
+		s.markSilent()
 	}
 	return false
+}
+
+// markSilent touches the marker that tells later processes that the
+// keychain did not answer. It is best effort, and writes nothing through a
+// link or into a directory the store does not trust.
+func (s *AutoStore) markSilent() {
+	if s.File.checkDir() != nil || ensureLockDir(s.File.lockDir()) != nil {
+		return
+	}
+	f, err := openNoFollow(s.markerPath(), os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || checkFile(s.markerPath(), fi, roleLock) != nil || f.Truncate(0) != nil {
+		return
+	}
+	now := time.Now()
+	fmt.Fprintf(f, "the OS keychain did not answer at %s; it is skipped until %s\n",
+		now.Format(time.RFC3339), now.Add(silentFor).Format(time.RFC3339)) // the write sets the time read back
 }
 
 // warn prints the fallback warning once.
@@ -206,6 +227,12 @@ func (s *AutoStore) warn() {
 // Lock takes the cross-process lock of key (shared by both backends).
 func (s *AutoStore) Lock(ctx context.Context, key string) (func(), error) {
 	return s.File.Lock(ctx, key)
+}
+
+// LockHolder returns the process that holds the lock of key right now (see
+// FileStore.LockHolder).
+func (s *AutoStore) LockHolder(key string) (holder LockHolder, ok bool) {
+	return s.File.LockHolder(key)
 }
 
 // Get returns the live record of key from the keychain, else from the file.
