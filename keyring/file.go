@@ -216,13 +216,22 @@ func (s *FileStore) Get(ctx context.Context, key string) (*Record, error) {
 		if !c.bare.Live(s.now()) {
 			return nil, ErrNotFound
 		}
-		return &Record{Token: *c.bare}, nil
+		return &Record{Token: *c.bare, Server: s.bareServer()}, nil
 	}
 	rec, ok := decodeRecord(c.entries[k])
 	if !ok || !rec.Token.Live(s.now()) {
 		return nil, ErrNotFound
 	}
 	return rec, nil
+}
+
+// bareServer is the server a bare token is recorded for: BareServer, path
+// prefix included, so that callers hand the token out for that URL only.
+func (s *FileStore) bareServer() *Server {
+	if s.BareServer == "" {
+		return nil
+	}
+	return &Server{Host: strings.TrimRight(strings.TrimSpace(s.BareServer), "/")}
 }
 
 // servesBare reports whether a bare token in the file is for key k.
@@ -306,7 +315,7 @@ func (s *FileStore) List(ctx context.Context) ([]Entry, error) {
 	if c.bare != nil {
 		if c.bare.Live(s.now()) {
 			k, _ := Key(s.BareServer)
-			out = append(out, Entry{Key: k, Backend: "file", Record: Record{Token: *c.bare}})
+			out = append(out, Entry{Key: k, Backend: "file", Record: Record{Token: *c.bare, Server: s.bareServer()}})
 		}
 		return out, nil
 	}
