@@ -139,6 +139,7 @@ func TestKillDuringRefresh(t *testing.T) {
 	const runs = 12
 	lost := 0
 	for i := range runs {
+		started := srv.RefreshesStarted()
 		cmd, _, stderr := s.startBin("", nil, oidcAuthBin, "token", srv.URL())
 		time.Sleep(time.Duration(rand.Int64N(int64(delay + 300*time.Millisecond))))
 		cmd.Process.Kill()
@@ -152,6 +153,11 @@ func TestKillDuringRefresh(t *testing.T) {
 		if r.code != 0 {
 			if !strings.Contains(r.stderr, "no longer accepts") {
 				t.Fatalf("run %d: unexpected failure\n%v", i, r)
+			}
+			// Only a kill after the server read the refresh, and so
+			// rotated the refresh token, may lose the login.
+			if srv.RefreshesStarted() != started+2 {
+				t.Fatalf("run %d: the login was lost although the killed process had sent no refresh", i)
 			}
 			lost++
 			srv.SetMode(hostile.WellBehaved)
