@@ -75,3 +75,17 @@ func SignalExit(ctx context.Context) (int, bool) {
 	}
 	return 0, false
 }
+
+// Main runs one command of a binary under CatchSignals and returns its exit
+// code: run's own, or 128 plus the signal's number when a signal stopped it
+// (after any refresh in flight was finished and stored). main passes
+// os.Exit, which a second signal calls at once.
+func Main(exit func(code int), run func(ctx context.Context) int) int {
+	ctx, stop := CatchSignals(context.Background(), exit)
+	defer stop()
+	code := run(ctx)
+	if sc, ok := SignalExit(ctx); ok {
+		code = sc
+	}
+	return code
+}

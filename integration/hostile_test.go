@@ -38,6 +38,18 @@ func (s *sandbox) unchanged(before []byte) {
 	}
 }
 
+// hostileLogin is a sandbox logged in to a hostile server that behaves
+// well until a test sets its mode; with opts.AccessTTL under a minute
+// every later token request refreshes.
+func hostileLogin(t *testing.T, opts pyauthserver.Options) (*sandbox, *hostile.Server) {
+	t.Helper()
+	srv := hostile.Start(t, hostile.WellBehaved, opts)
+	s := newSandbox(t)
+	srv.Py().PlanDevice(pyauthserver.DevicePlan{})
+	mustSucceed(t, s.run("login", "--flow", "device", "--timeout", "10s", srv.URL()))
+	return s, srv
+}
+
 // learnSent teaches the sandbox every value the client sent to srv, so
 // that its cleanup fails the test if one reached stderr.
 func (s *sandbox) learnSent(srv *hostile.Server) {
@@ -97,10 +109,7 @@ func TestHostileRedirects(t *testing.T) {
 	for _, mode := range []hostile.Mode{hostile.RedirectToken307, hostile.RedirectToken302} {
 		t.Run(string(mode)+" on refresh", func(t *testing.T) {
 			t.Parallel()
-			srv := hostile.Start(t, hostile.WellBehaved, pyauthserver.Options{AccessTTL: 30 * time.Second})
-			s := newSandbox(t)
-			srv.Py().PlanDevice(pyauthserver.DevicePlan{})
-			mustSucceed(t, s.run("login", "--flow", "device", "--timeout", "10s", srv.URL()))
+			s, srv := hostileLogin(t, pyauthserver.Options{AccessTTL: 30 * time.Second})
 			s.readStore()
 			before := s.storeBytes()
 			srv.SetMode(mode)
@@ -194,10 +203,7 @@ func TestEchoedSecretsMasked(t *testing.T) {
 		})
 		t.Run(string(mode)+" refresh", func(t *testing.T) {
 			t.Parallel()
-			srv := hostile.Start(t, hostile.WellBehaved, pyauthserver.Options{AccessTTL: 30 * time.Second})
-			s := newSandbox(t)
-			srv.Py().PlanDevice(pyauthserver.DevicePlan{})
-			mustSucceed(t, s.run("login", "--flow", "device", "--timeout", "10s", srv.URL()))
+			s, srv := hostileLogin(t, pyauthserver.Options{AccessTTL: 30 * time.Second})
 			e := s.readStore()[keyOf(t, srv.URL())]
 			srv.SetMode(mode)
 			r := s.run("token", srv.URL())

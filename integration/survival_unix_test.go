@@ -25,10 +25,7 @@ import (
 // refresh answers come late, after the old refresh token was rotated.
 func slowRefreshWorld(t *testing.T, delay time.Duration) (*sandbox, *hostile.Server) {
 	t.Helper()
-	srv := hostile.Start(t, hostile.WellBehaved, pyauthserver.Options{AccessTTL: 30 * time.Second, RefreshTTL: time.Hour})
-	s := newSandbox(t)
-	srv.Py().PlanDevice(pyauthserver.DevicePlan{})
-	mustSucceed(t, s.run("login", "--flow", "device", "--timeout", "10s", srv.URL()))
+	s, srv := hostileLogin(t, pyauthserver.Options{AccessTTL: 30 * time.Second, RefreshTTL: time.Hour})
 	s.readStore()
 	srv.SetRefreshDelay(delay)
 	srv.SetMode(hostile.SlowRefresh)

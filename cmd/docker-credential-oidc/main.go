@@ -19,13 +19,9 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := helper.CatchSignals(context.Background(), os.Exit)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	if sc, ok := helper.SignalExit(ctx); ok {
-		code = sc // a refresh in flight was finished and stored first
-	}
-	stop()
-	os.Exit(code)
+	os.Exit(helper.Main(os.Exit, func(ctx context.Context) int {
+		return run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	}))
 }
 
 // run executes one docker action. Docker reads a failed action's message

@@ -24,13 +24,9 @@ const (
 )
 
 func main() {
-	ctx, stop := helper.CatchSignals(context.Background(), os.Exit)
-	code := run(ctx, os.Args, os.Stdout, os.Stderr)
-	if sc, ok := helper.SignalExit(ctx); ok {
-		code = sc // 130 after Ctrl-C, 143 after SIGTERM
-	}
-	stop()
-	os.Exit(code)
+	os.Exit(helper.Main(os.Exit, func(ctx context.Context) int {
+		return run(ctx, os.Args, os.Stdout, os.Stderr)
+	}))
 }
 
 // run executes one command line and returns its exit code. Everything for
