@@ -248,10 +248,11 @@ func TestNewTokenNotSaved(t *testing.T) {
 	}
 	how := "a read-only directory"
 	if os.Geteuid() == 0 {
-		if err := syscall.Mount("tmpfs", storeDir, "tmpfs", 0, "size=64k,mode=0700"); err != nil {
-			t.Skipf("cannot mount a tmpfs as root here (%v); keyring's injected write error covers this", err)
+		unmount, err := mountTmpfs(storeDir)
+		if err != nil {
+			t.Skipf("cannot mount a tmpfs as root here (%v), and modes do not stop root; keyring's injected write error covers this", err)
 		}
-		t.Cleanup(func() { syscall.Unmount(storeDir, syscall.MNT_DETACH) })
+		t.Cleanup(unmount)
 		how = "a full tmpfs"
 	}
 	s.login(srv)
