@@ -258,7 +258,7 @@ func lock(ctx context.Context, cfg Config, store keyring.TokenStore, key string,
 	}
 	if err != nil {
 		var le *keyring.LockError
-		if errors.As(err, &le) && ctx.Err() == nil && opts.Interaction != InteractAlways {
+		if errors.As(err, &le) && ctx.Err() == nil && (opts.Interaction != InteractAlways || opts.LockTimeout > 0) {
 			return nil, fmt.Errorf("%w (set %s to wait longer than %s)", err, LockTimeoutEnv, wait.Round(time.Second))
 		}
 		return nil, err

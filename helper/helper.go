@@ -62,6 +62,12 @@ func (h *Helper) token(ctx context.Context, r *resolved) (*keyring.Token, error)
 	if err != nil {
 		return nil, err
 	}
+	if wait == 0 {
+		// Also when a login may run on the terminal: git and docker
+		// must not stall for a login's whole timeout behind another
+		// process.
+		wait = flows.DefaultLockTimeout
+	}
 	opts := flows.Options{
 		Interaction:   flows.InteractNever,
 		LoginCommand:  "oidc-auth login " + r.server.Host,
