@@ -101,7 +101,9 @@ func TestDockerProtocol(t *testing.T) {
 	if err := credentials.List(f.d, &out); err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"registry.example.org":"robot"}` + "\n"; out.String() != want {
+	// The login to the server's host answers for that host too (see
+	// TestDockerList).
+	if want := `{"` + f.host + `":"oauth2","registry.example.org":"robot"}` + "\n"; out.String() != want {
 		t.Errorf("list output %q, want %q", out.String(), want)
 	}
 }
@@ -150,7 +152,7 @@ func TestDockerPlainRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]string{"https://other.example.org": "jane", "registry.example.org": "robot"}; !reflect.DeepEqual(got, want) {
+	if want := map[string]string{"https://other.example.org": "jane", "registry.example.org": "robot", f.host: "oauth2"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("List = %v, want %v", got, want)
 	}
 	entries, err := f.fs.List(ctx)
@@ -173,14 +175,14 @@ func TestDockerPlainRoundTrip(t *testing.T) {
 	if _, _, err := f.d.Get("https://other.example.org"); !credentials.IsErrCredentialsNotFound(err) {
 		t.Errorf("Get after Delete: %v, want not found", err)
 	}
-	if err := f.d.Delete("https://other.example.org"); !credentials.IsErrCredentialsNotFound(err) {
-		t.Errorf("second Delete: %v, want not found", err)
+	if err := f.d.Delete("https://other.example.org"); err != nil {
+		t.Errorf("second Delete: %v, want nil: erasing nothing succeeds", err)
 	}
 	got, err = f.d.List()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[string]string{"registry.example.org": "robot"}; !reflect.DeepEqual(got, want) {
+	if want := map[string]string{"registry.example.org": "robot", f.host: "oauth2"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("List after Delete = %v, want %v", got, want)
 	}
 	if user, secret, err := f.d.Get("registry.example.org"); err != nil || user != "robot" || secret != "tok-R" {
@@ -282,8 +284,8 @@ func TestDockerErrors(t *testing.T) {
 	t.Run("delete of an unparsable address", func(t *testing.T) {
 		t.Parallel()
 		f := newDockerFixture(t)
-		if err := f.d.Delete("ftp://x"); !credentials.IsErrCredentialsNotFound(err) {
-			t.Errorf("Delete: %v, want not found", err)
+		if err := f.d.Delete("ftp://x"); err != nil {
+			t.Errorf("Delete: %v, want nil: nothing is stored under it", err)
 		}
 	})
 	t.Run("configured registry without login", func(t *testing.T) {
@@ -292,7 +294,7 @@ func TestDockerErrors(t *testing.T) {
 		cfg := mustParseConfig(t, serverEntry("registry.example.org", host))
 		d := helper.Docker{Helper: &helper.Helper{Config: cfg, Store: newStore(t)}}
 		_, _, err := d.Get("registry.example.org")
-		if err == nil || credentials.IsErrCredentialsNotFound(err) || !strings.Contains(err.Error(), "run `oidc-auth login "+host+"`") {
+		if err == nil || credentials.IsErrCredentialsNotFound(err) || !strings.Contains(err.Error(), "run: oidc-auth login "+host) {
 			t.Errorf("Get: %v, want an error that says to run oidc-auth login %s", err, host)
 		}
 	})
@@ -329,4 +331,338 @@ func TestIsDockerKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDockerEraseNothing checks that erasing a registry with nothing
+// stored succeeds without output: podman and skopeo logout fail (exit 125,
+// or a crash) and crane, oras and helm exit 1 when the helper reports
+// "not found" instead.
+func TestDockerEraseNothing(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, serverURL string }{
+		{"unknown registry", "other.example.org"},
+		{"unknown registry with scheme", "https://other.example.org/v1/"},
+		{"configured registry", "registry.example.org"},
+		{"Docker Hub", "docker.io"},
+		{"Docker Hub server URL", hubServerURL},
+		{"not a registry address", "ftp://other.example.org"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newDockerFixture(t)
+			before := readFile(t, f.fs.Path)
+			if err := f.d.Delete(tt.serverURL); err != nil {
+				t.Errorf("Delete(%q) = %v, want nil", tt.serverURL, err)
+			}
+			var out bytes.Buffer
+			if err := credentials.HandleCommand(f.d, "erase", strings.NewReader(tt.serverURL+"\n"), &out); err != nil || out.Len() != 0 {
+				t.Errorf("erase %q: %v, output %q; want success and no output", tt.serverURL, err, out.String())
+			}
+			if after := readFile(t, f.fs.Path); !bytes.Equal(before, after) {
+				t.Errorf("store changed:\n%s\n->\n%s", before, after)
+			}
+		})
+	}
+}
+
+// hubServerURL is Docker Hub's server URL as docker sends it, spelled
+// out rather than taken from the package.
+const hubServerURL = "https://index.docker.io/v1/"
+
+// TestDockerNoLoginMessage checks the line docker's tools show when a
+// configured registry has no usable login: the command to run without
+// backticks (the tools put the helper's message in backticks themselves),
+// and the same line on the helper's log (stderr), for tools that drop the
+// helper's stdout (regctl).
+func TestDockerNoLoginMessage(t *testing.T) {
+	t.Parallel()
+	host := tripwire(t)
+	cfg := mustParseConfig(t, serverEntry("registry.example.org", host))
+	var log syncBuffer
+	d := helper.Docker{Helper: &helper.Helper{Config: cfg, Store: newStore(t), Log: &log, Name: "docker-credential-oidc"}}
+	_, _, err := d.Get("registry.example.org")
+	if err == nil || credentials.IsErrCredentialsNotFound(err) {
+		t.Fatalf("Get: %v, want a login error", err)
+	}
+	msg := err.Error()
+	if want := "no valid login for " + host + " ("; !strings.HasPrefix(msg, want) {
+		t.Errorf("message %q, want it to start with %q", msg, want)
+	}
+	if want := "; run: oidc-auth login " + host; !strings.HasSuffix(msg, want) {
+		t.Errorf("message %q, want it to end with %q", msg, want)
+	}
+	if strings.ContainsAny(msg, "`\n") {
+		t.Errorf("message %q has a backtick or a newline", msg)
+	}
+	if want := "docker-credential-oidc: " + msg + "\n"; log.String() != want {
+		t.Errorf("log %q, want %q", log.String(), want)
+	}
+	var out bytes.Buffer
+	if err := credentials.HandleCommand(d, "get", strings.NewReader("registry.example.org\n"), &out); err == nil || err.Error() != msg {
+		t.Errorf("get through the protocol: %v, want %q", err, msg)
+	}
+}
+
+// TestDockerList checks that List names every registry Get answers, with
+// the username Get hands out and never a secret, and no registry Get does
+// not answer: config entries with a scheme, logins to a registry's host,
+// Docker Hub under docker's name for it, plain credentials.
+func TestDockerList(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		config  string
+		logins  []keyring.Server // stored logins with a valid token
+		plain   []credentials.Credentials
+		want    map[string]string
+		answers map[string]bool // further server URLs Get must (true) or must not (false) answer
+	}{
+		{
+			name:   "bare host",
+			config: serverEntry("registry.example.org", "AUTH"),
+			want:   map[string]string{"registry.example.org": "oauth2"},
+		},
+		{
+			name:   "https URL",
+			config: serverEntry("https://Registry.Example.org/", "AUTH", `username = "robot"`),
+			want:   map[string]string{"registry.example.org": "robot"},
+		},
+		{
+			name:   "https URL with default port",
+			config: serverEntry("https://registry.example.org:443", "AUTH"),
+			want:   map[string]string{"registry.example.org": "oauth2"},
+		},
+		{
+			name:   "http on loopback",
+			config: serverEntry("http://127.0.0.1:5000", "AUTH"),
+			want:   map[string]string{"127.0.0.1:5000": "oauth2"},
+		},
+		{
+			name:    "http allowed elsewhere",
+			config:  serverEntry("http://registry.example.org", "AUTH", "allow_http = true"),
+			want:    map[string]string{"http://registry.example.org": "oauth2"},
+			answers: map[string]bool{"registry.example.org": false},
+		},
+		{
+			name:    "entry with a path",
+			config:  serverEntry("https://git.example.org/team/", "AUTH"),
+			want:    map[string]string{},
+			answers: map[string]bool{"git.example.org": false},
+		},
+		{
+			name:   "login to a registry's host",
+			logins: []keyring.Server{{Host: "https://hub.example.org", Username: "jane"}},
+			want:   map[string]string{"hub.example.org": "jane"},
+		},
+		{
+			name:   "login to a loopback http host",
+			logins: []keyring.Server{{Host: "http://127.0.0.1:5001"}},
+			want:   map[string]string{"http://127.0.0.1:5001": "oauth2"},
+		},
+		{
+			name:    "login below a path",
+			logins:  []keyring.Server{{Host: "https://hub.example.org/api/app"}},
+			want:    map[string]string{},
+			answers: map[string]bool{"hub.example.org": false},
+		},
+		{
+			name:   "config before login",
+			config: serverEntry("hub.example.org", "AUTH", `username = "robot"`),
+			logins: []keyring.Server{{Host: "https://hub.example.org", Username: "jane"}},
+			want:   map[string]string{"hub.example.org": "robot"},
+		},
+		{
+			name:   "Docker Hub entry",
+			config: serverEntry("docker.io", "AUTH"),
+			want:   map[string]string{hubServerURL: "oauth2"},
+		},
+		{
+			name:   "Docker Hub server URL entry",
+			config: serverEntry(hubServerURL, "AUTH"),
+			want:   map[string]string{hubServerURL: "oauth2"},
+		},
+		{
+			name:  "plain credentials",
+			plain: []credentials.Credentials{{ServerURL: "other.example.org", Username: "jane", Secret: "pw"}, {ServerURL: "docker.io", Username: "bob", Secret: "pw2"}},
+			want:  map[string]string{"other.example.org": "jane", hubServerURL: "bob"},
+		},
+		{
+			name:   "everything",
+			config: serverEntry("https://registry.example.org/", "AUTH") + serverEntry("https://git.example.org/team/", "AUTH"),
+			logins: []keyring.Server{{Host: "https://hub.example.org", Username: "jane"}},
+			plain:  []credentials.Credentials{{ServerURL: "https://other.example.org", Username: "bob", Secret: "pw"}},
+			want:   map[string]string{"registry.example.org": "oauth2", "hub.example.org": "jane", "https://other.example.org": "bob"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// The config's server stores its token below a path, so that its
+			// login answers for no host of its own.
+			auth := tripwire(t) + "/api"
+			fs := newStore(t)
+			putToken(t, fs, auth, "tok-A", &keyring.Server{Host: auth})
+			secrets := map[string]bool{"tok-A": true, "refresh-tok-A": true}
+			for i, s := range tt.logins {
+				access := "tok-L" + string(rune('0'+i))
+				putToken(t, fs, s.Host, access, &s)
+				secrets[access], secrets["refresh-"+access] = true, true
+			}
+			cfg := mustParseConfig(t, strings.ReplaceAll(tt.config, "AUTH", auth))
+			d := helper.Docker{Helper: &helper.Helper{Config: cfg, Store: fs}}
+			for _, c := range tt.plain {
+				if err := d.Add(&c); err != nil {
+					t.Fatal(err)
+				}
+				secrets[c.Secret] = true
+			}
+			got, err := d.List()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("List = %v, want %v", got, tt.want)
+			}
+			for server, user := range got {
+				if secrets[server] || secrets[user] {
+					t.Errorf("List holds a secret: %q: %q", server, user)
+				}
+				u, _, err := d.Get(server)
+				if err != nil || u != user {
+					t.Errorf("Get(%q) = %q, %v; List says %q", server, u, err, user)
+				}
+			}
+			for server, want := range tt.answers {
+				_, _, err := d.Get(server)
+				if got := err == nil; got != want {
+					t.Errorf("Get(%q): %v, want answered %v", server, err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestDockerHubNames checks that Docker Hub's names are one registry:
+// credentials stored under one are found, replaced and erased under every
+// other, and a config entry naming any of them answers all.
+func TestDockerHubNames(t *testing.T) {
+	t.Parallel()
+	names := []string{"docker.io", "index.docker.io", "registry-1.docker.io", hubServerURL, "https://docker.io", "https://registry-1.docker.io/v2/", "Docker.IO"}
+	notHub := []string{"docker.io:5000", "evil-docker.io", "docker.io.evil.com", "hub.docker.com", "http://docker.io"}
+
+	t.Run("plain credentials", func(t *testing.T) {
+		t.Parallel()
+		for _, stored := range names {
+			for _, erased := range names {
+				fs := newStore(t)
+				d := helper.Docker{Helper: &helper.Helper{Config: &helper.Config{}, Store: fs}}
+				if err := d.Add(&credentials.Credentials{ServerURL: stored, Username: "jane", Secret: "pw"}); err != nil {
+					t.Fatal(err)
+				}
+				for _, asked := range names {
+					if u, s, err := d.Get(asked); err != nil || u != "jane" || s != "pw" {
+						t.Errorf("stored as %q, Get(%q) = %q, %q, %v; want jane, pw", stored, asked, u, s, err)
+					}
+				}
+				for _, other := range notHub {
+					if _, _, err := d.Get(other); !credentials.IsErrCredentialsNotFound(err) {
+						t.Errorf("stored as %q, Get(%q): %v, want not found", stored, other, err)
+					}
+				}
+				if got, err := d.List(); err != nil || !reflect.DeepEqual(got, map[string]string{hubServerURL: "jane"}) {
+					t.Errorf("stored as %q, List = %v, %v", stored, got, err)
+				}
+				if err := d.Delete(erased); err != nil {
+					t.Errorf("Delete(%q): %v", erased, err)
+				}
+				for _, asked := range names {
+					if _, _, err := d.Get(asked); !credentials.IsErrCredentialsNotFound(err) {
+						t.Errorf("stored as %q, erased as %q: Get(%q): %v, want not found", stored, erased, asked, err)
+					}
+				}
+				if got, err := d.List(); err != nil || len(got) != 0 {
+					t.Errorf("stored as %q, erased as %q: List = %v, %v; want empty", stored, erased, got, err)
+				}
+			}
+		}
+	})
+
+	t.Run("one record", func(t *testing.T) {
+		t.Parallel()
+		fs := newStore(t)
+		d := helper.Docker{Helper: &helper.Helper{Config: &helper.Config{}, Store: fs}}
+		// docker login, then skopeo login: the second replaces the first.
+		for _, c := range []credentials.Credentials{
+			{ServerURL: hubServerURL, Username: "jane", Secret: "pw1"},
+			{ServerURL: "docker.io", Username: "bob", Secret: "pw2"},
+		} {
+			if err := d.Add(&c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		entries, err := fs.List(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || entries[0].Key != "docker://index.docker.io" {
+			t.Errorf("store entries %+v, want one, docker://index.docker.io", entries)
+		}
+		if u, s, err := d.Get(hubServerURL); err != nil || u != "bob" || s != "pw2" {
+			t.Errorf("Get = %q, %q, %v; want the last login", u, s, err)
+		}
+	})
+
+	t.Run("record under another name", func(t *testing.T) {
+		t.Parallel()
+		// Stored before the names were one registry, by a tool that asks
+		// for docker.io.
+		fs := newStore(t)
+		if err := fs.Put(context.Background(), "docker://docker.io", &keyring.Record{
+			Token:  keyring.Token{AccessToken: "pw", TokenType: "docker", Expires: 253402300799},
+			Server: &keyring.Server{Host: "docker.io", Username: "jane"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		d := helper.Docker{Helper: &helper.Helper{Config: &helper.Config{}, Store: fs}}
+		if u, s, err := d.Get(hubServerURL); err != nil || u != "jane" || s != "pw" {
+			t.Errorf("Get = %q, %q, %v; want jane, pw", u, s, err)
+		}
+		if got, err := d.List(); err != nil || !reflect.DeepEqual(got, map[string]string{hubServerURL: "jane"}) {
+			t.Errorf("List = %v, %v", got, err)
+		}
+		if err := d.Delete("index.docker.io"); err != nil {
+			t.Fatal(err)
+		}
+		if entries, err := fs.List(context.Background()); err != nil || len(entries) != 0 {
+			t.Errorf("store after Delete: %+v, %v; want empty", entries, err)
+		}
+	})
+
+	t.Run("config entries", func(t *testing.T) {
+		t.Parallel()
+		for _, match := range []string{"docker.io", "index.docker.io", "registry-1.docker.io", hubServerURL, "https://docker.io/"} {
+			auth := tripwire(t)
+			fs := newStore(t)
+			putToken(t, fs, auth, "tok-H", nil)
+			d := helper.Docker{Helper: &helper.Helper{Config: mustParseConfig(t, serverEntry(match, auth)), Store: fs}}
+			for _, asked := range names {
+				if u, s, err := d.Get(asked); err != nil || u != "oauth2" || s != "tok-H" {
+					t.Errorf("entry %q: Get(%q) = %q, %q, %v; want the token", match, asked, u, s, err)
+				}
+			}
+			for _, other := range notHub {
+				if _, _, err := d.Get(other); !credentials.IsErrCredentialsNotFound(err) {
+					t.Errorf("entry %q: Get(%q): %v, want not found", match, other, err)
+				}
+			}
+			// docker login of Docker Hub keeps nothing: the token is minted.
+			if err := d.Add(&credentials.Credentials{ServerURL: "docker.io", Username: "x", Secret: "y"}); err != nil {
+				t.Fatal(err)
+			}
+			if entries, _ := fs.List(context.Background()); len(entries) != 1 {
+				t.Errorf("entry %q: store %+v after Add, want only the login", match, entries)
+			}
+		}
+	})
 }

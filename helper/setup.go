@@ -99,61 +99,122 @@ const HelperName = "oidc"
 
 // SetDockerHelper makes docker ask this helper for registry, in
 // <dir>/config.json: a credHelpers entry, or with credsStore the global
-// credsStore. With unset it removes them, where they name this helper. Every
-// other field of the file is kept as it was; the file is replaced
-// atomically.
+// credsStore. For Docker Hub the entry is written under each key the
+// tools look it up by (see DockerHubKeys). With unset it removes them,
+// where they name this helper. Every other field of the file is kept as it
+// was; the file is replaced atomically.
 func SetDockerHelper(dir, registry string, credsStore, unset bool) error {
-	path := filepath.Join(dir, "config.json")
+	return setCredHelpers(filepath.Join(dir, "config.json"), registry, credsStore, unset)
+}
+
+// credHelperKeys are the credHelpers keys of registry.
+func credHelperKeys(registry string) []string {
+	if IsDockerHub(registry) {
+		return DockerHubKeys()
+	}
+	return []string{registry}
+}
+
+// dockerConfigFile is a docker config file (config.json) as read for an
+// edit: every field kept as it was, credHelpers and credsStore decoded.
+type dockerConfigFile struct {
+	path    string
+	doc     map[string]json.RawMessage
+	helpers map[string]string
+	store   string
+}
+
+// readDockerConfigFile reads the docker config file at path; a missing or
+// empty file is an empty configuration.
+func readDockerConfigFile(path string) (*dockerConfigFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("helper: read %s: %w", path, err)
+		return nil, fmt.Errorf("helper: read %s: %w", path, err)
 	}
-	doc := map[string]json.RawMessage{}
+	f := &dockerConfigFile{path: path, doc: map[string]json.RawMessage{}, helpers: map[string]string{}}
 	if len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, &doc); err != nil {
-			return fmt.Errorf("helper: %s is not valid JSON (%v); fix it first", path, err)
+		if err := json.Unmarshal(b, &f.doc); err != nil {
+			return nil, fmt.Errorf("helper: %s is not valid JSON (%v); fix it first", path, err)
 		}
 	}
-	if doc == nil { // the file is "null"
-		doc = map[string]json.RawMessage{}
+	if f.doc == nil { // the file is "null"
+		f.doc = map[string]json.RawMessage{}
 	}
-	helpers := map[string]string{}
-	if raw, ok := doc["credHelpers"]; ok {
-		if err := json.Unmarshal(raw, &helpers); err != nil {
-			return fmt.Errorf("helper: %s: credHelpers is not an object of strings (%v)", path, err)
+	if raw, ok := f.doc["credHelpers"]; ok {
+		if err := json.Unmarshal(raw, &f.helpers); err != nil {
+			return nil, fmt.Errorf("helper: %s: credHelpers is not an object of strings (%v); fix it first", path, err)
 		}
 	}
-	if helpers == nil { // "credHelpers": null
-		helpers = map[string]string{}
+	if f.helpers == nil { // "credHelpers": null
+		f.helpers = map[string]string{}
 	}
-	var store string
-	if raw, ok := doc["credsStore"]; ok {
-		json.Unmarshal(raw, &store)
+	if raw, ok := f.doc["credsStore"]; ok {
+		json.Unmarshal(raw, &f.store)
 	}
+	return f, nil
+}
+
+// write replaces the file with the document and its credHelpers.
+func (f *dockerConfigFile) write() error {
+	if len(f.helpers) > 0 {
+		f.doc["credHelpers"], _ = json.Marshal(f.helpers)
+	} else {
+		delete(f.doc, "credHelpers")
+	}
+	out, err := json.MarshalIndent(f.doc, "", "\t")
+	if err != nil {
+		return fmt.Errorf("helper: encode %s: %w", f.path, err)
+	}
+	return keyring.WriteFileAtomic(f.path, append(out, '\n'))
+}
+
+// setCredHelpers edits the docker config file at path for
+// SetDockerHelper and SetHelmHelper.
+func setCredHelpers(path, registry string, credsStore, unset bool) error {
+	f, err := readDockerConfigFile(path)
+	if err != nil {
+		return err
+	}
+	keys := credHelperKeys(registry)
 	switch {
 	case unset:
-		if helpers[registry] == HelperName {
-			delete(helpers, registry)
+		for _, k := range keys {
+			if f.helpers[k] == HelperName {
+				delete(f.helpers, k)
+			}
 		}
-		if credsStore && store == HelperName {
-			delete(doc, "credsStore")
+		if credsStore && f.store == HelperName {
+			delete(f.doc, "credsStore")
 		}
 	case credsStore:
-		if store != "" && store != HelperName {
-			return fmt.Errorf("helper: %s already names credsStore %q; remove it first, or leave out --creds-store to add a credHelpers entry for %s only", path, store, registry)
+		if f.store != "" && f.store != HelperName {
+			return fmt.Errorf("helper: %s already names credsStore %q; remove it first, or leave out --creds-store to add a credHelpers entry for %s only", path, f.store, registry)
 		}
-		doc["credsStore"], _ = json.Marshal(HelperName)
+		f.doc["credsStore"], _ = json.Marshal(HelperName)
 	default:
-		helpers[registry] = HelperName
+		for _, k := range keys {
+			f.helpers[k] = HelperName
+		}
 	}
-	if len(helpers) > 0 {
-		doc["credHelpers"], _ = json.Marshal(helpers)
-	} else {
-		delete(doc, "credHelpers")
+	return f.write()
+}
+
+// AsksHelper reports whether the docker config file at path (docker's
+// config.json, or helm's registry config) makes its tool ask this helper
+// for registry: a credHelpers entry, or credsStore. A missing file, or
+// path "", asks nothing.
+func AsksHelper(path, registry string) (bool, error) {
+	if path == "" {
+		return false, nil
 	}
-	out, err := json.MarshalIndent(doc, "", "\t")
+	f, err := readDockerConfigFile(path)
 	if err != nil {
-		return fmt.Errorf("helper: encode %s: %w", path, err)
+		return false, err
 	}
-	return keyring.WriteFileAtomic(path, append(out, '\n'))
+	for _, k := range credHelperKeys(registry) {
+		if h, ok := f.helpers[k]; ok {
+			return h == HelperName, nil
+		}
+	}
+	return f.store == HelperName, nil
 }

@@ -496,3 +496,125 @@ func TestSetupThroughSymlink(t *testing.T) {
 	}
 	onlyFiles(t, real, "config.json", "config.toml")
 }
+
+// TestSetDockerHelperDockerHub checks that setting up Docker Hub, by any
+// of its names, writes a credHelpers entry under every key the tools look
+// it up by, and that --unset takes back all of them.
+func TestSetDockerHelperDockerHub(t *testing.T) {
+	t.Parallel()
+	keys := []string{"https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io"}
+	for _, name := range []string{"docker.io", "index.docker.io", "registry-1.docker.io"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "config.json")
+			writeOld(t, path, `{"credHelpers": {"gcr.io": "gcloud"}, "auths": {}}`)
+			if err := helper.SetDockerHelper(dir, name, false, false); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]any{"gcr.io": "gcloud"}
+			for _, k := range keys {
+				want[k] = "oidc"
+			}
+			if got := decodeJSON(t, readFile(t, path))["credHelpers"]; !reflect.DeepEqual(got, want) {
+				t.Errorf("credHelpers = %v, want %v", got, want)
+			}
+			if err := helper.SetDockerHelper(dir, name, false, true); err != nil {
+				t.Fatal(err)
+			}
+			if got := decodeJSON(t, readFile(t, path)); !reflect.DeepEqual(got, map[string]any{"credHelpers": map[string]any{"gcr.io": "gcloud"}, "auths": map[string]any{}}) {
+				t.Errorf("config.json after --unset = %v", got)
+			}
+		})
+	}
+}
+
+// TestSetHelmHelper checks the edits of helm's registry config: the same
+// format as docker's config.json, every other field kept.
+func TestSetHelmHelper(t *testing.T) {
+	t.Parallel()
+	const helmConfig = `{"auths": {"ghcr.io": {"auth": "dXNlcjpwdw=="}}, "credsStore": "secretservice", "credHelpers": {"gcr.io": "gcloud"}}`
+	tests := []struct {
+		name, old string // old "" for no file
+		registry  string
+		unset     bool
+		change    func(m map[string]any)
+	}{
+		{
+			name: "new file", registry: "registry.example.org",
+			change: func(m map[string]any) { m["credHelpers"] = map[string]any{"registry.example.org": "oidc"} },
+		},
+		{
+			name: "existing file", old: helmConfig, registry: "127.0.0.1:5000",
+			change: func(m map[string]any) { m["credHelpers"].(map[string]any)["127.0.0.1:5000"] = "oidc" },
+		},
+		{
+			name: "unset", old: `{"credHelpers": {"r.example.org": "oidc", "gcr.io": "gcloud"}}`, registry: "r.example.org", unset: true,
+			change: func(m map[string]any) { delete(m["credHelpers"].(map[string]any), "r.example.org") },
+		},
+		{
+			name: "unset keeps another helper's entry", old: helmConfig, registry: "gcr.io", unset: true,
+			change: func(map[string]any) {},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "helm", "registry")
+			path := filepath.Join(dir, "config.json")
+			want := map[string]any{}
+			if tt.old != "" {
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				writeOld(t, path, tt.old)
+				want = decodeJSON(t, []byte(tt.old))
+			}
+			tt.change(want)
+			if err := helper.SetHelmHelper(path, tt.registry, tt.unset); err != nil {
+				t.Fatalf("SetHelmHelper: %v", err)
+			}
+			if got := decodeJSON(t, readFile(t, path)); !reflect.DeepEqual(got, want) {
+				t.Errorf("config.json\n%v\nwant\n%v", got, want)
+			}
+			onlyFiles(t, dir, "config.json")
+		})
+	}
+	t.Run("unparsable", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "config.json")
+		mtime := writeOld(t, path, "{\n")
+		if err := helper.SetHelmHelper(path, "registry.example.org", false); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("SetHelmHelper: %v, want an error naming %s", err, path)
+		}
+		untouched(t, path, "{\n", mtime)
+	})
+}
+
+func TestAsksHelper(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, content, registry string
+		want                    bool
+	}{
+		{"no file", "", "r.example.org", false},
+		{"credHelpers entry", `{"credHelpers": {"r.example.org": "oidc"}}`, "r.example.org", true},
+		{"another registry's entry", `{"credHelpers": {"s.example.org": "oidc"}}`, "r.example.org", false},
+		{"another helper's entry", `{"credHelpers": {"r.example.org": "gcloud"}, "credsStore": "oidc"}`, "r.example.org", false},
+		{"credsStore", `{"credsStore": "oidc"}`, "r.example.org", true},
+		{"another credsStore", `{"credsStore": "desktop"}`, "r.example.org", false},
+		{"Docker Hub by another name", `{"credHelpers": {"https://index.docker.io/v1/": "oidc"}}`, "docker.io", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "config.json")
+			if tt.content != "" {
+				writeOld(t, path, tt.content)
+			}
+			if got, err := helper.AsksHelper(path, tt.registry); err != nil || got != tt.want {
+				t.Errorf("AsksHelper = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -60,6 +60,9 @@ const notFoundLine = "credentials not found in native keychain\n"
 type dockerUser struct {
 	*sandbox
 	dockerConfig string
+	// runtimeDir is $XDG_RUNTIME_DIR, where skopeo, podman and buildah keep
+	// their auth.json (as root without it: /run/containers/0, shared).
+	runtimeDir string
 }
 
 // newDockerUser makes a fresh sandbox with an empty, not yet existing
@@ -69,16 +72,27 @@ func newDockerUser(t *testing.T) *dockerUser {
 	t.Helper()
 	u := &dockerUser{sandbox: newSandbox(t)}
 	u.dockerConfig = filepath.Join(u.dir, "docker")
+	u.runtimeDir = filepath.Join(u.dir, "run")
+	if err := os.Mkdir(u.runtimeDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	u.sandbox.env = append(u.sandbox.env, u.dockerVars()...)
 	return u
 }
 
-// dockerVars point docker and the helpers at the sandbox: its docker
-// config directory, and the product binaries first on PATH.
+// dockerVars point docker, the containers/image tools, helm and the
+// helpers at the sandbox: its docker config directory and runtime
+// directory, the product binaries first on PATH, and none of the
+// machine's registries.conf or helm registry config overrides (set and
+// empty counts as unset for all of them).
 func (u *dockerUser) dockerVars() []string {
 	return []string{
 		"DOCKER_CONFIG=" + u.dockerConfig,
 		"PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"XDG_RUNTIME_DIR=" + u.runtimeDir,
+		"CONTAINERS_REGISTRIES_CONF=",
+		"HELM_REGISTRY_CONFIG=",
+		"HELM_CONFIG_HOME=",
 	}
 }
 
@@ -492,17 +506,7 @@ func TestDockerKeychainPull(t *testing.T) {
 	u.login(srv)
 	access := u.accessToken(srv)
 
-	// The test process becomes the sandbox's user.
-	for _, kv := range u.env() {
-		name, value, _ := strings.Cut(kv, "=")
-		t.Setenv(name, value)
-	}
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); name == "OIDC_TOKEN_FILE" || name == "OIDC_AUTH_CONFIG" || name == "REGISTRY_AUTH_FILE" || name == "DOCKER_HOST" {
-			t.Setenv(name, "")
-			os.Unsetenv(name)
-		}
-	}
+	becomeUser(t, u)
 
 	pullAll := func(stage string) {
 		t.Helper()
@@ -550,6 +554,35 @@ func TestDockerKeychainPull(t *testing.T) {
 	if n := srv.Count(pyauthserver.RouteToken); n != 1 {
 		t.Errorf("%d token-route requests, want only the login's (the stored token was valid)", n)
 	}
+}
+
+// becomeUser makes the test process the sandbox's user, for libraries
+// that read the process's environment (go-containerregistry's default
+// keychain, oras-go's docker store) and run our helper with it: every
+// variable of u.env, and none of the machine's that u.env leaves out.
+// The test must not be parallel.
+func becomeUser(t *testing.T, u *dockerUser) {
+	t.Helper()
+	env := map[string]string{}
+	for _, kv := range u.env() {
+		name, value, _ := strings.Cut(kv, "=")
+		env[name] = value
+	}
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !hasKey(env, name) {
+			t.Setenv(name, "") // restored at the test's end
+			os.Unsetenv(name)
+		}
+	}
+	for name, value := range env {
+		t.Setenv(name, value)
+	}
+}
+
+// hasKey reports whether m has key k.
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // keychainPull pulls ref (manifest and layers) with authn.DefaultKeychain
@@ -824,9 +857,21 @@ func TestDockerSetup(t *testing.T) {
 		u.setupDocker(reg, host, "--creds-store")
 		checkConfig(t, u, "setup --creds-store", with(t, existing, fixtureHelpers(), dockerHelperName))
 		onlyConfigJSON(t, u)
+		// skopeo, podman and buildah ignore credsStore: a registries.conf
+		// drop-in makes them ask our helper, and no per-user
+		// registries.conf, which would hide the system's, appears.
+		if b, err := os.ReadFile(u.containersDropIn()); err != nil || !strings.Contains(string(b), "credential-helpers = ['oidc', ") {
+			t.Errorf("registries.conf drop-in after setup --creds-store: %q, %v", b, err)
+		}
+		if _, err := os.Stat(u.userRegistriesConf()); err == nil {
+			t.Errorf("setup --creds-store created %s", u.userRegistriesConf())
+		}
 		u.setupDocker(reg, host, "--creds-store", "--unset")
 		checkConfig(t, u, "setup --creds-store --unset", with(t, existing, fixtureHelpers(), ""))
 		onlyConfigJSON(t, u)
+		if _, err := os.Stat(u.containersDropIn()); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("registries.conf drop-in after --unset: %v, want it gone", err)
+		}
 	})
 
 	t.Run("unset keeps what is not ours", func(t *testing.T) {
@@ -913,8 +958,10 @@ func TestDockerSetup(t *testing.T) {
 // TestDockerGetNoLogin checks what docker sees for a configured registry
 // when there is no usable login and no terminal (docker captures the
 // helper's stdio): get fails at once with one line that says which
-// oidc-auth login to run, starts no login, and is not docker's not-found
-// (which would make docker go on anonymously and hide the cause).
+// oidc-auth login to run (without backticks, which the tools add around
+// it), the same line on stderr, starts no login, and is not docker's
+// not-found (which would make docker go on anonymously and hide the
+// cause).
 func TestDockerGetNoLogin(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -952,8 +999,13 @@ func TestDockerGetNoLogin(t *testing.T) {
 					t.Errorf("stdout line %q is a Go error chain (contains %q)", line, chain)
 				}
 			}
-			if n := strings.Count(r.stderr, "\n"); n > 1 {
-				t.Errorf("get without a usable login: %d lines on stderr, want at most one\n%v", n, r)
+			// The tools quote the message in backticks themselves; regctl
+			// shows only stderr.
+			if strings.Contains(line, "`") || !strings.Contains(line, "run: oidc-auth login "+srv.URL()) {
+				t.Errorf("stdout line %q, want `run: oidc-auth login %s` without backticks", line, srv.URL())
+			}
+			if want := "docker-credential-oidc: " + line + "\n"; r.stderr != want {
+				t.Errorf("get without a usable login: stderr %q, want the same line %q", r.stderr, want)
 			}
 			checkDockerQuick(t, u, r, 2*time.Second)
 			if n := srv.Count(pyauthserver.RouteDevice); n != devices {
