@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/keyring"
@@ -50,9 +51,28 @@ type Server struct {
 	// non-loopback http:// Host receive refresh tokens, which then cross the
 	// network in clear text.
 	AllowHTTP bool `toml:"allow_http,omitempty"`
+	// Auth says how git receives the token: AuthAuto (also ""), AuthBasic
+	// or AuthBearer. See GitGet.
+	Auth string `toml:"auth,omitempty"`
 
 	match pattern // Match, parsed
 }
+
+// Values of Server.Auth, the `auth` key of a [[server]] table.
+const (
+	// AuthAuto hands git the token as an HTTP Bearer credential when git
+	// can take one (git 2.46 and later announce capability[]=authtype) and
+	// the server's challenge offers the Bearer scheme, else as the password
+	// of HTTP Basic. It is the default.
+	AuthAuto = "auto"
+	// AuthBasic always hands git the token as the password of HTTP Basic,
+	// whatever the server's challenge offers.
+	AuthBasic = "basic"
+	// AuthBearer hands git the token as an HTTP Bearer credential whenever
+	// git can take one, also before or without a Bearer challenge, and as
+	// the password of HTTP Basic to a git that cannot.
+	AuthBearer = "bearer"
+)
 
 // Config is the helpers' configuration file.
 type Config struct {
@@ -122,11 +142,49 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 		return nil, configDecodeError(name, err)
 	}
 	for i := range c.Servers {
+		if err := c.Servers[i].checkAuth(); err != nil {
+			if line := keyLine(b, i, "auth"); line > 0 {
+				return nil, fmt.Errorf("helper: %s:%d: %v", name, line, err)
+			}
+			return nil, fmt.Errorf("helper: %s: [[server]] #%d: %v", name, i+1, err)
+		}
 		if err := c.Servers[i].check(); err != nil {
 			return nil, fmt.Errorf("helper: %s: [[server]] #%d: %v", name, i+1, err)
 		}
 	}
 	return &c, nil
+}
+
+// keyLine returns the line of key in the entry'th (from 0) [[server]]
+// table of a config file's content, or 0 when it is written some other way
+// (an inline table, a dotted key).
+func keyLine(b []byte, entry int, key string) int {
+	var p unstable.Parser
+	p.Reset(b)
+	seen, in := 0, false // [[server]] headers so far; in the entry'th
+	for p.NextExpression() {
+		e := p.Expression()
+		var keys []*unstable.Node
+		for it := e.Key(); it.Next(); {
+			keys = append(keys, it.Node())
+		}
+		switch e.Kind {
+		case unstable.ArrayTable, unstable.Table:
+			server := e.Kind == unstable.ArrayTable && len(keys) == 1 && string(keys[0].Data) == "server"
+			if server {
+				seen++
+			}
+			in = server && seen == entry+1
+			if seen > entry+1 {
+				return 0
+			}
+		case unstable.KeyValue:
+			if in && len(keys) == 1 && string(keys[0].Data) == key {
+				return p.Shape(keys[0].Raw).Start.Line
+			}
+		}
+	}
+	return 0
 }
 
 // configDecodeError names the file and line of a TOML error.
@@ -183,8 +241,21 @@ func decodeMessage(de *toml.DecodeError) string {
 	return fmt.Sprintf("%q must be %s, not %s", key, want, got)
 }
 
+// checkAuth validates Auth and writes it in lower case.
+func (s *Server) checkAuth() error {
+	switch a := strings.ToLower(s.Auth); a {
+	case "", AuthAuto, AuthBasic, AuthBearer:
+		s.Auth = a
+		return nil
+	}
+	return fmt.Errorf("%q must be %q, %q or %q, not %q", "server.auth", AuthAuto, AuthBasic, AuthBearer, s.Auth)
+}
+
 // check validates a server entry and parses its Match.
 func (s *Server) check() error {
+	if err := s.checkAuth(); err != nil {
+		return err
+	}
 	if s.Match == "" {
 		return errors.New(`"match" is missing: the URL prefix or registry host to answer for`)
 	}

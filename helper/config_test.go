@@ -203,6 +203,36 @@ func TestParseConfigErrors(t *testing.T) {
 			has:  []string{"xn--"},
 		},
 		{
+			name: "auth unknown",
+			text: "# comment\n" + entry + "auth = \"token\"\n",
+			want: `helper: my.toml:5: "server.auth" must be "auto", "basic" or "bearer", not "token"`,
+		},
+		{
+			name: "auth unknown in the second entry",
+			text: entry + "auth = \"basic\"\n\n" + entry + "username = \"x\"\n  auth = \"oauth\"\n",
+			want: `helper: my.toml:10: "server.auth" must be "auto", "basic" or "bearer", not "oauth"`,
+		},
+		{
+			name: "auth unknown after another table",
+			text: entry + "[other]\nauth = \"x\"\n",
+			has:  []string{`unknown key "other"`},
+		},
+		{
+			name: "auth empty",
+			text: entry + "auth = \" \"\n",
+			want: `helper: my.toml:4: "server.auth" must be "auto", "basic" or "bearer", not " "`,
+		},
+		{
+			name: "auth not a string",
+			text: entry + "auth = true\n",
+			want: `helper: my.toml:4: "server.auth" must be a string, not a boolean`,
+		},
+		{
+			name: "auth unknown in an inline table",
+			text: "server = [{match = \"https://git.example.org/\", host = \"https://auth.example.org\", auth = \"digest\"}]\n",
+			want: `helper: my.toml: [[server]] #1: "server.auth" must be "auto", "basic" or "bearer", not "digest"`,
+		},
+		{
 			name: "registry with a path",
 			text: "[[server]]\nmatch = \"registry.example.org/v2/\"\nhost = \"https://auth.example.org\"\n",
 			has:  []string{"neither a URL with a scheme nor a bare registry host"},
@@ -247,6 +277,34 @@ func TestParseConfigAccepts(t *testing.T) {
 			t.Parallel()
 			if _, err := helper.ParseConfig("my.toml", []byte(tt.text)); err != nil {
 				t.Errorf("ParseConfig: %v", err)
+			}
+		})
+	}
+}
+
+func TestParseConfigAuth(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ value, want string }{
+		{"", ""},
+		{"auto", helper.AuthAuto},
+		{"basic", helper.AuthBasic},
+		{"bearer", helper.AuthBearer},
+		{"Bearer", helper.AuthBearer},
+		{"BASIC", helper.AuthBasic},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			t.Parallel()
+			text := "[[server]]\nmatch = \"https://git.example.org/\"\nhost = \"https://auth.example.org\"\n"
+			if tt.value != "" {
+				text += "auth = \"" + tt.value + "\"\n"
+			}
+			cfg, err := helper.ParseConfig("my.toml", []byte(text))
+			if err != nil {
+				t.Fatalf("ParseConfig: %v", err)
+			}
+			if got := cfg.Servers[0].Auth; got != tt.want {
+				t.Errorf("Auth = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -326,6 +384,8 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add("[[server]]\nmatch = \"http://git.example.org/\"\nhost = \"https://a\"\nallow_http = true\nredirect_ports = [1]\n")
 	f.Add("[server]\nmatch = \"registry.example.org:5000\"\nhost = \"http://[::1]:80/x\"\n")
 	f.Add("server = []\n")
+	f.Add("[[server]]\nmatch = \"https://git.example.org/\"\nhost = \"https://a\"\nauth = \"Bearer\"\n")
+	f.Add("[[server]]\nmatch = \"https://git.example.org/\"\nhost = \"https://a\"\n[[server]]\nauth = \"x\"\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		cfg, err := helper.ParseConfig("fuzz.toml", []byte(text))
 		if err != nil {
@@ -348,6 +408,11 @@ func FuzzParseConfig(f *testing.F) {
 				if p <= 0 || p > 65535 {
 					t.Errorf("accepted port %d", p)
 				}
+			}
+			switch s.Auth {
+			case "", helper.AuthAuto, helper.AuthBasic, helper.AuthBearer:
+			default:
+				t.Errorf("accepted auth %q", s.Auth)
 			}
 		}
 	})

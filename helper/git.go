@@ -3,9 +3,11 @@ package helper
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,12 +92,22 @@ func (r *GitRequest) target() (Target, bool) {
 	return gitTarget(r.Get("protocol"), r.Get("host"), r.Get("path"))
 }
 
-// GitGet answers git's "get": for a URL a server answers, it writes
-// username, password (the access token) and password_expiry_utc, and, when
-// git announced capability[]=authtype, the token as a Bearer credential
-// too. When the URL is not ours, or no token can be had (no login and no
-// terminal to log in from), it writes nothing, so that git asks its next
-// helper, and leaves a note on Log.
+// GitGet answers git's "get" for a URL a server answers; when the URL is
+// not ours, or no token can be had (no login and no terminal to log in
+// from), it writes nothing, so that git asks its next helper, and leaves a
+// note on Log.
+//
+// How the token is handed over depends on git and the server. A git
+// without capability[]=authtype (before 2.46) gets username, password (the
+// access token) and password_expiry_utc. A git with it gets the token as a
+// credential git sends as is: "authtype=Bearer" when the server's Auth is
+// AuthBearer, or AuthAuto and one of git's wwwauth[] challenges has the
+// Bearer scheme; else "authtype=Basic" with the Basic credential of
+// username and token (RFC 7617), which every server that reads the token as
+// the Basic password takes. Either is marked ephemeral=1 and carries no
+// password, so that generic storage helpers git also sends it to (store,
+// cache) keep nothing. The username is the one git sent, from the URL or
+// credential.username, unless the server's config entry names one.
 func (h *Helper) GitGet(ctx context.Context, in io.Reader, out io.Writer) error {
 	req, err := ParseGitRequest(in)
 	if err != nil {
@@ -118,30 +130,94 @@ func (h *Helper) GitGet(ctx context.Context, in io.Reader, out io.Writer) error 
 		h.explain(err)
 		return nil
 	}
-	var b strings.Builder
-	if req.Capable("authtype") {
-		fmt.Fprintf(&b, "capability[]=authtype\nauthtype=Bearer\ncredential=%s\n", tok.AccessToken)
-	}
-	fmt.Fprintf(&b, "username=%s\npassword=%s\n", r.server.username(), tok.AccessToken)
-	if tok.Expires > 0 {
-		fmt.Fprintf(&b, "password_expiry_utc=%s\n", strconv.FormatInt(tok.Expires, 10))
-	}
-	_, err = io.WriteString(out, b.String())
+	_, err = io.WriteString(out, gitAnswer(req, r.server, h.configured(r.server), tok))
 	return err
 }
 
+// configured reports whether s is an entry of the config file (rather than
+// one resolve made from a stored login).
+func (h *Helper) configured(s *Server) bool {
+	for i := range h.Config.Servers {
+		if s == &h.Config.Servers[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// gitAnswer is the answer to req with tok for server s (see GitGet);
+// configured says whether s is a config entry, whose username then wins over
+// git's.
+func gitAnswer(req *GitRequest, s *Server, configured bool, tok *keyring.Token) string {
+	user := s.username()
+	if u := req.Get("username"); u != "" && (!configured || s.Username == "") && validBasicUser(u) {
+		user = u
+	}
+	var b strings.Builder
+	switch {
+	case !req.Capable("authtype"):
+		fmt.Fprintf(&b, "username=%s\npassword=%s\n", user, tok.AccessToken)
+	case gitWantsBearer(req, s.Auth):
+		fmt.Fprintf(&b, "capability[]=authtype\nauthtype=Bearer\ncredential=%s\nephemeral=1\n", tok.AccessToken)
+	default:
+		basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + tok.AccessToken))
+		fmt.Fprintf(&b, "capability[]=authtype\nauthtype=Basic\ncredential=%s\nephemeral=1\n", basic)
+	}
+	if tok.Expires > 0 {
+		fmt.Fprintf(&b, "password_expiry_utc=%s\n", strconv.FormatInt(tok.Expires, 10))
+	}
+	return b.String()
+}
+
+// validBasicUser reports whether git's username can be sent back: a Basic
+// user-id has no colon (RFC 7617 §2), and no line of the protocol has
+// control characters.
+func validBasicUser(u string) bool {
+	for _, r := range u {
+		if r < ' ' || r == 0x7f || r == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// gitWantsBearer reports whether a git that announced authtype gets the
+// token as a Bearer credential: always with AuthBearer, never with
+// AuthBasic, and with AuthAuto when a challenge of git's wwwauth[] lines
+// has the Bearer scheme. Without challenges (http.proactiveAuth) auto
+// means Basic, which git itself asks for with http.proactiveAuth=basic.
+func gitWantsBearer(req *GitRequest, auth string) bool {
+	switch auth {
+	case AuthBearer:
+		return true
+	case AuthBasic:
+		return false
+	}
+	for _, v := range req.Fields["wwwauth[]"] {
+		cs, _ := ParseChallenges(v) // what parses before an error counts
+		for _, c := range cs {
+			if strings.EqualFold(c.Scheme, "Bearer") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // GitErase answers git's "erase", sent when a server rejected the
-// credential: if the rejected password is the stored access token, the
-// access token is dropped and the refresh token kept, so the next "get"
-// refreshes. A password that is not ours (or no longer ours) changes
-// nothing.
+// credential: if the rejected token is the stored access token, the access
+// token is dropped and the refresh token kept, so the next "get"
+// refreshes. git names the token as the password, or (with
+// capability[]=authtype) as the credential of authtype Bearer, or inside
+// the credential of authtype Basic. A token that is not ours (or no longer
+// ours) changes nothing.
 func (h *Helper) GitErase(ctx context.Context, in io.Reader) error {
 	req, err := ParseGitRequest(in)
 	if err != nil {
 		return err
 	}
 	t, ok := req.target()
-	password := req.Get("password")
+	password := rejectedToken(req)
 	if !ok || password == "" {
 		return nil
 	}
@@ -167,4 +243,246 @@ func (h *Helper) GitErase(ctx context.Context, in io.Reader) error {
 	}
 	rec.Token.AccessToken, rec.Token.Expires, rec.Token.Headers = "", 0, nil
 	return h.Store.Put(ctx, key, rec)
+}
+
+// rejectedToken returns the token an erase request names: the credential
+// of authtype Bearer, the password inside the credential of authtype
+// Basic, else the password; "" for none. A credential of another scheme
+// is what git sent instead of a password, so the password then names
+// nothing rejected.
+func rejectedToken(req *GitRequest) string {
+	if cred := req.Get("credential"); cred != "" {
+		switch {
+		case strings.EqualFold(req.Get("authtype"), "Bearer"):
+			return cred
+		case strings.EqualFold(req.Get("authtype"), "Basic"):
+			b, err := base64.StdEncoding.DecodeString(cred)
+			if err != nil {
+				return ""
+			}
+			_, pass, ok := strings.Cut(string(b), ":")
+			if !ok {
+				return ""
+			}
+			return pass
+		}
+		return ""
+	}
+	return req.Get("password")
+}
+
+// Challenge is one challenge of an HTTP WWW-Authenticate field (RFC 9110
+// §11.6.1): an auth-scheme with a token68 or with auth-params.
+type Challenge struct {
+	// Scheme is the auth-scheme as sent; schemes compare case-insensitively.
+	Scheme string
+	// Token68 is the challenge's token68, "" for none.
+	Token68 string
+	// Params are the auth-params, names in lower case (names compare
+	// case-insensitively), values unquoted; nil for none. A repeated name
+	// keeps its first value.
+	Params map[string]string
+}
+
+// String writes c in the syntax ParseChallenges reads, with every
+// parameter value quoted and the parameters sorted by name.
+func (c Challenge) String() string {
+	var b strings.Builder
+	b.WriteString(c.Scheme)
+	sep := " "
+	if c.Token68 != "" {
+		b.WriteString(" " + c.Token68)
+		sep = ", "
+	}
+	names := make([]string, 0, len(c.Params))
+	for n := range c.Params {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		b.WriteString(sep + n + `="`)
+		for _, r := range []byte(c.Params[n]) {
+			if r == '"' || r == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(r)
+		}
+		b.WriteByte('"')
+		sep = ", "
+	}
+	return b.String()
+}
+
+// ParseChallenges parses the value of a WWW-Authenticate field, which git
+// passes on as a wwwauth[] line: a comma-separated list of challenges
+// (RFC 9110 §11.6.1), each an auth-scheme followed by a token68 or by
+// name=value auth-params, values a token or a quoted-string, whose commas do
+// not separate. An element of the form name=value is a parameter of the
+// challenge before it; any other starts a challenge, whose scheme may be
+// followed by a token68 ("Negotiate YIIB…==", "abc=" being a token68, not a
+// parameter without a value). Unquoted values may hold any visible
+// character but '"' and ',', and '=' after the first (servers write URLs
+// there unquoted). On a syntax error it returns the challenges read so
+// far, the last one maybe without all its parameters, with the error.
+func ParseChallenges(v string) ([]Challenge, error) {
+	var out []Challenge
+	fail := func(i int, what string) ([]Challenge, error) {
+		return out, fmt.Errorf("helper: WWW-Authenticate %.60q: %s at byte %d", v, what, i)
+	}
+	for i := 0; ; {
+		for i < len(v) && (v[i] == ',' || isWS(v[i])) {
+			i++
+		}
+		if i == len(v) {
+			return out, nil
+		}
+		if len(out) > 0 {
+			if next, ok, err := parseAuthParam(v, i, &out[len(out)-1]); err != nil {
+				return fail(next, err.Error())
+			} else if ok {
+				if i, ok = endOfElement(v, next); !ok {
+					return fail(next, "no comma after a parameter")
+				}
+				continue
+			}
+		}
+		j := scanToken(v, i)
+		if j == i {
+			return fail(i, fmt.Sprintf("%q where an auth-scheme belongs", v[i]))
+		}
+		if j < len(v) && v[j] != ',' && !isWS(v[j]) {
+			return fail(j, fmt.Sprintf("%q after the auth-scheme", v[j]))
+		}
+		out = append(out, Challenge{Scheme: v[i:j]})
+		c := &out[len(out)-1]
+		if j == len(v) || v[j] == ',' {
+			i = j
+			continue
+		}
+		for j < len(v) && isWS(v[j]) {
+			j++
+		}
+		if j == len(v) || v[j] == ',' {
+			i = j
+			continue
+		}
+		next, ok, err := parseAuthParam(v, j, c)
+		if err != nil {
+			return fail(next, err.Error())
+		}
+		if !ok { // token68
+			next = j
+			for next < len(v) && isToken68(v[next]) {
+				next++
+			}
+			if next == j {
+				return fail(j, fmt.Sprintf("%q where a token68 or a parameter belongs", v[j]))
+			}
+			for next < len(v) && v[next] == '=' {
+				next++
+			}
+			c.Token68 = v[j:next]
+		}
+		if i, ok = endOfElement(v, next); !ok {
+			return fail(next, "no comma after a challenge's data")
+		}
+	}
+}
+
+// parseAuthParam reads an auth-param (token BWS "=" BWS ( token /
+// quoted-string )) at v[i:] into c; ok is false, with no error, when v[i:]
+// is no auth-param. It returns the index after it.
+func parseAuthParam(v string, i int, c *Challenge) (next int, ok bool, err error) {
+	j := scanToken(v, i)
+	if j == i {
+		return i, false, nil
+	}
+	name := asciiLower(v[i:j])
+	for j < len(v) && isWS(v[j]) {
+		j++
+	}
+	if j == len(v) || v[j] != '=' {
+		return i, false, nil
+	}
+	j++
+	for j < len(v) && isWS(v[j]) {
+		j++
+	}
+	var value string
+	switch {
+	case j < len(v) && v[j] == '"':
+		var b strings.Builder
+		for j++; ; j++ {
+			if j == len(v) {
+				return j, false, errors.New("unterminated quoted string")
+			}
+			ch := v[j]
+			if ch == '\\' {
+				j++
+				if j == len(v) {
+					return j, false, errors.New("unterminated quoted string")
+				}
+				ch = v[j]
+				if ch != '\t' && (ch < ' ' || ch == 0x7f) {
+					return j, false, fmt.Errorf("control character %q in a quoted string", ch)
+				}
+				b.WriteByte(ch)
+				continue
+			}
+			if ch == '"' {
+				j++
+				break
+			}
+			if ch != '\t' && (ch < ' ' || ch == 0x7f) {
+				return j, false, fmt.Errorf("control character %q in a quoted string", ch)
+			}
+			b.WriteByte(ch)
+		}
+		value = b.String()
+	default:
+		k := j
+		for k < len(v) && v[k] > ' ' && v[k] != 0x7f && v[k] != '"' && v[k] != ',' && (k > j || v[k] != '=') {
+			k++
+		}
+		if k == j { // "abc=" or "abc==": a token68, not a parameter
+			return i, false, nil
+		}
+		value, j = v[j:k], k
+	}
+	if c.Params == nil {
+		c.Params = map[string]string{}
+	}
+	if _, dup := c.Params[name]; !dup {
+		c.Params[name] = value
+	}
+	return j, true, nil
+}
+
+// endOfElement skips white space after a list element at v[i:] and
+// reports whether a comma or the end follows; it returns their index.
+func endOfElement(v string, i int) (int, bool) {
+	for i < len(v) && isWS(v[i]) {
+		i++
+	}
+	return i, i == len(v) || v[i] == ','
+}
+
+// scanToken returns the end of the token (RFC 9110 §5.6.2) at v[i:].
+func scanToken(v string, i int) int {
+	for i < len(v) && isTchar(v[i]) {
+		i++
+	}
+	return i
+}
+
+func isWS(c byte) bool { return c == ' ' || c == '\t' }
+
+func isTchar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+func isToken68(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte("-._~+/", c) >= 0
 }

@@ -3,7 +3,9 @@ package helper_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -262,10 +264,27 @@ func TestGitGet(t *testing.T) {
 	cfg := mustParseConfig(t,
 		"# the team's repos\n"+
 			serverEntry("https://git.example.org/team/", host)+
-			serverEntry("https://git.example.org/bots/", host, `username = "ci-bot"`))
+			serverEntry("https://git.example.org/bots/", host, `username = "ci-bot"`)+
+			serverEntry("https://git.example.org/basic/", host, `auth = "basic"`)+
+			serverEntry("https://git.example.org/bearer/", host, `auth = "bearer"`)+
+			serverEntry("https://git.example.org/auto/", host, `auth = "auto"`))
 	store := newStore(t)
 	exp := putToken(t, store, host, "tok-A", nil)
 	expiry := strconv.FormatInt(exp, 10)
+	// The three answers of GitGet.
+	password := func(user string) string {
+		return "username=" + user + "\npassword=tok-A\npassword_expiry_utc=" + expiry + "\n"
+	}
+	basic := func(user string) string {
+		return "capability[]=authtype\nauthtype=Basic\ncredential=" + base64.StdEncoding.EncodeToString([]byte(user+":tok-A")) +
+			"\nephemeral=1\npassword_expiry_utc=" + expiry + "\n"
+	}
+	bearer := "capability[]=authtype\nauthtype=Bearer\ncredential=tok-A\nephemeral=1\npassword_expiry_utc=" + expiry + "\n"
+	const (
+		authtype    = "capability[]=authtype"
+		basicRealm  = `wwwauth[]=Basic realm="git"`
+		bearerRealm = `wwwauth[]=Bearer realm="git"`
+	)
 
 	tests := []struct {
 		name string
@@ -275,39 +294,147 @@ func TestGitGet(t *testing.T) {
 		{
 			name: "token for a configured URL",
 			in:   gitRequest("https", "git.example.org", "team/app.git"),
-			want: "username=oauth2\npassword=tok-A\npassword_expiry_utc=" + expiry + "\n",
+			want: password("oauth2"),
 		},
 		{
 			name: "CRLF request",
 			in:   "protocol=https\r\nhost=git.example.org\r\npath=team/app.git\r\n\r\n",
-			want: "username=oauth2\npassword=tok-A\npassword_expiry_utc=" + expiry + "\n",
+			want: password("oauth2"),
 		},
 		{
 			name: "configured username",
 			in:   gitRequest("https", "git.example.org", "bots/app.git"),
-			want: "username=ci-bot\npassword=tok-A\npassword_expiry_utc=" + expiry + "\n",
-		},
-		{
-			name: "authtype capability",
-			in:   gitRequest("https", "git.example.org", "team/app.git", "capability[]=authtype"),
-			want: "capability[]=authtype\nauthtype=Bearer\ncredential=tok-A\n" +
-				"username=oauth2\npassword=tok-A\npassword_expiry_utc=" + expiry + "\n",
-		},
-		{
-			name: "authtype among other capabilities",
-			in:   gitRequest("https", "git.example.org", "bots/x", "capability[]=state", "capability[]=authtype"),
-			want: "capability[]=authtype\nauthtype=Bearer\ncredential=tok-A\n" +
-				"username=ci-bot\npassword=tok-A\npassword_expiry_utc=" + expiry + "\n",
+			want: password("ci-bot"),
 		},
 		{
 			name: "other capability only",
-			in:   gitRequest("https", "git.example.org", "team/app.git", "capability[]=state"),
-			want: "username=oauth2\npassword=tok-A\npassword_expiry_utc=" + expiry + "\n",
+			in:   gitRequest("https", "git.example.org", "team/app.git", "capability[]=state", bearerRealm),
+			want: password("oauth2"),
 		},
 		{
-			name: "git's username and wwwauth do not change the answer",
-			in:   gitRequest("https", "git.example.org", "team/app.git", "wwwauth[]=Basic realm=\"x\"", "username=someone"),
-			want: "username=oauth2\npassword=tok-A\npassword_expiry_utc=" + expiry + "\n",
+			name: "Bearer challenge to a git without authtype",
+			in:   gitRequest("https", "git.example.org", "team/app.git", bearerRealm),
+			want: password("oauth2"),
+		},
+		{
+			name: "authtype and a Basic challenge",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, "capability[]=state", basicRealm),
+			want: basic("oauth2"),
+		},
+		{
+			name: "authtype without a challenge (http.proactiveAuth=auto)",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype),
+			want: basic("oauth2"),
+		},
+		{
+			name: "authtype and proactive Basic (http.proactiveAuth=basic)",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, "wwwauth[]=Basic"),
+			want: basic("oauth2"),
+		},
+		{
+			name: "authtype and a Bearer challenge",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, bearerRealm),
+			want: bearer,
+		},
+		{
+			name: "authtype among other capabilities and a Bearer challenge",
+			in:   gitRequest("https", "git.example.org", "bots/x", "capability[]=state", authtype, bearerRealm),
+			want: bearer,
+		},
+		{
+			name: "Bearer after Basic in one field",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, `wwwauth[]=Basic realm="a, b", Bearer realm="x", scope="repo"`),
+			want: bearer,
+		},
+		{
+			name: "Bearer in the second field",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, basicRealm, `wwwauth[]=bEARER`),
+			want: bearer,
+		},
+		{
+			name: "Bearer before a broken challenge",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, `wwwauth[]=Bearer realm="x", Basic realm="unterminated`),
+			want: bearer,
+		},
+		{
+			name: "Bearer only inside a quoted realm",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, `wwwauth[]=Basic realm="Bearer, Bearer x"`),
+			want: basic("oauth2"),
+		},
+		{
+			name: "Bearer only as a parameter",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, `wwwauth[]=Basic realm="x", bearer=1`),
+			want: basic("oauth2"),
+		},
+		{
+			name: "Bearer only as a token68",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, `wwwauth[]=Negotiate Bearer`),
+			want: basic("oauth2"),
+		},
+		{
+			name: "scheme with Bearer as a prefix",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, `wwwauth[]=BearerToken realm="x"`),
+			want: basic("oauth2"),
+		},
+		{
+			name: "auto written out",
+			in:   gitRequest("https", "git.example.org", "auto/app.git", authtype, bearerRealm),
+			want: bearer,
+		},
+		{
+			name: "auth basic and a Bearer challenge",
+			in:   gitRequest("https", "git.example.org", "basic/app.git", authtype, bearerRealm),
+			want: basic("oauth2"),
+		},
+		{
+			name: "auth bearer and a Basic challenge",
+			in:   gitRequest("https", "git.example.org", "bearer/app.git", authtype, basicRealm),
+			want: bearer,
+		},
+		{
+			name: "auth bearer without a challenge",
+			in:   gitRequest("https", "git.example.org", "bearer/app.git", authtype),
+			want: bearer,
+		},
+		{
+			name: "auth bearer to a git without authtype",
+			in:   gitRequest("https", "git.example.org", "bearer/app.git", bearerRealm),
+			want: password("oauth2"),
+		},
+		{
+			name: "username from the URL",
+			in:   gitRequest("https", "git.example.org", "team/app.git", "username=alice"),
+			want: password("alice"),
+		},
+		{
+			name: "username from the URL with authtype",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, basicRealm, "username=alice"),
+			want: basic("alice"),
+		},
+		{
+			name: "username from the URL and a Bearer answer",
+			in:   gitRequest("https", "git.example.org", "team/app.git", authtype, bearerRealm, "username=alice"),
+			want: bearer,
+		},
+		{
+			name: "configured username wins over the URL's",
+			in:   gitRequest("https", "git.example.org", "bots/app.git", authtype, basicRealm, "username=alice"),
+			want: basic("ci-bot"),
+		},
+		{
+			name: "empty username from git",
+			in:   gitRequest("https", "git.example.org", "team/app.git", "username="),
+			want: password("oauth2"),
+		},
+		{
+			name: "username with a colon",
+			in:   gitRequest("https", "git.example.org", "team/app.git", "username=a:b"),
+			want: password("oauth2"),
+		},
+		{
+			name: "username with a control character",
+			in:   gitRequest("https", "git.example.org", "team/app.git", "username=a\rb"),
+			want: password("oauth2"),
 		},
 		{name: "other path", in: gitRequest("https", "git.example.org", "other/app.git")},
 		{name: "no path", in: gitRequest("https", "git.example.org", "")},
@@ -691,4 +818,335 @@ func TestDescribe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGitGetStoredLoginUsername checks that a login's recorded username
+// is a default that git's username (from the URL) replaces: only a config
+// entry names a username explicitly.
+func TestGitGetStoredLoginUsername(t *testing.T) {
+	t.Parallel()
+	base := tripwire(t)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := newStore(t)
+	exp := putToken(t, store, base, "tok-L", &keyring.Server{Host: base, Username: "jane"})
+	h := &helper.Helper{Config: &helper.Config{}, Store: store}
+	tests := []struct{ name, username, want string }{
+		{"recorded username", "", "jane"},
+		{"username from the URL", "alice", "alice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var extra []string
+			if tt.username != "" {
+				extra = append(extra, "username="+tt.username)
+			}
+			var out bytes.Buffer
+			if err := h.GitGet(context.Background(), strings.NewReader(gitRequest("http", u.Host, "repo.git", extra...)), &out); err != nil {
+				t.Fatal(err)
+			}
+			if want := "username=" + tt.want + "\npassword=tok-L\npassword_expiry_utc=" + strconv.FormatInt(exp, 10) + "\n"; out.String() != want {
+				t.Errorf("output %q, want %q", out.String(), want)
+			}
+		})
+	}
+}
+
+var parseChallengesTests = []struct {
+	name    string
+	in      string
+	want    []helper.Challenge
+	wantErr string
+}{
+	{name: "empty", in: ""},
+	{name: "only commas and spaces", in: " , ,\t,"},
+	{name: "bare scheme", in: "Basic", want: []helper.Challenge{{Scheme: "Basic"}}},
+	{name: "Basic realm", in: `Basic realm="git"`, want: []helper.Challenge{{Scheme: "Basic", Params: map[string]string{"realm": "git"}}}},
+	{
+		name: "two challenges in one field",
+		in:   `Bearer realm="x", Basic realm="y"`,
+		want: []helper.Challenge{
+			{Scheme: "Bearer", Params: map[string]string{"realm": "x"}},
+			{Scheme: "Basic", Params: map[string]string{"realm": "y"}},
+		},
+	},
+	{
+		name: "RFC 9110 example",
+		in:   `Basic realm="simple", Newauth realm="apps", type=1, title="Login to \"apps\""`,
+		want: []helper.Challenge{
+			{Scheme: "Basic", Params: map[string]string{"realm": "simple"}},
+			{Scheme: "Newauth", Params: map[string]string{"realm": "apps", "type": "1", "title": `Login to "apps"`}},
+		},
+	},
+	{
+		name: "RFC 6750 error",
+		in:   `Bearer realm="example", error="invalid_token", error_description="The access token expired"`,
+		want: []helper.Challenge{{Scheme: "Bearer", Params: map[string]string{
+			"realm": "example", "error": "invalid_token", "error_description": "The access token expired",
+		}}},
+	},
+	{
+		name: "commas and a scheme inside quotes",
+		in:   `Basic realm="a, Bearer b=\"c\", d", charset="UTF-8"`,
+		want: []helper.Challenge{{Scheme: "Basic", Params: map[string]string{"realm": `a, Bearer b="c", d`, "charset": "UTF-8"}}},
+	},
+	{
+		name: "case-insensitive names, scheme kept as sent",
+		in:   `bEaReR Realm="x", SCOPE=repo`,
+		want: []helper.Challenge{{Scheme: "bEaReR", Params: map[string]string{"realm": "x", "scope": "repo"}}},
+	},
+	{
+		name: "white space around equals signs and commas",
+		in:   "Basic realm = \"x\" ,\tcharset\t=\tutf-8 , , Bearer",
+		want: []helper.Challenge{{Scheme: "Basic", Params: map[string]string{"realm": "x", "charset": "utf-8"}}, {Scheme: "Bearer"}},
+	},
+	{
+		name: "token68",
+		in:   "Negotiate YIIB+g/x==, Basic realm=\"y\"",
+		want: []helper.Challenge{{Scheme: "Negotiate", Token68: "YIIB+g/x=="}, {Scheme: "Basic", Params: map[string]string{"realm": "y"}}},
+	},
+	{name: "token68 with one equals sign", in: "Negotiate abc=", want: []helper.Challenge{{Scheme: "Negotiate", Token68: "abc="}}},
+	{name: "token68 that looks like a scheme", in: "Negotiate Bearer", want: []helper.Challenge{{Scheme: "Negotiate", Token68: "Bearer"}}},
+	{
+		name: "schemes without data",
+		in:   "Negotiate, NTLM,Bearer",
+		want: []helper.Challenge{{Scheme: "Negotiate"}, {Scheme: "NTLM"}, {Scheme: "Bearer"}},
+	},
+	{
+		name: "unquoted URL value (Azure DevOps)",
+		in:   `Bearer authorization_uri=https://login.example.org/abc?x=1, Basic realm="https://dev.example.org/"`,
+		want: []helper.Challenge{
+			{Scheme: "Bearer", Params: map[string]string{"authorization_uri": "https://login.example.org/abc?x=1"}},
+			{Scheme: "Basic", Params: map[string]string{"realm": "https://dev.example.org/"}},
+		},
+	},
+	{name: "repeated parameter keeps the first", in: `Basic realm="a", realm="b"`, want: []helper.Challenge{{Scheme: "Basic", Params: map[string]string{"realm": "a"}}}},
+	{name: "empty quoted value", in: `Basic realm=""`, want: []helper.Challenge{{Scheme: "Basic", Params: map[string]string{"realm": ""}}}},
+	{name: "quoted pair of a backslash", in: `Basic realm="a\\b"`, want: []helper.Challenge{{Scheme: "Basic", Params: map[string]string{"realm": `a\b`}}}},
+	{name: "obs-text in a quoted string", in: "Basic realm=\"caf\xc3\xa9\"", want: []helper.Challenge{{Scheme: "Basic", Params: map[string]string{"realm": "caf\xc3\xa9"}}}},
+	{name: "parameter before any scheme", in: `realm="x"`, wantErr: "after the auth-scheme"},
+	{name: "unterminated quoted string", in: `Bearer realm="x", Basic realm="y`, wantErr: "unterminated", want: []helper.Challenge{
+		{Scheme: "Bearer", Params: map[string]string{"realm": "x"}}, {Scheme: "Basic"},
+	}},
+	{name: "backslash at the end", in: `Basic realm="y\`, wantErr: "unterminated", want: []helper.Challenge{{Scheme: "Basic"}}},
+	{name: "missing comma", in: `Bearer realm="x" Basic realm="y"`, wantErr: "no comma", want: []helper.Challenge{{Scheme: "Bearer", Params: map[string]string{"realm": "x"}}}},
+	{name: "control character", in: "Basic realm=\"a\x01b\"", wantErr: "control character", want: []helper.Challenge{{Scheme: "Basic"}}},
+	{name: "no scheme", in: `"quoted"`, wantErr: "where an auth-scheme belongs"},
+	{name: "token68 then junk", in: "Negotiate abc== def", wantErr: "no comma", want: []helper.Challenge{{Scheme: "Negotiate", Token68: "abc=="}}},
+	{name: "scheme then a quote", in: `Basic "x"`, wantErr: "where a token68 or a parameter belongs", want: []helper.Challenge{{Scheme: "Basic"}}},
+}
+
+func TestParseChallenges(t *testing.T) {
+	t.Parallel()
+	for _, tt := range parseChallengesTests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := helper.ParseChallenges(tt.in)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("ParseChallenges: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "helper: ")):
+				t.Errorf("error %v, want helper: …%s…", err, tt.wantErr)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("challenges\n%#v\nwant\n%#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzParseChallenges checks that no field value panics the parser, that
+// every challenge it returns has a token for a scheme and lower-case token
+// parameter names, and that what it accepts parses the same when written
+// back with Challenge.String.
+func FuzzParseChallenges(f *testing.F) {
+	for _, tt := range parseChallengesTests {
+		f.Add(tt.in)
+	}
+	f.Add(`Digest realm="x", nonce="abc", qop="auth,auth-int", algorithm=MD5`)
+	f.Fuzz(func(t *testing.T, in string) {
+		cs, err := helper.ParseChallenges(in)
+		token := func(s string) bool {
+			if s == "" {
+				return false
+			}
+			for _, c := range []byte(s) {
+				if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+					return false
+				}
+			}
+			return true
+		}
+		for _, c := range cs {
+			if !token(c.Scheme) {
+				t.Errorf("scheme %q is no token", c.Scheme)
+			}
+			for n := range c.Params {
+				if !token(n) || strings.ToLower(n) != n {
+					t.Errorf("parameter name %q", n)
+				}
+			}
+			if c.Params != nil && len(c.Params) == 0 {
+				t.Errorf("empty, non-nil Params")
+			}
+		}
+		if err != nil {
+			return
+		}
+		var parts []string
+		for _, c := range cs {
+			parts = append(parts, c.String())
+		}
+		back := strings.Join(parts, ", ")
+		again, err := helper.ParseChallenges(back)
+		if err != nil {
+			t.Fatalf("written back %q: %v", back, err)
+		}
+		if !reflect.DeepEqual(again, cs) {
+			t.Errorf("%q written back as %q parses as %#v, want %#v", in, back, again, cs)
+		}
+	})
+}
+
+// TestGitEraseCredential checks erase requests of a git with
+// capability[]=authtype, which names the rejected token as a credential of
+// authtype Bearer or inside one of authtype Basic rather than as the
+// password: ours is dropped with the refresh token kept, anything else
+// leaves the store as it was.
+func TestGitEraseCredential(t *testing.T) {
+	t.Parallel()
+	host := tripwire(t)
+	cfg := mustParseConfig(t, serverEntry("https://git.example.org/team/", host))
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	erase := func(fields ...string) string {
+		return gitRequest("https", "git.example.org", "team/app.git", fields...)
+	}
+	tests := []struct {
+		name   string
+		in     string
+		erased bool
+	}{
+		{"Bearer credential", erase("capability[]=authtype", "authtype=Bearer", "credential=tok-A", "ephemeral=1"), true},
+		{"bearer in lower case", erase("capability[]=authtype", "authtype=bearer", "credential=tok-A"), true},
+		{"Basic credential", erase("capability[]=authtype", "authtype=Basic", "credential="+b64("oauth2:tok-A"), "ephemeral=1"), true},
+		{"Basic credential of another user", erase("capability[]=authtype", "authtype=BASIC", "credential="+b64("alice:tok-A")), true},
+		{"password, as before", erase("username=oauth2", "password=tok-A"), true},
+		{"Bearer credential without the capability line", erase("authtype=Bearer", "credential=tok-A"), true},
+		{"other Bearer credential", erase("capability[]=authtype", "authtype=Bearer", "credential=not-ours"), false},
+		{"other Basic credential", erase("capability[]=authtype", "authtype=Basic", "credential="+b64("oauth2:not-ours")), false},
+		{"Basic credential that is not base64", erase("capability[]=authtype", "authtype=Basic", "credential=tok-A"), false},
+		{"Basic credential without a colon", erase("capability[]=authtype", "authtype=Basic", "credential="+b64("tok-A")), false},
+		{"Basic credential of our token as the user", erase("capability[]=authtype", "authtype=Basic", "credential="+b64("tok-A:x")), false},
+		{"credential of another scheme with our password", erase("capability[]=authtype", "authtype=Digest", "credential=tok-A", "password=tok-A"), false},
+		{"credential without authtype", erase("capability[]=authtype", "credential=tok-A"), false},
+		{"other credential with our password", erase("capability[]=authtype", "authtype=Bearer", "credential=not-ours", "password=tok-A"), false},
+		{"Bearer credential for another URL", gitRequest("https", "git.example.org", "other/x", "authtype=Bearer", "credential=tok-A"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := newStore(t)
+			putToken(t, fs, host, "tok-A", nil)
+			before := readFile(t, fs.Path)
+			store := &recordingStore{TokenStore: fs}
+			h := &helper.Helper{Config: cfg, Store: store}
+			if err := h.GitErase(context.Background(), strings.NewReader(tt.in)); err != nil {
+				t.Fatalf("GitErase: %v", err)
+			}
+			key, _ := keyring.Key(host)
+			rec, err := fs.Get(context.Background(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.erased {
+				if after := readFile(t, fs.Path); !bytes.Equal(before, after) {
+					t.Errorf("store changed:\n%s\n->\n%s", before, after)
+				}
+				if puts, removes := store.writes(); len(puts)+len(removes) > 0 {
+					t.Errorf("store writes: put %v, remove %v", puts, removes)
+				}
+				return
+			}
+			if rec.Token.AccessToken != "" || rec.Token.RefreshToken != "refresh-tok-A" {
+				t.Errorf("after erase: access token %q, refresh token %q; want none and refresh-tok-A", rec.Token.AccessToken, rec.Token.RefreshToken)
+			}
+		})
+	}
+}
+
+// TestGitGetEraseRoundTrip feeds each kind of answer back as the erase
+// git sends when the server rejects it (git 2.47's fields and order), and
+// checks that it drops the stored access token.
+func TestGitGetEraseRoundTrip(t *testing.T) {
+	t.Parallel()
+	host := tripwire(t)
+	cfg := mustParseConfig(t, serverEntry("https://git.example.org/team/", host))
+	tests := []struct{ name, fields string }{
+		{"password", ""},
+		{"Basic credential", "capability[]=authtype\nwwwauth[]=Basic realm=\"git\"\n"},
+		{"Bearer credential", "capability[]=authtype\nwwwauth[]=Bearer realm=\"git\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := newStore(t)
+			putToken(t, fs, host, "tok-A", nil)
+			h := &helper.Helper{Config: cfg, Store: fs}
+			var out bytes.Buffer
+			req := tt.fields + "protocol=https\nhost=git.example.org\npath=team/app.git\n\n"
+			if err := h.GitGet(context.Background(), strings.NewReader(req), &out); err != nil {
+				t.Fatal(err)
+			}
+			answer, err := helper.ParseGitRequest(&out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// git's credential_write for erase, with what it learned.
+			var b strings.Builder
+			if answer.Capable("authtype") {
+				b.WriteString("capability[]=authtype\n")
+				for _, k := range []string{"authtype", "credential", "ephemeral"} {
+					if v := answer.Get(k); v != "" {
+						b.WriteString(k + "=" + v + "\n")
+					}
+				}
+			}
+			b.WriteString("protocol=https\nhost=git.example.org\npath=team/app.git\n")
+			for _, k := range []string{"username", "password", "password_expiry_utc"} {
+				if v := answer.Get(k); v != "" {
+					b.WriteString(k + "=" + v + "\n")
+				}
+			}
+			if err := h.GitErase(context.Background(), strings.NewReader(b.String()+"\n")); err != nil {
+				t.Fatal(err)
+			}
+			key, _ := keyring.Key(host)
+			rec, err := fs.Get(context.Background(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Token.AccessToken != "" {
+				t.Errorf("erase of %q kept the access token", b.String())
+			}
+		})
+	}
+}
+
+// ExampleParseChallenges reads a WWW-Authenticate field with two
+// challenges, one of whose quoted parameters holds a comma.
+func ExampleParseChallenges() {
+	cs, err := helper.ParseChallenges(`Bearer realm="git, team", scope="repo", Basic realm="git"`)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range cs {
+		fmt.Printf("%s %q\n", c.Scheme, c.Params)
+	}
+	// Output:
+	// Bearer map["realm":"git, team" "scope":"repo"]
+	// Basic map["realm":"git"]
 }

@@ -99,7 +99,7 @@ func (u *dockerUser) skopeo(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	bin, err := exec.LookPath("skopeo")
 	if err != nil {
-		t.Skip("no skopeo on PATH (apt-get install skopeo)")
+		skipWithout(t, "skopeo")
 	}
 	return u.exec(stdin, bin, nil, args...)
 }
@@ -178,7 +178,7 @@ insecure = true
 func TestSkopeo(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("skopeo"); err != nil {
-		t.Skip("no skopeo on PATH (apt-get install skopeo)")
+		skipWithout(t, "skopeo")
 	}
 	srv := startServer(t, pyauthserver.Options{})
 	// registries starts the registries of one subtest, whose request logs
@@ -710,4 +710,18 @@ func TestHelmSetup(t *testing.T) {
 			t.Errorf("setup docker --unset while helm asks: stderr %q, entries %q; want the entry kept", r.stderr, u.configEntries())
 		}
 	})
+}
+
+// requireToolsEnv, set by scripts/test, makes a missing client program a
+// failure instead of a skip: there the program was installed on purpose.
+const requireToolsEnv = "OIDC_AUTH_TEST_REQUIRE_TOOLS"
+
+// skipWithout skips a test that needs the program name, which is not
+// installed, or fails it when requireToolsEnv says it must be there.
+func skipWithout(t *testing.T, name string) {
+	t.Helper()
+	if os.Getenv(requireToolsEnv) != "" {
+		t.Fatalf("no %s on PATH, but %s is set (apt-get install %s)", name, requireToolsEnv, name)
+	}
+	t.Skipf("no %s on PATH (apt-get install %s)", name, name)
 }

@@ -1,13 +1,18 @@
 package integration
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -217,12 +222,111 @@ func newGitWorld(t *testing.T, authOpts pyauthserver.Options) *gitWorld {
 	return w
 }
 
-// newGitServer starts a further git server that accepts the same tokens.
+// newGitServer starts a further git server that accepts the same tokens,
+// as the Basic password of oauth2 (basicServer).
 func (w *gitWorld) newGitServer() *gitserver.Server {
-	return gitserver.New(w.t, gitserver.Options{
-		Check: func(user, pass string) bool { return user == helper.DefaultUsername && w.auth.Valid(pass) },
-		Realm: "git",
-	})
+	return w.newGitServerOf(basicServer)
+}
+
+// serverKind is how a git server takes the auth server's access tokens.
+type serverKind int
+
+const (
+	// basicServer takes a valid token only as the HTTP Basic password of
+	// oauth2, challenges `Basic realm="git"` and rejects Bearer
+	// credentials: most git servers, which read the token as a password.
+	basicServer serverKind = iota
+	// bearerServer takes a valid token only as a Bearer credential and
+	// challenges `Bearer realm="git", Basic realm="git"`: two challenges in
+	// one field, the Basic one of no use for the token.
+	bearerServer
+	// dualServer takes a valid token either way and challenges Bearer and
+	// Basic in two WWW-Authenticate fields.
+	dualServer
+)
+
+var serverKinds = []serverKind{basicServer, bearerServer, dualServer}
+
+func (k serverKind) String() string {
+	return [...]string{"Basic server", "Bearer server", "Bearer and Basic server"}[k]
+}
+
+// scheme is the auth-scheme git sends the token in to a server of kind k:
+// Bearer where the server challenges it and git takes Bearer credentials
+// from helpers (capability[]=authtype), else Basic; "" when that server
+// does not take it.
+func (k serverKind) scheme(authtype bool) string {
+	switch {
+	case k != basicServer && authtype:
+		return "Bearer"
+	case k == bearerServer:
+		return ""
+	}
+	return "Basic"
+}
+
+// newGitServerOf starts a further git server of kind k that accepts the
+// auth server's valid access tokens, for username oauth2 in Basic.
+func (w *gitWorld) newGitServerOf(k serverKind) *gitserver.Server {
+	return w.newGitServerFor(k, helper.DefaultUsername)
+}
+
+// newGitServerFor is newGitServerOf for the Basic username user.
+func (w *gitWorld) newGitServerFor(k serverKind, user string) *gitserver.Server {
+	basic := func(u, pass string) bool { return u == user && w.auth.Valid(pass) }
+	opts := gitserver.Options{Realm: "git"}
+	switch k {
+	case basicServer:
+		opts.Check = basic
+	case bearerServer:
+		opts.CheckBearer = w.auth.Valid
+		opts.Challenges = []string{`Bearer realm="git", Basic realm="git"`}
+	case dualServer:
+		opts.Check, opts.CheckBearer = basic, w.auth.Valid
+		opts.Challenges = []string{`Bearer realm="git"`, `Basic realm="git"`}
+	}
+	return gitserver.New(w.t, opts)
+}
+
+// gitRelease is the version of the git on PATH, which runs every test
+// here (and the servers' git-http-backend).
+var gitRelease = sync.OnceValues(func() (helper.GitRelease, error) {
+	return helper.GitVersion(context.Background())
+})
+
+// currentGit returns the version of the git on PATH.
+func currentGit(t *testing.T) helper.GitRelease {
+	t.Helper()
+	v, err := gitRelease()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// authtypeGit reports whether the git on PATH announces
+// capability[]=authtype to credential helpers (git 2.46 and later), and
+// so takes Bearer credentials and ephemeral answers.
+func authtypeGit(t *testing.T) bool {
+	t.Helper()
+	return currentGit(t).AtLeast(2, 46)
+}
+
+// traceGit makes every later git run of u append its GIT_TRACE to a file
+// and returns a function that counts the runs of helper (ours is "oidc")
+// with action so far.
+func (u *gitUser) traceGit() func(helper, action string) int {
+	u.t.Helper()
+	trace := filepath.Join(u.dir, "git-trace.log")
+	u.sandbox.env = append(u.sandbox.env, "GIT_TRACE="+trace)
+	return func(helper, action string) int {
+		u.t.Helper()
+		b, err := os.ReadFile(trace)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			u.t.Fatal(err)
+		}
+		return strings.Count(string(b), "trace: run_command: 'git credential-"+helper+" "+action+"'")
+	}
 }
 
 // key is the store key of the auth server.
@@ -257,21 +361,28 @@ func describeGitRequests(log []gitserver.Request, token string) string {
 		password := "none"
 		switch {
 		case !r.HadAuth:
-		case r.Password == token && token != "":
+		case r.Credential() == token && token != "":
 			password = "<token>"
 		default:
 			password = "<other password>"
 		}
-		fmt.Fprintf(&b, "\t%s %s?%s → %d, user %q, password %s\n", r.Method, r.Path, r.Query, r.Status, r.Username, password)
+		fmt.Fprintf(&b, "\t%s %s?%s → %d, %s user %q, credential %s\n", r.Method, r.Path, r.Query, r.Status, r.Scheme, r.Username, password)
 	}
 	return b.String()
 }
 
 // checkGitLog checks every request of log: with credentials it carries
-// oauth2 and the token want and is answered 200, without credentials it is
-// answered 401; every request is to a path below pathPrefix, and at least
-// one carries credentials.
+// oauth2 and the token want as HTTP Basic credentials and is answered 200,
+// without credentials it is answered 401; every request is to a path below
+// pathPrefix, and at least one carries credentials.
 func checkGitLog(t *testing.T, what string, log []gitserver.Request, want, pathPrefix string) {
+	t.Helper()
+	checkGitLogAs(t, what, log, "Basic", helper.DefaultUsername, want, pathPrefix)
+}
+
+// checkGitLogAs is checkGitLog for credentials of scheme ("Basic" or
+// "Bearer") with, for Basic, the username user.
+func checkGitLogAs(t *testing.T, what string, log []gitserver.Request, scheme, user, want, pathPrefix string) {
 	t.Helper()
 	if len(authedGitRequests(log)) == 0 {
 		t.Errorf("%s: no request carried credentials:\n%s", what, describeGitRequests(log, want))
@@ -280,11 +391,17 @@ func checkGitLog(t *testing.T, what string, log []gitserver.Request, want, pathP
 		if !strings.HasPrefix(r.Path, pathPrefix) {
 			t.Errorf("%s: request to %s, outside %s", what, r.Path, pathPrefix)
 		}
+		// A URL's username goes out once without a password (curl's), before
+		// git asks the helpers.
+		urlUser := r.Scheme == "Basic" && r.Password == ""
 		switch {
-		case !r.HadAuth && r.Status != http.StatusUnauthorized:
+		case (!r.HadAuth || urlUser) && r.Status != http.StatusUnauthorized:
 			t.Errorf("%s: request without credentials answered %d: %s %s", what, r.Status, r.Method, r.Path)
-		case r.HadAuth && (r.Username != helper.DefaultUsername || r.Password != want):
-			t.Errorf("%s: %s %s carried %q and a password that is not the expected token (%.8s…)", what, r.Method, r.Path, r.Username, r.Password)
+		case urlUser:
+		case r.HadAuth && r.Scheme != scheme:
+			t.Errorf("%s: %s %s carried %s credentials, want %s", what, r.Method, r.Path, r.Scheme, scheme)
+		case r.HadAuth && (scheme == "Basic" && r.Username != user || r.Credential() != want):
+			t.Errorf("%s: %s %s carried %q and a credential that is not the expected token (%.8s…)", what, r.Method, r.Path, r.Username, r.Credential())
 		case r.HadAuth && r.Status != http.StatusOK:
 			t.Errorf("%s: %s %s with the token answered %d", what, r.Method, r.Path, r.Status)
 		}
@@ -484,17 +601,21 @@ func TestGitCloneCommitPushFetch(t *testing.T) {
 
 // TestGitRejectedTokenRefreshes covers a token the git server no longer
 // accepts although it has not expired by the stored expiry: git sends it,
-// gets 401 and calls the helper's erase, which drops the access token and
-// keeps the refresh token; the next git command refreshes exactly once and
-// succeeds with the new token. A token whose stored expiry has passed is
-// refreshed before git sends anything.
+// gets 401 and calls the helper's erase (naming the token as the password,
+// or with git 2.46 and later as a Basic or Bearer credential), which drops
+// the access token and keeps the refresh token; the next git command
+// refreshes exactly once and succeeds with the new token. A token whose
+// stored expiry has passed is refreshed before git sends anything.
 func TestGitRejectedTokenRefreshes(t *testing.T) {
 	t.Parallel()
+	authtype := authtypeGit(t)
 	revoke := func(w *gitWorld) { w.auth.RevokeAccessTokens() }
 	expire := func(w *gitWorld) { w.auth.ExpireAccessTokens() }
 	expireStored := func(w *gitWorld) { w.u.expireStoredAccess(w.key()) }
 	tests := []struct {
 		name string
+		// kind is the git server's.
+		kind serverKind
 		// broker runs the auth server in broker mode, where the access and
 		// the refresh token are one JWT.
 		broker bool
@@ -504,22 +625,33 @@ func TestGitRejectedTokenRefreshes(t *testing.T) {
 		// rejects it (so the first fetch fails).
 		rejected bool
 	}{
-		{"revoked", false, revoke, true},
-		{"expired at the server", false, expire, true},
-		{"expired in the store", false, expireStored, false},
-		{"broker/expired at the server", true, expire, true},
-		{"broker/expired in the store", true, expireStored, false},
+		{"revoked", basicServer, false, revoke, true},
+		{"expired at the server", basicServer, false, expire, true},
+		{"expired in the store", basicServer, false, expireStored, false},
+		{"broker/expired at the server", basicServer, true, expire, true},
+		{"broker/expired in the store", basicServer, true, expireStored, false},
+		{"Bearer server/revoked", bearerServer, false, revoke, true},
+		{"Bearer server/expired in the store", bearerServer, false, expireStored, false},
+		{"Bearer and Basic server/revoked", dualServer, false, revoke, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			scheme := tt.kind.scheme(authtype)
+			if scheme == "" {
+				t.Skipf("git %v sends no Bearer credentials (TestGitServerKinds covers it)", currentGit(t))
+			}
 			w := newGitWorld(t, pyauthserver.Options{Broker: tt.broker})
+			if tt.kind != basicServer {
+				w.git = w.newGitServerOf(tt.kind)
+			}
 			u := w.u
 			old := u.login(w.auth).Token
 			repo := w.git.CreateRepo("team/app")
 			u.setupGit(w.git.URL()+"/team/", w.auth.URL())
+			runs := u.traceGit()
 			u.mustGit("", "clone", "--quiet", repo, "app")
-			checkGitLog(t, "clone", w.git.Requests(), old.AccessToken, "/team/app.git/")
+			checkGitLogAs(t, "clone", w.git.Requests(), scheme, helper.DefaultUsername, old.AccessToken, "/team/app.git/")
 
 			tt.reject(w)
 			mark := len(w.git.Requests())
@@ -532,8 +664,11 @@ func TestGitRejectedTokenRefreshes(t *testing.T) {
 					t.Errorf("fetch did not fail on authentication\n%v", r)
 				}
 				sent := authedGitRequests(w.git.Requests()[mark:])
-				if len(sent) != 1 || sent[0].Password != old.AccessToken || sent[0].Status != http.StatusUnauthorized {
-					t.Errorf("first fetch sent\n%s\nwant the old token once, answered 401", describeGitRequests(sent, old.AccessToken))
+				if len(sent) != 1 || sent[0].Credential() != old.AccessToken || sent[0].Scheme != scheme || sent[0].Status != http.StatusUnauthorized {
+					t.Errorf("first fetch sent\n%s\nwant the old token once as %s, answered 401", describeGitRequests(sent, old.AccessToken), scheme)
+				}
+				if n := runs("oidc", "erase"); n != 1 {
+					t.Errorf("git called erase %d times, want 1", n)
 				}
 				// git called erase: the access token is gone, the refresh token kept.
 				after := w.stored()
@@ -558,7 +693,7 @@ func TestGitRejectedTokenRefreshes(t *testing.T) {
 			if fresh.AccessToken == old.AccessToken || !w.auth.Valid(fresh.AccessToken) {
 				t.Fatalf("no new valid access token stored after the refresh")
 			}
-			checkGitLog(t, "fetch after refresh", w.git.Requests()[mark:], fresh.AccessToken, "/team/app.git/")
+			checkGitLogAs(t, "fetch after refresh", w.git.Requests()[mark:], scheme, helper.DefaultUsername, fresh.AccessToken, "/team/app.git/")
 
 			// The new token is cached: a further fetch costs no request.
 			counts := requestCounts(w.auth)
@@ -828,5 +963,379 @@ func checkGitQuick(t *testing.T, u *gitUser, r result, bound time.Duration) {
 	base := u.git("", "--version").elapsed
 	if r.elapsed-base > bound {
 		t.Errorf("%s took %v (a trivial git run takes %v now), want under %v", strings.Join(r.args, " "), r.elapsed, base, bound)
+	}
+}
+
+// TestGitVersionUsed logs which git the end-to-end tests run, the one on
+// PATH (CI runs them with the system's and with a current git).
+func TestGitVersionUsed(t *testing.T) {
+	t.Parallel()
+	path, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("git %v (%s); announces capability[]=authtype: %v", currentGit(t), path, authtypeGit(t))
+}
+
+// cloneFetchPush is the daily use of repository team/app of srv, cloned
+// from repo into "app" with gitArgs before every command: a commit pushed,
+// another one pushed from a second clone ("app-other"), and fetched into
+// the first.
+func (u *gitUser) cloneFetchPush(srv *gitserver.Server, repo string, gitArgs ...string) {
+	u.t.Helper()
+	const dir = "app"
+	u.mustGit("", append(gitArgs, "clone", "--quiet", repo, dir)...)
+	if b, err := os.ReadFile(filepath.Join(u.work, dir, gitserver.InitialFile)); err != nil || string(b) != "# team/app\n" {
+		u.t.Errorf("clone has %s = %q, %v", gitserver.InitialFile, b, err)
+	}
+	head := u.commit(dir, "one.txt")
+	u.mustGit(dir, append(gitArgs, "push", "--quiet", "origin", "main")...)
+	if got := srv.Ref("team/app", "main"); got != head {
+		u.t.Errorf("server's main after push = %q, want %q", got, head)
+	}
+	other := dir + "-other"
+	u.mustGit("", append(gitArgs, "clone", "--quiet", repo, other)...)
+	theirs := u.commit(other, "two.txt")
+	u.mustGit(other, append(gitArgs, "push", "--quiet", "origin", "main")...)
+	u.mustGit(dir, append(gitArgs, "fetch", "--quiet", "origin")...)
+	if got := strings.TrimSpace(u.mustGit(dir, "rev-parse", "origin/main")); got != theirs {
+		u.t.Errorf("origin/main after fetch = %q, want %q", got, theirs)
+	}
+}
+
+// checkNoWaste fails the test when, since counts, the auth server saw a
+// request (a refresh, a login), the stored access token changed, or git
+// called our erase: a valid cached token serves every git command.
+func (w *gitWorld) checkNoWaste(t *testing.T, counts map[string]int, access string, runs func(helper, action string) int) {
+	t.Helper()
+	if got := requestCounts(w.auth); !maps.Equal(got, counts) {
+		t.Errorf("git with a cached token made requests to the auth server: %v, then %v", counts, got)
+	}
+	if n := w.auth.Count(pyauthserver.CountTokenRefresh); n != 0 {
+		t.Errorf("%d refreshes, want 0", n)
+	}
+	if got := w.stored().AccessToken; got != access {
+		t.Errorf("the stored access token changed during git")
+	}
+	if n := runs("oidc", "erase"); n != 0 {
+		t.Errorf("git called our erase %d times, want 0", n)
+	}
+	if n := runs("oidc", "get"); n == 0 {
+		t.Errorf("git never called our get")
+	}
+}
+
+// TestGitServerKinds runs clone, push and fetch against each kind of git
+// server with the git on PATH: the token goes as Basic password to a
+// Basic server (a git 2.46+ that could take Bearer must not send it there),
+// as Bearer credential to a server that challenges Bearer when git takes
+// Bearer credentials, and never with a prompt, a refresh or an erase.
+// git before 2.46 cannot send Bearer credentials at all: a Bearer-only
+// server then refuses it.
+func TestGitServerKinds(t *testing.T) {
+	t.Parallel()
+	authtype := authtypeGit(t)
+	for _, kind := range serverKinds {
+		t.Run(kind.String(), func(t *testing.T) {
+			t.Parallel()
+			w := newGitWorld(t, pyauthserver.Options{})
+			srv := w.newGitServerOf(kind)
+			u := w.u
+			access := u.login(w.auth).Token.AccessToken
+			repo := srv.CreateRepo("team/app")
+			u.setupGit(srv.URL()+"/team/", w.auth.URL())
+			runs := u.traceGit()
+			counts := requestCounts(w.auth)
+
+			scheme := kind.scheme(authtype)
+			if scheme == "" {
+				r := u.git("", "clone", "--quiet", repo, "app")
+				if r.code == 0 || !strings.Contains(r.stderr, "Authentication failed") {
+					t.Errorf("git %v cloned from a Bearer-only server\n%v", currentGit(t), r)
+				}
+				for _, req := range authedGitRequests(srv.Requests()) {
+					if req.Scheme != "Basic" {
+						t.Errorf("git %v sent %s credentials", currentGit(t), req.Scheme)
+					}
+				}
+				return
+			}
+			u.cloneFetchPush(srv, repo)
+			w.checkNoWaste(t, counts, access, runs)
+			log := srv.Requests()
+			checkGitLogAs(t, "git server", log, scheme, helper.DefaultUsername, access, "/team/app.git/")
+			var pushed int
+			for _, r := range authedGitRequests(log) {
+				if r.Path == "/team/app.git/git-receive-pack" {
+					pushed++
+				}
+			}
+			if pushed != 2 {
+				t.Errorf("%d pushes with the token, want 2:\n%s", pushed, describeGitRequests(log, access))
+			}
+		})
+	}
+}
+
+// TestGitProactiveAuth runs git with http.proactiveAuth (git 2.46 and
+// later), which asks the helpers before any challenge: "basic" passes
+// git's own wwwauth[]=Basic, "auto" no challenge at all. The helper then
+// answers Basic, or Bearer where the config entry says auth = "bearer", and
+// git's first request already carries the token. An older git ignores the
+// setting and asks after the server's 401.
+func TestGitProactiveAuth(t *testing.T) {
+	t.Parallel()
+	authtype := authtypeGit(t)
+	tests := []struct {
+		proactive string
+		kind      serverKind
+		auth      string // the config entry's auth key
+		scheme    string // the credentials git sends
+	}{
+		{"basic", basicServer, "", "Basic"},
+		{"auto", basicServer, "", "Basic"},
+		{"auto", dualServer, "", "Basic"},
+		{"auto", bearerServer, helper.AuthBearer, "Bearer"},
+		{"basic", bearerServer, helper.AuthBearer, "Bearer"},
+		{"auto", dualServer, helper.AuthBearer, "Bearer"},
+		{"basic", dualServer, helper.AuthBasic, "Basic"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%v/auth=%q", tt.proactive, tt.kind, tt.auth), func(t *testing.T) {
+			t.Parallel()
+			scheme := tt.scheme
+			if !authtype {
+				// No proactive auth, and no Bearer credentials.
+				scheme = tt.kind.scheme(false)
+				if scheme == "" {
+					t.Skipf("git %v sends no Bearer credentials", currentGit(t))
+				}
+			}
+			w := newGitWorld(t, pyauthserver.Options{})
+			srv := w.newGitServerOf(tt.kind)
+			u := w.u
+			access := u.login(w.auth).Token.AccessToken
+			repo := srv.CreateRepo("team/app")
+			match := srv.URL() + "/team/"
+			u.setupGit(match, w.auth.URL())
+			if err := helper.AddServer(u.configPath(), helper.Server{Match: match, Host: w.auth.URL(), Auth: tt.auth}); err != nil {
+				t.Fatal(err)
+			}
+			runs := u.traceGit()
+			counts := requestCounts(w.auth)
+			u.cloneFetchPush(srv, repo, "-c", "http.proactiveAuth="+tt.proactive)
+			w.checkNoWaste(t, counts, access, runs)
+			log := srv.Requests()
+			checkGitLogAs(t, "git server", log, scheme, helper.DefaultUsername, access, "/team/app.git/")
+			unauthorized := 0
+			for _, r := range log {
+				if r.Status == http.StatusUnauthorized {
+					unauthorized++
+				}
+			}
+			switch {
+			case authtype && unauthorized != 0:
+				t.Errorf("git %v with http.proactiveAuth=%s got %d challenges, want none:\n%s", currentGit(t), tt.proactive, unauthorized, describeGitRequests(log, access))
+			case !authtype && unauthorized == 0:
+				t.Errorf("git %v authenticated proactively", currentGit(t))
+			}
+		})
+	}
+}
+
+// TestGitStorageHelperKeepsNothing puts a generic storage helper (store,
+// cache) after ours, as a global credential.helper written after `setup
+// git` is. git sends it "store" with the credential that worked; with git
+// 2.46 and later our answer is ephemeral and has no password, so neither
+// keeps our token. An older git has no such field: store then writes the
+// token to ~/.git-credentials in clear text, which StorageHelpers (for
+// setup and status) reports; see TestGitStorageHelpersDetected.
+func TestGitStorageHelperKeepsNothing(t *testing.T) {
+	t.Parallel()
+	authtype := authtypeGit(t)
+	for _, kind := range []serverKind{basicServer, dualServer} {
+		for _, storage := range []string{"store", "cache"} {
+			t.Run(kind.String()+"/"+storage, func(t *testing.T) {
+				t.Parallel()
+				w := newGitWorld(t, pyauthserver.Options{})
+				srv := w.newGitServerOf(kind)
+				u := w.u
+				access := u.login(w.auth).Token.AccessToken
+				repo := srv.CreateRepo("team/app")
+				u.setupGit(srv.URL()+"/team/", w.auth.URL())
+				value, helperName := "store", "store"
+				var socket string
+				if storage == "cache" {
+					// A socket path must be short, in a private directory.
+					dir, err := os.MkdirTemp("", "gcc")
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { os.RemoveAll(dir) })
+					socket = filepath.Join(dir, "s")
+					value, helperName = "cache --socket "+socket, "cache"
+					t.Cleanup(func() { u.git("", "credential-cache", "--socket", socket, "exit") })
+				}
+				u.mustGit("", "config", "--global", "--add", "credential.helper", value)
+				runs := u.traceGit()
+				counts := requestCounts(w.auth)
+				u.cloneFetchPush(srv, repo)
+				w.checkNoWaste(t, counts, access, runs)
+				if n := strings.Count(readTrace(t, u), "trace: run_command: 'git credential-"+helperName); n == 0 {
+					t.Fatalf("git never ran the %s helper", storage)
+				}
+				// What the storage helper now hands out for the URL.
+				var kept string
+				switch storage {
+				case "store":
+					b, err := os.ReadFile(filepath.Join(u.home, ".git-credentials"))
+					if err != nil && !errors.Is(err, os.ErrNotExist) {
+						t.Fatal(err)
+					}
+					kept = string(b)
+				case "cache":
+					req := "protocol=http\nhost=" + gitHostField(srv.URL()) + "\n\n"
+					kept = u.exec("", req, "git", "credential-cache", "--socket", socket, "get").stdout +
+						u.exec("", "capability[]=authtype\n"+req, "git", "credential-cache", "--socket", socket, "get").stdout
+				}
+				has := strings.Contains(kept, access) || strings.Contains(kept, "credential=")
+				switch {
+				case authtype && has:
+					t.Errorf("git %v: the %s helper kept our token:\n%s", currentGit(t), storage, redactGitPasswords(kept, access))
+				case authtype && strings.TrimSpace(kept) != "":
+					t.Errorf("git %v: the %s helper kept %q", currentGit(t), storage, redactGitPasswords(kept, access))
+				case !authtype && !has:
+					t.Errorf("git %v has no ephemeral answers, yet the %s helper kept nothing: %q", currentGit(t), storage, redactGitPasswords(kept, access))
+				}
+			})
+		}
+	}
+}
+
+// readTrace returns what traceGit collected so far.
+func readTrace(t *testing.T, u *gitUser) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(u.dir, "git-trace.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestGitStorageHelpersDetected checks helper.StorageHelpers, which setup
+// and status call, against the config `setup git` writes plus a generic
+// helper after it, and that the remedy it gives removes that helper and
+// leaves ours. It points the test process's git at the user's config:
+// no t.Parallel.
+func TestGitStorageHelpersDetected(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the remedy is run with sh")
+	}
+	w := newGitWorld(t, pyauthserver.Options{})
+	u := w.u
+	u.login(w.auth)
+	repo := w.git.CreateRepo("team/app")
+	u.setupGit(w.git.URL()+"/team/", w.auth.URL())
+	u.mustGit("", "config", "--global", "--add", "credential.helper", "store")
+	for _, kv := range u.env() {
+		name, value, _ := strings.Cut(kv, "=")
+		if name == "HOME" || strings.HasPrefix(name, "GIT_CONFIG") {
+			t.Setenv(name, value)
+		}
+	}
+	t.Chdir(u.work)
+	ctx := context.Background()
+	found, err := helper.StorageHelpers(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || found[0].Name != "store" || !found[0].AfterOurs || found[0].Scope != "global" || found[0].Origin != u.gitconfig || found[0].Remedy == "" {
+		t.Fatalf("StorageHelpers(%s) = %+v, want store after ours in %s", repo, found, u.gitconfig)
+	}
+	t.Logf("remedy: %s", found[0].Remedy)
+	r := u.exec("", "", "sh", "-c", found[0].Remedy)
+	mustSucceed(t, r)
+	if found, err := helper.StorageHelpers(ctx, repo); err != nil || len(found) != 0 {
+		t.Errorf("after the remedy StorageHelpers = %+v, %v; want none", found, err)
+	}
+	list, err := helper.CredentialHelpers(ctx, repo)
+	if err != nil || len(list) != 1 || !list[0].Ours {
+		t.Errorf("after the remedy CredentialHelpers = %+v, %v; want ours only", list, err)
+	}
+	mustSucceed(t, u.git("", "clone", "--quiet", repo, "app"))
+}
+
+// TestGitUsernameInURL clones from a URL with a username, which git passes
+// the helpers as username=: the answer keeps it, unless the config entry
+// names a username itself.
+func TestGitUsernameInURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		configUser string // the config entry's username
+		want       string // the username the server sees
+	}{
+		{"kept", "", "alice"},
+		{"config entry's username wins", "ci-bot", "ci-bot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newGitWorld(t, pyauthserver.Options{})
+			srv := w.newGitServerFor(basicServer, tt.want)
+			u := w.u
+			access := u.login(w.auth).Token.AccessToken
+			repo := strings.Replace(srv.CreateRepo("team/app"), "http://", "http://alice@", 1)
+			match := srv.URL() + "/team/"
+			u.setupGit(match, w.auth.URL())
+			if tt.configUser != "" {
+				if err := helper.AddServer(u.configPath(), helper.Server{Match: match, Host: w.auth.URL(), Username: tt.configUser}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			runs := u.traceGit()
+			counts := requestCounts(w.auth)
+			u.cloneFetchPush(srv, repo)
+			w.checkNoWaste(t, counts, access, runs)
+			checkGitLogAs(t, "git server", srv.Requests(), "Basic", tt.want, access, "/team/app.git/")
+		})
+	}
+}
+
+// TestSetupAndStatusWarnOfStorageHelpers: `setup git` and `status` name a
+// generic storage helper that git runs beside ours for a configured URL,
+// with the command that removes it. store and cache are named only for a
+// git that cannot mark our answer ephemeral (before 2.46); others always.
+func TestSetupAndStatusWarnOfStorageHelpers(t *testing.T) {
+	t.Parallel()
+	release, err := helper.GitVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newGitWorld(t, pyauthserver.Options{})
+	u := w.u
+	u.login(w.auth)
+	match := w.git.URL() + "/team/"
+	// A helper from the environment comes after every config file, so
+	// after the helper list that setup writes.
+	env := append(u.gitVars(), "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=credential.helper", "GIT_CONFIG_VALUE_0=manager")
+	r := u.runEnv(env, "setup", "git", match, "--host", w.auth.URL())
+	mustSucceed(t, r)
+	if !strings.Contains(r.stderr, `credential helper "manager" after ours for `+match) {
+		t.Errorf("setup git does not warn of manager:\n%s", r.stderr)
+	}
+	if st := u.runEnv(u.gitVars(), "status"); strings.Contains(st.stderr, "Warning:") {
+		t.Errorf("status warns with ours as the only helper:\n%s", st.stderr)
+	}
+	u.mustGit("", "config", "--global", "--add", "credential."+match+".helper", "store")
+	u.mustGit("", "config", "--global", "--add", "credential."+match+".helper", "manager")
+	st := u.runEnv(u.gitVars(), "status")
+	mustSucceed(t, st)
+	if !strings.Contains(st.stderr, `credential helper "manager" after ours for `+match) || !strings.Contains(st.stderr, "To remove it: git config") {
+		t.Errorf("status does not warn of manager:\n%s", st.stderr)
+	}
+	warnsStore := strings.Contains(st.stderr, `credential helper "store"`)
+	if want := !release.AtLeast(2, 46); warnsStore != want {
+		t.Errorf("git %s: status warns of store: %v, want %v:\n%s", release, warnsStore, want, st.stderr)
 	}
 }

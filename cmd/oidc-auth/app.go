@@ -305,6 +305,7 @@ func (a *app) status(c *cli.Context) error {
 			RefreshExpires: e.Token.RefreshExpires,
 		})
 	}
+	defer a.warnGitStorage(c)
 	if c.Bool("json") {
 		return writeJSON(a.stdout, list)
 	}
@@ -329,6 +330,24 @@ func (a *app) status(c *cli.Context) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Host, e.Store, access, refresh)
 	}
 	return tw.Flush()
+}
+
+// warnGitStorage warns, on stderr, about generic git credential helpers
+// that run beside ours for the URLs of the config file's git entries.
+func (a *app) warnGitStorage(c *cli.Context) {
+	path, err := helper.ConfigPath()
+	if err != nil {
+		return
+	}
+	cfg, err := helper.LoadConfig(path)
+	if err != nil {
+		return
+	}
+	for _, s := range cfg.Servers {
+		if strings.Contains(s.Match, "://") { // a URL prefix: git's, not a registry
+			warnStorageHelpers(c.Context, a.stderr, s.Match)
+		}
+	}
 }
 
 // logins opens the store and lists its logins: every record but the

@@ -140,6 +140,7 @@ func (a *app) setupGit(c *cli.Context) error {
 		}
 	}
 	fmt.Fprintf(a.stderr, "git now asks git-credential-oidc for %s.\n", target)
+	warnStorageHelpers(c.Context, a.stderr, target)
 	return nil
 }
 

@@ -1,17 +1,21 @@
 // Package gitserver is a git smart-HTTP server for tests: `git http-backend`
-// run through net/http/cgi behind HTTP Basic authentication, listening on
+// run through net/http/cgi behind HTTP authentication, listening on
 // 127.0.0.1 only.
 //
-// With Options.Check set, every request must carry HTTP Basic credentials
-// that Check accepts, else the server answers 401 Unauthorized with a
-// WWW-Authenticate: Basic challenge (RFC 7617 §2). That is what makes git
-// ask its credential helpers for a username and password, and, when a
-// retry with them is rejected again, call the helpers' "erase"
-// (gitcredentials(7)). Each request is logged with the
-// credentials it carried, so tests can assert which remote received which
-// secret. Chunked request bodies, which git sends for pushes larger than
-// http.postBuffer and CGI cannot pass on, are buffered in memory (64 MiB at
-// most).
+// With Options.Check set, a request with HTTP Basic credentials that Check
+// accepts is served; with Options.CheckBearer set, a request with a Bearer
+// token (RFC 6750 §2.1) that CheckBearer accepts is. Any other request,
+// also one with credentials of the scheme the server does not take, is
+// answered 401 Unauthorized with WWW-Authenticate challenges (RFC 9110
+// §11.6.1): Basic realm="…" for a Basic-only server (RFC 7617 §2), Bearer
+// realm="…" first for one that takes Bearer, or Options.Challenges. That is
+// what makes git ask its credential helpers for credentials, passing the
+// challenges on as wwwauth[] lines, and, when a retry with them is rejected
+// again, call the helpers' "erase" (gitcredentials(7)). Each request is
+// logged with the credentials it carried, so tests can assert which remote
+// received which secret in which scheme. Chunked request bodies, which git
+// sends for pushes larger than http.postBuffer and CGI cannot pass on, are
+// buffered in memory (64 MiB at most).
 //
 // Each Server is independent and safe for concurrent use, so parallel tests
 // may each start their own.
@@ -54,11 +58,22 @@ const maxBufferedBody = 64 << 20
 // without authentication.
 type Options struct {
 	// Check decides whether the Basic credentials of a request are accepted.
-	// Nil means no authentication is required: every request is served,
-	// whatever credentials it carries. Check may be called concurrently.
+	// Nil means Basic credentials are not taken (when CheckBearer is set)
+	// or no authentication is required at all (when CheckBearer is nil
+	// too): every request is served, whatever credentials it carries.
+	// Check may be called concurrently.
 	Check func(username, password string) bool
-	// Realm is the realm of the WWW-Authenticate challenge. Default DefaultRealm.
+	// CheckBearer decides whether the Bearer token of a request is
+	// accepted; nil means Bearer credentials are rejected like wrong ones,
+	// as a Basic-only server does. CheckBearer may be called concurrently.
+	CheckBearer func(token string) bool
+	// Realm is the realm of the WWW-Authenticate challenges. Default DefaultRealm.
 	Realm string
+	// Challenges are the WWW-Authenticate fields of a 401, one field each
+	// (a field may hold several challenges: `Bearer realm="x", Basic
+	// realm="x"`). Default: `Bearer realm="REALM"` when CheckBearer is set,
+	// then `Basic realm="REALM"` when Check is set.
+	Challenges []string
 }
 
 // Request is one entry of the request log. Test-only: the password is kept
@@ -70,12 +85,27 @@ type Request struct {
 	Path string
 	// Query is the raw query, e.g. service=git-upload-pack.
 	Query string
+	// Scheme is the auth-scheme of the Authorization field as sent
+	// ("Basic", "Bearer"), "" without one.
+	Scheme string
 	// Username and Password are the Basic credentials, empty without them.
 	Username, Password string
-	// HadAuth reports whether the request carried Basic credentials.
+	// Token is the Bearer token, empty without one.
+	Token string
+	// HadAuth reports whether the request carried credentials: Basic ones
+	// or a Bearer token.
 	HadAuth bool
 	// Status is the HTTP status of the answer.
 	Status int
+}
+
+// Credential returns what the request authenticated with: the Basic
+// password or the Bearer token, "" for neither.
+func (r Request) Credential() string {
+	if r.Token != "" {
+		return r.Token
+	}
+	return r.Password
 }
 
 // Server is a git smart-HTTP server on 127.0.0.1 with a random port.
@@ -100,6 +130,14 @@ func New(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	if opts.Realm == "" {
 		opts.Realm = DefaultRealm
+	}
+	if opts.Challenges == nil {
+		if opts.CheckBearer != nil {
+			opts.Challenges = append(opts.Challenges, fmt.Sprintf("Bearer realm=%q", opts.Realm))
+		}
+		if opts.Check != nil {
+			opts.Challenges = append(opts.Challenges, fmt.Sprintf("Basic realm=%q", opts.Realm))
+		}
 	}
 	dir := tb.TempDir()
 	s := &Server{
@@ -288,8 +326,21 @@ func (r *statusRecorder) Flush() {
 	}
 }
 
+// bearerToken returns the token of an Authorization field of the Bearer
+// scheme (case-insensitive, RFC 6750 §2.1).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	return token, token != ""
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	user, pass, hadAuth := r.BasicAuth()
+	user, pass, basic := r.BasicAuth()
+	token, bearer := bearerToken(r)
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	rec := &statusRecorder{ResponseWriter: w}
 	defer func() {
 		if rec.status == 0 {
@@ -297,14 +348,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		s.requests = append(s.requests, Request{
-			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-			Username: user, Password: pass, HadAuth: hadAuth, Status: rec.status,
+			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Scheme: scheme,
+			Username: user, Password: pass, Token: token, HadAuth: basic || bearer, Status: rec.status,
 		})
 		s.mu.Unlock()
 	}()
 
-	if s.opts.Check != nil && (!hadAuth || !s.opts.Check(user, pass)) {
-		rec.Header().Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", s.opts.Realm))
+	guarded := s.opts.Check != nil || s.opts.CheckBearer != nil
+	ok := !guarded ||
+		basic && s.opts.Check != nil && s.opts.Check(user, pass) ||
+		bearer && s.opts.CheckBearer != nil && s.opts.CheckBearer(token)
+	if !ok {
+		for _, c := range s.opts.Challenges {
+			rec.Header().Add("WWW-Authenticate", c)
+		}
 		http.Error(rec, "authentication required", http.StatusUnauthorized)
 		return
 	}
@@ -329,8 +386,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		"GIT_CONFIG_NOSYSTEM=1",
 		"GIT_CONFIG_GLOBAL=" + s.gitGlobal,
 	}
-	if hadAuth && s.opts.Check != nil {
+	switch {
+	case basic && guarded:
 		env = append(env, "REMOTE_USER="+user)
+	case bearer && guarded:
+		env = append(env, "REMOTE_USER=bearer")
 	}
 	h := &cgi.Handler{
 		Path:   s.backend,

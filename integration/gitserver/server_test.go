@@ -345,10 +345,112 @@ func TestChallenge(t *testing.T) {
 				Method: http.MethodGet, Path: "/app.git/info/refs", Query: "service=git-upload-pack",
 				Username: tt.user, Password: tt.pass, HadAuth: tt.setAuth, Status: tt.wantCode,
 			}}
+			if tt.setAuth {
+				want[0].Scheme = "Basic"
+			}
 			if got := srv.Requests(); !slices.Equal(got, want) {
 				t.Errorf("Requests() = %+v, want %+v", got, want)
 			}
 		})
+	}
+}
+
+// TestSchemes checks which credentials each kind of server takes, and the
+// challenges it answers the others with.
+func TestSchemes(t *testing.T) {
+	t.Parallel()
+	token := func(tok string) func(string) bool { return func(s string) bool { return s == tok } }
+	basicOnly := gitserver.Options{Check: accept("u", "p"), Realm: "git"}
+	bearerOnly := gitserver.Options{CheckBearer: token("tok"), Realm: "git"}
+	both := gitserver.Options{Check: accept("u", "p"), CheckBearer: token("tok"), Realm: "git"}
+	listed := gitserver.Options{CheckBearer: token("tok"), Challenges: []string{`Bearer realm="git", Basic realm="git"`}}
+	tests := []struct {
+		name       string
+		opts       gitserver.Options
+		auth       string // the Authorization field, "" for none
+		wantCode   int
+		wantChalls []string
+		want       gitserver.Request // the logged credentials
+	}{
+		{"Basic-only, no credentials", basicOnly, "", 401, []string{`Basic realm="git"`}, gitserver.Request{}},
+		{"Basic-only, Basic", basicOnly, "Basic dTpw", 200, nil, gitserver.Request{Scheme: "Basic", Username: "u", Password: "p", HadAuth: true}},
+		{"Basic-only, Bearer of a good token", basicOnly, "Bearer tok", 401, []string{`Basic realm="git"`}, gitserver.Request{Scheme: "Bearer", Token: "tok", HadAuth: true}},
+		{"Basic-only, the token as Basic password", basicOnly, "Basic dTp0b2s=", 401, []string{`Basic realm="git"`}, gitserver.Request{Scheme: "Basic", Username: "u", Password: "tok", HadAuth: true}},
+		{"Bearer-only, no credentials", bearerOnly, "", 401, []string{`Bearer realm="git"`}, gitserver.Request{}},
+		{"Bearer-only, Bearer", bearerOnly, "Bearer tok", 200, nil, gitserver.Request{Scheme: "Bearer", Token: "tok", HadAuth: true}},
+		{"Bearer-only, bearer in lower case", bearerOnly, "bearer  tok", 200, nil, gitserver.Request{Scheme: "bearer", Token: "tok", HadAuth: true}},
+		{"Bearer-only, wrong token", bearerOnly, "Bearer nope", 401, []string{`Bearer realm="git"`}, gitserver.Request{Scheme: "Bearer", Token: "nope", HadAuth: true}},
+		{"Bearer-only, Basic", bearerOnly, "Basic dTpw", 401, []string{`Bearer realm="git"`}, gitserver.Request{Scheme: "Basic", Username: "u", Password: "p", HadAuth: true}},
+		{"Bearer-only, empty Bearer", bearerOnly, "Bearer ", 401, []string{`Bearer realm="git"`}, gitserver.Request{Scheme: "Bearer"}},
+		{"both, no credentials", both, "", 401, []string{`Bearer realm="git"`, `Basic realm="git"`}, gitserver.Request{}},
+		{"both, Basic", both, "Basic dTpw", 200, nil, gitserver.Request{Scheme: "Basic", Username: "u", Password: "p", HadAuth: true}},
+		{"both, Bearer", both, "Bearer tok", 200, nil, gitserver.Request{Scheme: "Bearer", Token: "tok", HadAuth: true}},
+		{"Basic listed but not taken", listed, "Basic dTp0b2s=", 401, []string{`Bearer realm="git", Basic realm="git"`}, gitserver.Request{Scheme: "Basic", Username: "u", Password: "tok", HadAuth: true}},
+		{"Basic listed, Bearer taken", listed, "Bearer tok", 200, nil, gitserver.Request{Scheme: "Bearer", Token: "tok", HadAuth: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := gitserver.New(t, tt.opts)
+			srv.CreateRepo("app")
+			req, err := http.NewRequest(http.MethodGet, srv.URL()+"/app.git/info/refs?service=git-upload-pack", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantCode {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.wantCode)
+			}
+			if got := resp.Header.Values("WWW-Authenticate"); !slices.Equal(got, tt.wantChalls) {
+				t.Errorf("WWW-Authenticate %q, want %q", got, tt.wantChalls)
+			}
+			want := tt.want
+			want.Method, want.Path, want.Query, want.Status = http.MethodGet, "/app.git/info/refs", "service=git-upload-pack", tt.wantCode
+			if got := srv.Requests(); !slices.Equal(got, []gitserver.Request{want}) {
+				t.Errorf("Requests() = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestBearerClone clones and pushes through a Bearer-only server with a
+// helper that answers a Bearer credential, which git 2.46 and later take.
+func TestBearerClone(t *testing.T) {
+	t.Parallel()
+	g := newGitClient(t)
+	v := g.must("", "--version")
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "git version %d.%d", &major, &minor); err != nil {
+		t.Fatalf("git --version: %q: %v", v, err)
+	}
+	if major < 2 || major == 2 && minor < 46 {
+		t.Skipf("%s takes no Bearer credential from helpers (git 2.46 and later do)", strings.TrimSpace(v))
+	}
+	srv := gitserver.New(t, gitserver.Options{CheckBearer: func(tok string) bool { return tok == "tok" }})
+	repoURL := srv.CreateRepo("app")
+	cfg := []string{"-c", "credential.helper=!f(){ test $1 = get || exit 0; echo capability[]=authtype; echo authtype=Bearer; echo credential=tok; }; f"}
+	g.must("", append(cfg, "clone", "--quiet", repoURL, "wt")...)
+	if err := os.WriteFile(filepath.Join(g.dir, "wt", "new.txt"), []byte("new\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g.must("wt", "add", "new.txt")
+	g.must("wt", "commit", "--quiet", "-m", "new")
+	g.must("wt", append(cfg, "push", "--quiet", "origin", "main")...)
+	a := authed(srv.Requests())
+	if len(a) == 0 {
+		t.Fatal("no request carried credentials")
+	}
+	for _, r := range a {
+		if r.Scheme != "Bearer" || r.Token != "tok" || r.Credential() != "tok" || r.Status != http.StatusOK {
+			t.Errorf("request %+v, want Bearer tok answered 200", r)
+		}
 	}
 }
 
