@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"golang.org/x/term"
-
-	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // Flow names an interactive login flow.
@@ -115,9 +113,9 @@ func LockTimeoutFromEnv() (time.Duration, error) {
 const lockNoticeAfter = 2 * time.Second
 
 // lockHolders is what a store can say about the process holding a key's
-// lock (keyring's stores can).
+// lock (the keyring package's stores can).
 type lockHolders interface {
-	LockHolder(key string) (keyring.LockHolder, bool)
+	LockHolder(key string) (LockHolder, bool)
 }
 
 // LoginRequiredError says that no usable token exists and no login may
@@ -147,7 +145,7 @@ func (e *LoginRequiredError) Is(target error) bool { return target == ErrLoginRe
 // token is used; else an interactive login runs (device flow first, the
 // code flow when the server has none or Flow asks for it), if Interaction
 // allows one. Every new token is stored before the lock is released.
-func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opts Options) (*Token, error) {
+func Authenticate(ctx context.Context, cfg Config, store TokenStore, opts Options) (*Token, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -168,7 +166,7 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 		rec, err := store.Get(ctx, key)
 		if tok, ok := Cached(rec, cfg.Host, now()); err == nil && ok {
 			return tok, nil // the cached path: no lock, no network
-		} else if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
 	}
@@ -183,7 +181,7 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 
 	reason := "not logged in"
 	rec, err := store.Get(ctx, key)
-	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err // a store that cannot be read cannot take a new token either
 	}
 	replaces := ""
@@ -231,7 +229,7 @@ func Authenticate(ctx context.Context, cfg Config, store keyring.TokenStore, opt
 // lock takes the store's lock of key, bounded by opts.LockTimeout. After
 // lockNoticeAfter without it, out says which process holds it; when the
 // wait ends, the error says so too.
-func lock(ctx context.Context, cfg Config, store keyring.TokenStore, key string, opts Options, out io.Writer) (func(), error) {
+func lock(ctx context.Context, cfg Config, store TokenStore, key string, opts Options, out io.Writer) (func(), error) {
 	wait := opts.LockTimeout
 	if wait <= 0 {
 		wait = DefaultLockTimeout
@@ -257,8 +255,9 @@ func lock(ctx context.Context, cfg Config, store keyring.TokenStore, key string,
 		<-noticed
 	}
 	if err != nil {
-		var le *keyring.LockError
-		if errors.As(err, &le) && ctx.Err() == nil && (opts.Interaction != InteractAlways || opts.LockTimeout > 0) {
+		// The wait ran out (the store's lock error wraps the deadline),
+		// not the caller's context.
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && (opts.Interaction != InteractAlways || opts.LockTimeout > 0) {
 			return nil, fmt.Errorf("%w (set %s to wait longer than %s)", err, LockTimeoutEnv, wait.Round(time.Second))
 		}
 		return nil, err
@@ -269,7 +268,7 @@ func lock(ctx context.Context, cfg Config, store keyring.TokenStore, key string,
 // Cached returns the token of rec when it is valid for more than a minute
 // at now and was obtained from the server host names (see ForServer): the
 // one test of the cached path, which makes no request and takes no lock.
-func Cached(rec *keyring.Record, host string, now time.Time) (*Token, bool) {
+func Cached(rec *Record, host string, now time.Time) (*Token, bool) {
 	if rec == nil || !rec.Token.Valid(now) || !ForServer(rec, host) {
 		return nil, false
 	}
@@ -281,7 +280,7 @@ func Cached(rec *keyring.Record, host string, now time.Time) (*Token, bool) {
 // reference format drops the path), so the record of
 // https://h/api/app must not answer for https://h/other-app. Records of
 // other clients name no server and are taken as the host's.
-func ForServer(rec *keyring.Record, host string) bool {
+func ForServer(rec *Record, host string) bool {
 	if rec == nil || rec.Server == nil || rec.Server.Host == "" {
 		return true
 	}
@@ -292,8 +291,8 @@ func ForServer(rec *keyring.Record, host string) bool {
 // same scheme and host (compared as Key does) and the same path prefix,
 // ignoring a trailing "/".
 func SameServer(a, b string) bool {
-	ka, err1 := keyring.Key(a)
-	kb, err2 := keyring.Key(b)
+	ka, err1 := Key(a)
+	kb, err2 := Key(b)
 	if err1 != nil || err2 != nil || ka != kb {
 		return false
 	}
@@ -302,10 +301,7 @@ func SameServer(a, b string) bool {
 
 // serverPath is the path prefix of a server URL, without trailing "/".
 func serverPath(s string) string {
-	s = strings.TrimSpace(s)
-	if !strings.Contains(s, "://") {
-		s = "https://" + s
-	}
+	s = WithScheme(s)
 	u, err := url.Parse(s)
 	if err != nil {
 		return s
@@ -317,7 +313,7 @@ func serverPath(s string) string {
 // rejects the refresh token, the store is read once more: a client that does
 // not take our lock (the reference client sharing the file) may have
 // rotated it meanwhile.
-func refreshStored(ctx context.Context, cfg Config, store keyring.TokenStore, key string, rec *keyring.Record, now func() time.Time, out io.Writer) (*Token, error) {
+func refreshStored(ctx context.Context, cfg Config, store TokenStore, key string, rec *Record, now func() time.Time, out io.Writer) (*Token, error) {
 	tok, err := Refresh(ctx, cfg, &rec.Token)
 	if err == nil {
 		save(ctx, store, key, cfg, tok, out)
@@ -365,10 +361,10 @@ func Login(ctx context.Context, cfg Config, opts Options) (*Token, error) {
 // rotated the old refresh token. A token that cannot be stored (a full
 // disk, a read-only store) is still the caller's to use; out says plainly
 // that the login is not saved.
-func save(ctx context.Context, store keyring.TokenStore, key string, cfg Config, tok *Token, out io.Writer) {
+func save(ctx context.Context, store TokenStore, key string, cfg Config, tok *Token, out io.Writer) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.RequestTimeout)
 	defer cancel()
-	if err := store.Put(ctx, key, &keyring.Record{Token: *tok, Server: cfg.Server()}); err != nil {
+	if err := store.Put(ctx, key, &Record{Token: *tok, Server: cfg.Server()}); err != nil {
 		fmt.Fprintf(out, "Warning: the new login to %s could not be saved (%s). This command uses it, but the next one will need a new login: `oidc-auth login %s`.\n",
 			cfg.Host, oneLine(trimPackage(err.Error())), cfg.Host)
 	}
@@ -426,8 +422,8 @@ func JobEnvironment() (string, bool) {
 // stored record itself (nil when there is none), so that a caller holding
 // a valid token needs no second read. Without a record, or with one
 // written by another client, the Config is host's with default routes.
-func StoredConfig(ctx context.Context, store keyring.TokenStore, host string) (Config, *keyring.Record) {
-	key, err := keyring.Key(host)
+func StoredConfig(ctx context.Context, store TokenStore, host string) (Config, *Record) {
+	key, err := Key(host)
 	if err != nil {
 		return Config{Host: host}, nil
 	}

@@ -8,24 +8,22 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
-// memStore is a map-backed keyring.TokenStore.
+// memStore is a map-backed TokenStore.
 type memStore struct {
 	mu    sync.Mutex
-	recs  map[string]keyring.Record
+	recs  map[string]Record
 	puts  int
 	locks int
 }
 
-var _ keyring.TokenStore = (*memStore)(nil)
+var _ TokenStore = (*memStore)(nil)
 
-func newMemStore() *memStore { return &memStore{recs: map[string]keyring.Record{}} }
+func newMemStore() *memStore { return &memStore{recs: map[string]Record{}} }
 
-func (m *memStore) Get(_ context.Context, key string) (*keyring.Record, error) {
-	k, err := keyring.Key(key)
+func (m *memStore) Get(_ context.Context, key string) (*Record, error) {
+	k, err := Key(key)
 	if err != nil {
 		return nil, err
 	}
@@ -33,13 +31,13 @@ func (m *memStore) Get(_ context.Context, key string) (*keyring.Record, error) {
 	defer m.mu.Unlock()
 	r, ok := m.recs[k]
 	if !ok {
-		return nil, keyring.ErrNotFound
+		return nil, ErrNotFound
 	}
 	return &r, nil
 }
 
-func (m *memStore) Put(_ context.Context, key string, rec *keyring.Record) error {
-	k, err := keyring.Key(key)
+func (m *memStore) Put(_ context.Context, key string, rec *Record) error {
+	k, err := Key(key)
 	if err != nil {
 		return err
 	}
@@ -51,14 +49,14 @@ func (m *memStore) Put(_ context.Context, key string, rec *keyring.Record) error
 }
 
 func (m *memStore) Remove(_ context.Context, key string) error {
-	k, _ := keyring.Key(key)
+	k, _ := Key(key)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.recs, k)
 	return nil
 }
 
-func (m *memStore) List(context.Context) ([]keyring.Entry, error) { return nil, nil }
+func (m *memStore) List(context.Context) ([]Entry, error) { return nil, nil }
 
 func (m *memStore) Lock(context.Context, string) (func(), error) {
 	m.mu.Lock()
@@ -67,8 +65,8 @@ func (m *memStore) Lock(context.Context, string) (func(), error) {
 	return func() {}, nil
 }
 
-func stored(access, refresh string, exp, rexp time.Time) *keyring.Record {
-	return &keyring.Record{Token: Token{AccessToken: access, RefreshToken: refresh, Expires: exp.Unix(), RefreshExpires: rexp.Unix()}}
+func stored(access, refresh string, exp, rexp time.Time) *Record {
+	return &Record{Token: Token{AccessToken: access, RefreshToken: refresh, Expires: exp.Unix(), RefreshExpires: rexp.Unix()}}
 }
 
 func TestRefresh(t *testing.T) {
@@ -167,7 +165,7 @@ func TestAuthenticateNeedsLogin(t *testing.T) {
 	now := time.Now()
 	for _, tt := range []struct {
 		name   string
-		rec    *keyring.Record
+		rec    *Record
 		reason string
 	}{
 		{"nothing stored", nil, "not logged in"},
@@ -265,10 +263,10 @@ func TestParseFlow(t *testing.T) {
 type rotatingStore struct {
 	*memStore
 	gets    int
-	replace *keyring.Record
+	replace *Record
 }
 
-func (r *rotatingStore) Get(ctx context.Context, key string) (*keyring.Record, error) {
+func (r *rotatingStore) Get(ctx context.Context, key string) (*Record, error) {
 	rec, err := r.memStore.Get(ctx, key)
 	r.gets++
 	if r.gets == 2 && r.replace != nil { // the read under the lock
@@ -291,7 +289,7 @@ func TestAuthenticateRereadsAfterRejectedRefresh(t *testing.T) {
 	cfg := s.config()
 	for _, tt := range []struct {
 		name    string
-		replace *keyring.Record
+		replace *Record
 		want    string
 		refresh int
 	}{

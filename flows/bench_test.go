@@ -1,4 +1,4 @@
-package flows
+package flows_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -17,14 +18,14 @@ func BenchmarkAuthenticateCached(b *testing.B) {
 	store := &keyring.FileStore{Path: filepath.Join(b.TempDir(), "token-store.json")}
 	ctx := context.Background()
 	now := time.Now()
-	rec := &keyring.Record{Token: Token{AccessToken: "cached", RefreshToken: "r", Expires: now.Add(time.Hour).Unix(), RefreshExpires: now.Add(time.Hour).Unix()}}
+	rec := &flows.Record{Token: flows.Token{AccessToken: "cached", RefreshToken: "r", Expires: now.Add(time.Hour).Unix(), RefreshExpires: now.Add(time.Hour).Unix()}}
 	if err := store.Put(ctx, "https://auth.example.invalid", rec); err != nil {
 		b.Fatal(err)
 	}
-	cfg := Config{Host: "https://auth.example.invalid/api", HTTPClient: &http.Client{Transport: benchTransport{b}}}
+	cfg := flows.Config{Host: "https://auth.example.invalid/api", HTTPClient: &http.Client{Transport: benchTransport{b}}}
 	b.ReportAllocs()
 	for b.Loop() {
-		tok, err := Authenticate(ctx, cfg, store, Options{Interaction: InteractNever})
+		tok, err := flows.Authenticate(ctx, cfg, store, flows.Options{Interaction: flows.InteractNever})
 		if err != nil || tok.AccessToken != "cached" {
 			b.Fatal(tok, err)
 		}

@@ -3,7 +3,7 @@
 // refresh, tied together by Authenticate.
 //
 // The API mirrors the reference Python client py-oidc-auth-client: Config,
-// DeviceFlow, CodeFlow, Authenticate, and a keyring.TokenStore.
+// DeviceFlow, CodeFlow, Authenticate, and a TokenStore.
 package flows
 
 import (
@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // Default routes of a py-oidc-auth server, relative to its host.
@@ -61,10 +59,7 @@ type Config struct {
 
 // withDefaults returns c with every unset field filled in.
 func (c Config) withDefaults() Config {
-	c.Host = strings.TrimSpace(c.Host)
-	if c.Host != "" && !strings.Contains(c.Host, "://") {
-		c.Host = "https://" + c.Host
-	}
+	c.Host = WithScheme(c.Host)
 	if c.LoginRoute == "" {
 		c.LoginRoute = DefaultLoginRoute
 	}
@@ -133,21 +128,17 @@ func (c Config) validate() error {
 //
 //	Config{Host: "https://h/api/app"}.Endpoint("/auth/v2/token") == "https://h/api/app/auth/v2/token"
 func (c Config) Endpoint(route string) string {
-	host := c.Host
-	if host != "" && !strings.Contains(host, "://") {
-		host = "https://" + host
-	}
-	return strings.TrimRight(host, "/") + "/" + strings.Trim(route, "/")
+	return strings.TrimRight(WithScheme(c.Host), "/") + "/" + strings.Trim(route, "/")
 }
 
-// Key returns the store key of the server (see keyring.Key).
+// Key returns the store key of the server (see the function Key).
 func (c Config) Key() (string, error) {
-	return keyring.Key(c.Host)
+	return Key(c.Host)
 }
 
 // Server returns the settings to record with a token, leaving defaults out.
-func (c Config) Server() *keyring.Server {
-	s := &keyring.Server{Host: strings.TrimRight(c.withDefaults().Host, "/")}
+func (c Config) Server() *Server {
+	s := &Server{Host: strings.TrimRight(c.withDefaults().Host, "/")}
 	if c.LoginRoute != DefaultLoginRoute {
 		s.LoginRoute = c.LoginRoute
 	}
@@ -164,7 +155,7 @@ func (c Config) Server() *keyring.Server {
 }
 
 // ConfigFromServer rebuilds the Config a token was obtained with.
-func ConfigFromServer(s *keyring.Server) Config {
+func ConfigFromServer(s *Server) Config {
 	return Config{
 		Host:          s.Host,
 		LoginRoute:    s.LoginRoute,

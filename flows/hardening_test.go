@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // recorder is the "other party" of a redirect: it records every request
@@ -510,7 +508,7 @@ func TestAuthenticateKeepsLoginsApart(t *testing.T) {
 	ctx := context.Background()
 	st := newMemStore()
 	rec := stored("app-access", "app-refresh", time.Now().Add(time.Hour), time.Now().Add(2*time.Hour))
-	rec.Server = &keyring.Server{Host: "https://h.example.invalid/api/app"}
+	rec.Server = &Server{Host: "https://h.example.invalid/api/app"}
 	st.Put(ctx, "https://h.example.invalid", rec)
 	cfg := Config{Host: "https://h.example.invalid/other-app", HTTPClient: &http.Client{Transport: failingTransport{t}}}
 	_, err := Authenticate(ctx, cfg, st, Options{Interaction: InteractNever})
@@ -537,7 +535,7 @@ func TestAuthenticateKeepsLoginsApart(t *testing.T) {
 // failingPutStore is a store whose writes fail, like a full disk.
 type failingPutStore struct{ *memStore }
 
-func (f failingPutStore) Put(context.Context, string, *keyring.Record) error {
+func (f failingPutStore) Put(context.Context, string, *Record) error {
 	return errors.New("keyring: cannot save the token to /x/token-store.json: no space left on device")
 }
 
@@ -567,11 +565,11 @@ type blockedStore struct{ *memStore }
 
 func (blockedStore) Lock(ctx context.Context, key string) (func(), error) {
 	<-ctx.Done()
-	return nil, &keyring.LockError{Path: "/x/ab.lock", Err: errors.New("held by process 4242")}
+	return nil, fmt.Errorf("keyring: lock file /x/ab.lock: process 4242 (git-credential-oidc) has held it for 2s: %w", ctx.Err())
 }
 
-func (blockedStore) LockHolder(string) (keyring.LockHolder, bool) {
-	return keyring.LockHolder{PID: 4242, Command: "git-credential-oidc"}, true
+func (blockedStore) LockHolder(string) (LockHolder, bool) {
+	return LockHolder{PID: 4242, Command: "git-credential-oidc"}, true
 }
 
 // TestAuthenticateNamesLockHolder: a waiter says who holds the lock after

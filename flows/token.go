@@ -9,12 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/oidc-auth/oidc-auth/keyring"
 )
-
-// Token is a token as the reference client stores it (see keyring.Token).
-type Token = keyring.Token
 
 // defaultLifetime is assumed for an access or refresh token whose response
 // gives no expiry at all, as the reference client does.

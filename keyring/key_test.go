@@ -100,7 +100,7 @@ func TestKeyErrors(t *testing.T) {
 			if got != "" {
 				t.Errorf("Key(%q) returned %q along with the error", tt.in, got)
 			}
-			if !strings.HasPrefix(err.Error(), "keyring: ") {
+			if !strings.HasPrefix(err.Error(), "flows: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
 		})

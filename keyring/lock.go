@@ -18,20 +18,15 @@ import (
 	"unicode"
 
 	"github.com/gofrs/flock"
+
+	"github.com/oidc-auth/oidc-auth/flows"
 )
 
 // lockRetry is how often a busy lock is tried again.
 const lockRetry = 15 * time.Millisecond
 
-// LockHolder names the process that holds a lock, as the holder wrote
-// itself into the lock file.
-type LockHolder struct {
-	// PID is the holder's process ID.
-	PID int
-	// Command is the holder's program name: its live name where the system
-	// tells it (/proc on Linux), else the name it wrote.
-	Command string
-}
+// LockHolder names the process that holds a lock (see flows.LockHolder).
+type LockHolder = flows.LockHolder
 
 // LockError reports a lock file that could not be created or taken in time.
 type LockError struct {
