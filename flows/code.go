@@ -63,22 +63,30 @@ func (f *CodeFlow) Run(ctx context.Context) (*Token, error) {
 		out = io.Discard
 	}
 
-	listeners, port, err := listenLoopback(cfg.RedirectPorts)
+	ports := cfg.RedirectPorts
+	host := "localhost"
+	if cfg.isIssuer() {
+		host = cfg.RedirectHost
+		if len(ports) == 0 {
+			ports = []int{0} // any free port (RFC 8252 §7.3)
+		}
+	}
+	listeners, port, err := listenLoopback(ports)
 	if err != nil {
 		return nil, err
 	}
-	redirectURI := "http://localhost:" + strconv.Itoa(port) + "/callback"
-	q := url.Values{"redirect_uri": {redirectURI}, "offline_access": {"true"}, "prompt": {"consent"}}
-	loginURL := cfg.Endpoint(cfg.LoginRoute) + "?" + q.Encode()
-	authURL, state, err := authorizationURL(ctx, cfg, loginURL)
+	redirectURI := "http://" + host + ":" + strconv.Itoa(port) + "/callback"
+	var start *codeStart
+	if cfg.isIssuer() {
+		start, err = issuerStart(ctx, cfg, redirectURI)
+	} else {
+		start, err = f.pyStart(ctx, cfg, redirectURI, out)
+	}
 	if err != nil {
 		closeAll(listeners)
 		return nil, err
 	}
-	if state == "" {
-		fmt.Fprintf(out, "Warning: %s did not redirect to its identity provider, so this login cannot check that the browser's answer belongs to it.\n", cfg.Endpoint(cfg.LoginRoute))
-		authURL = loginURL
-	}
+	authURL, state := start.authURL, start.state
 
 	cb := newCallbackHandler(port, state, authURL)
 	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: maxCallbackHeader}
@@ -94,8 +102,8 @@ func (f *CodeFlow) Run(ctx context.Context) (*Token, error) {
 	// The person and the browser get a loopback URL that redirects to the
 	// provider: it holds no part of the state, so the terminal (and a log
 	// of it) never shows the code verifier.
-	startURL := "http://localhost:" + strconv.Itoa(port) + cb.startPath
-	fmt.Fprintf(out, "To log in to %s, open this page in a browser:\n\n    %s\n\n", cfg.Host, startURL)
+	startURL := "http://" + host + ":" + strconv.Itoa(port) + cb.startPath
+	fmt.Fprintf(out, "To log in to %s, open this page in a browser:\n\n    %s\n\n", cfg.Name(), startURL)
 	browser := f.Browser
 	if browser == nil {
 		browser = OpenBrowser
@@ -113,9 +121,39 @@ func (f *CodeFlow) Run(ctx context.Context) (*Token, error) {
 		cb.finish(err)
 		return nil, err
 	}
-	tok, err := f.exchange(ctx, cfg, redirectURI, res)
+	var tok *Token
+	if err = res.err; err == nil {
+		tok, err = start.exchange(ctx, res.code, res.state)
+	}
 	cb.finish(err)
 	return tok, err
+}
+
+// codeStart is how one code-flow login begins and ends: where the browser
+// goes, the state the callback must carry ("" when it cannot be known),
+// and the exchange of the callback's code.
+type codeStart struct {
+	authURL  string
+	state    string
+	exchange func(ctx context.Context, code, state string) (*Token, error)
+}
+
+// pyStart asks a py-oidc-auth server's login route for the provider's URL
+// and the state in it (see authorizationURL).
+func (f *CodeFlow) pyStart(ctx context.Context, cfg Config, redirectURI string, out io.Writer) (*codeStart, error) {
+	q := url.Values{"redirect_uri": {redirectURI}, "offline_access": {"true"}, "prompt": {"consent"}}
+	loginURL := cfg.Endpoint(cfg.LoginRoute) + "?" + q.Encode()
+	authURL, state, err := authorizationURL(ctx, cfg, loginURL)
+	if err != nil {
+		return nil, err
+	}
+	if state == "" {
+		fmt.Fprintf(out, "Warning: %s did not redirect to its identity provider, so this login cannot check that the browser's answer belongs to it.\n", cfg.Endpoint(cfg.LoginRoute))
+		authURL = loginURL
+	}
+	return &codeStart{authURL: authURL, state: state, exchange: func(ctx context.Context, code, state string) (*Token, error) {
+		return f.exchange(ctx, cfg, redirectURI, callbackResult{code: code, state: state})
+	}}, nil
 }
 
 // authorizationURL asks the login route where it would send the browser,
@@ -212,6 +250,7 @@ func listenLoopback(ports []int) ([]net.Listener, int, error) {
 		if err != nil {
 			continue
 		}
+		p = l4.Addr().(*net.TCPAddr).Port // the port chosen for 0
 		ls := []net.Listener{l4}
 		if l6, err := net.Listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(p))); err == nil {
 			ls = append(ls, l6)

@@ -55,11 +55,72 @@ type Config struct {
 	// loopback interface. Tokens then cross the network in clear text, so
 	// without it such a Host is refused before any request.
 	AllowHTTP bool
+
+	// Issuer names a standard OpenID Provider instead of a py-oidc-auth
+	// Host ("https://keycloak.example.org/realms/x"); a Config names one
+	// or the other. The provider is found by OpenID Connect Discovery.
+	Issuer string
+	// ClientID is the provider's client the login is made for; required
+	// with Issuer.
+	ClientID string
+	// ClientSecret is the client's secret, for a confidential client; a
+	// public (native) client has none.
+	ClientSecret string
+	// Scopes are asked of the provider; default DefaultScopes.
+	Scopes []string
+	// Audience asks for a token for another API, where the provider takes
+	// RFC 8707's resource or the audience parameter (Keycloak, Auth0,
+	// zitadel).
+	Audience string
+	// RedirectHost is the host of the code flow's loopback redirect URI
+	// for a provider: "127.0.0.1" by default (RFC 8252 §7.3), "localhost"
+	// where a provider's registration needs it. Without RedirectPorts a
+	// provider's login listens on any free port.
+	RedirectHost string
+	// UsernameClaim is the ID token claim that names the user; default
+	// DefaultUsernameClaim.
+	UsernameClaim string
+	// CacheDir keeps the providers' discovery documents for a day, so that
+	// a cached token costs no request and a refresh exactly one; "" caches
+	// nothing.
+	CacheDir string
+}
+
+// isIssuer reports whether c names a standard provider.
+func (c Config) isIssuer() bool { return c.Issuer != "" }
+
+// Name is the server as people name it: the Host, or for a provider its
+// issuer and client id.
+func (c Config) Name() string {
+	if c.isIssuer() {
+		return c.Issuer + " (client " + c.ClientID + ")"
+	}
+	return c.Host
+}
+
+// LoginCommand is the command that logs in to the server c names.
+func (c Config) LoginCommand() string {
+	if c.isIssuer() {
+		return "oidc-auth login --issuer " + c.Issuer + " --client-id " + c.ClientID
+	}
+	return "oidc-auth login " + c.Host
 }
 
 // withDefaults returns c with every unset field filled in.
 func (c Config) withDefaults() Config {
 	c.Host = WithScheme(c.Host)
+	c.Issuer = strings.TrimSpace(c.Issuer)
+	if c.Issuer != "" {
+		if len(c.Scopes) == 0 {
+			c.Scopes = DefaultScopes
+		}
+		if c.RedirectHost == "" {
+			c.RedirectHost = "127.0.0.1"
+		}
+		if c.UsernameClaim == "" {
+			c.UsernameClaim = DefaultUsernameClaim
+		}
+	}
 	if c.LoginRoute == "" {
 		c.LoginRoute = DefaultLoginRoute
 	}
@@ -69,7 +130,7 @@ func (c Config) withDefaults() Config {
 	if c.DeviceRoute == "" {
 		c.DeviceRoute = DefaultDeviceRoute
 	}
-	if len(c.RedirectPorts) == 0 {
+	if len(c.RedirectPorts) == 0 && c.Issuer == "" {
 		c.RedirectPorts = DefaultRedirectPorts
 	}
 	if c.Timeout <= 0 {
@@ -83,6 +144,13 @@ func (c Config) withDefaults() Config {
 		*client = *c.HTTPClient
 	}
 	client.CheckRedirect = noRedirect
+	if _, ok := client.Transport.(*retryTransport); !ok {
+		base := client.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		client.Transport = &retryTransport{base: base}
+	}
 	c.HTTPClient = client
 	return c
 }
@@ -104,12 +172,24 @@ func (c Config) Check() error {
 
 // validate checks the fields a flow cannot do without.
 func (c Config) validate() error {
-	if c.Host == "" {
+	switch {
+	case c.Host != "" && c.Issuer != "":
+		return fmt.Errorf("flows: give either a py-oidc-auth server (host) or an OpenID Provider (issuer and client id), not both")
+	case c.Issuer != "" && c.ClientID == "":
+		return fmt.Errorf("flows: the issuer %s needs a client id (--client-id)", terminalSafe(c.Issuer))
+	case c.Host == "" && c.Issuer == "":
 		return fmt.Errorf("flows: no server host given")
 	}
-	u, err := url.Parse(c.Host)
+	raw := c.Host
+	if c.isIssuer() {
+		raw = c.Issuer
+		if c.RedirectHost != "127.0.0.1" && c.RedirectHost != "localhost" && c.RedirectHost != "[::1]" {
+			return fmt.Errorf("flows: the redirect host %q is not loopback; use 127.0.0.1 or localhost", terminalSafe(c.RedirectHost))
+		}
+	}
+	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("flows: %q is not a server URL; give one like https://auth.example.org", terminalSafe(c.Host))
+		return fmt.Errorf("flows: %q is not a server URL; give one like https://auth.example.org", terminalSafe(raw))
 	}
 	if err := checkTransport(u, c.AllowHTTP); err != nil {
 		return err
@@ -133,11 +213,28 @@ func (c Config) Endpoint(route string) string {
 
 // Key returns the store key of the server (see the function Key).
 func (c Config) Key() (string, error) {
+	if c.isIssuer() {
+		return IssuerKey(c.Issuer, c.ClientID)
+	}
 	return Key(c.Host)
 }
 
 // Server returns the settings to record with a token, leaving defaults out.
 func (c Config) Server() *Server {
+	if c.isIssuer() {
+		d := c.withDefaults()
+		s := &Server{Issuer: d.Issuer, ClientID: d.ClientID, ClientSecret: d.ClientSecret, Audience: d.Audience, RedirectPorts: d.RedirectPorts}
+		if !slices.Equal(d.Scopes, DefaultScopes) {
+			s.Scopes = d.Scopes
+		}
+		if d.RedirectHost != "127.0.0.1" {
+			s.RedirectHost = d.RedirectHost
+		}
+		if d.UsernameClaim != DefaultUsernameClaim {
+			s.UsernameClaim = d.UsernameClaim
+		}
+		return s
+	}
 	s := &Server{Host: strings.TrimRight(c.withDefaults().Host, "/")}
 	if c.LoginRoute != DefaultLoginRoute {
 		s.LoginRoute = c.LoginRoute
@@ -162,5 +259,12 @@ func ConfigFromServer(s *Server) Config {
 		TokenRoute:    s.TokenRoute,
 		DeviceRoute:   s.DeviceRoute,
 		RedirectPorts: s.RedirectPorts,
+		Issuer:        s.Issuer,
+		ClientID:      s.ClientID,
+		ClientSecret:  s.ClientSecret,
+		Scopes:        s.Scopes,
+		Audience:      s.Audience,
+		RedirectHost:  s.RedirectHost,
+		UsernameClaim: s.UsernameClaim,
 	}
 }

@@ -54,6 +54,9 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, timeoutError(cfg.Timeout))
 	defer cancel()
+	if cfg.isIssuer() {
+		return f.issuerDevice(ctx, cfg)
+	}
 
 	da, err := f.start(ctx, cfg)
 	if err != nil {
@@ -61,15 +64,7 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 	}
 	expiresIn := clampSeconds(da.ExpiresIn, 0, maxDeviceExpiry)
 	every := clampSeconds(da.Interval, defaultInterval, maxInterval)
-	show := da.VerificationURIComplete
-	if show == "" {
-		show = da.VerificationURI
-	}
-	out := f.Out
-	if out == nil {
-		out = io.Discard
-	}
-	fmt.Fprintf(out, "To log in to %s, open this page in a browser:\n\n    %s\n\nand confirm the code %s\n\nWaiting for the login to be approved…\n", cfg.Host, show, da.UserCode)
+	f.show(cfg, da.VerificationURIComplete, da.VerificationURI, da.UserCode)
 
 	deadline := f.clock().Add(expiresIn)
 	tokenURL := cfg.Endpoint(cfg.TokenRoute)
@@ -106,6 +101,20 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 			return nil, fmt.Errorf("%w after %s before the login was approved; run the login again", ErrExpiredToken, expiresIn.Round(time.Second))
 		}
 	}
+}
+
+// show tells the person where to approve the login: the complete
+// verification URI when the server sent one, else the plain one, and the
+// code.
+func (f *DeviceFlow) show(cfg Config, complete, uri, userCode string) {
+	if complete == "" {
+		complete = uri
+	}
+	out := f.Out
+	if out == nil {
+		out = io.Discard
+	}
+	fmt.Fprintf(out, "To log in to %s, open this page in a browser:\n\n    %s\n\nand confirm the code %s\n\nWaiting for the login to be approved…\n", cfg.Name(), complete, userCode)
 }
 
 // Bounds on the numbers a device authorization carries (RFC 8628 §3.2):

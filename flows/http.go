@@ -126,36 +126,58 @@ func safeLocation(base *url.URL, location string, sec secrets) string {
 	return sec.quote(redact(loc))
 }
 
-// do sends req and reads at most maxBody of the answer. A request that
-// fails because the server closed a reused keep-alive connection just as
-// it was sent (uvicorn closes idle connections after 5 s, the poll interval
-// of Dex and Keycloak) is sent once more on a fresh connection: Go's
-// transport retries only idempotent requests by itself.
+// do sends req and reads at most maxBody of the answer.
 func do(ctx context.Context, c Config, req *http.Request, sec secrets) (*response, error) {
-	for attempt := 0; ; attempt++ {
-		var reused atomic.Bool
-		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused.Store(i.Reused) }}
-		resp, err := c.HTTPClient.Do(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
-		if err != nil {
-			if attempt == 0 && reused.Load() && ctx.Err() == nil && closedByServer(err) {
-				if again, ok := replay(req); ok {
-					c.HTTPClient.CloseIdleConnections()
-					req = again
-					continue
-				}
-			}
-			return nil, transportError(ctx, req.URL, err, sec)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-		if err != nil {
-			return nil, transportError(ctx, req.URL, err, sec)
-		}
-		if len(b) > maxBody {
-			return nil, fmt.Errorf("flows: %s sent more than %d KiB; is this a py-oidc-auth server?", redact(req.URL), maxBody>>10)
-		}
-		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-		return &response{status: resp.StatusCode, contentType: ct, location: resp.Header.Get("Location"), body: b}, nil
+	resp, err := c.HTTPClient.Do(req)
+	if err != nil {
+		return nil, transportError(ctx, req.URL, err, sec)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, transportError(ctx, req.URL, err, sec)
+	}
+	if len(b) > maxBody {
+		return nil, fmt.Errorf("flows: %s sent more than %d KiB; is this the right server?", redact(req.URL), maxBody>>10)
+	}
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return &response{status: resp.StatusCode, contentType: ct, location: resp.Header.Get("Location"), body: b}, nil
+}
+
+// retryTransport sends a request once more on a fresh connection when it
+// failed because the server closed the reused keep-alive connection just
+// as it was sent (uvicorn closes idle connections after 5 s, the poll
+// interval of Dex and Keycloak): Go's transport retries only idempotent
+// requests by itself. It wraps every client the flows use, so the
+// standard-provider flows of x/oauth2 and go-oidc get it too.
+type retryTransport struct {
+	base http.RoundTripper
+}
+
+// RoundTrip sends r, and once more when the first try died on a reused
+// connection that the server had closed.
+func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var reused atomic.Bool
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused.Store(i.Reused) }}
+	resp, err := t.base.RoundTrip(r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
+	if err == nil || !reused.Load() || r.Context().Err() != nil || !closedByServer(err) {
+		return resp, err
+	}
+	again, ok := replay(r)
+	if !ok {
+		return resp, err
+	}
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+	return t.base.RoundTrip(again)
+}
+
+// CloseIdleConnections closes the idle connections of the wrapped
+// transport.
+func (t *retryTransport) CloseIdleConnections() {
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
 	}
 }
 

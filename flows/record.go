@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,42 @@ type Token struct {
 	// Headers holds the HTTP headers that carry the token, as the reference
 	// client stores them ({"Authorization": "Bearer …"}).
 	Headers map[string]string `json:"headers,omitempty"`
+	// IDToken is the OpenID Connect ID token of a standard provider's
+	// login, as the provider sent it.
+	IDToken string `json:"id_token,omitempty"`
+	// Claims are who the ID token says is logged in, taken from it when it
+	// was verified at login.
+	Claims *Claims `json:"claims,omitempty"`
+}
+
+// Claims are the claims of a verified ID token that oidc-auth keeps, to
+// say who is logged in and to name the user to git and docker.
+type Claims struct {
+	// Subject is the sub claim: the provider's id of the user.
+	Subject string `json:"sub,omitempty"`
+	// PreferredUsername is the preferred_username claim.
+	PreferredUsername string `json:"preferred_username,omitempty"`
+	// Email is the email claim.
+	Email string `json:"email,omitempty"`
+	// Name is the name claim.
+	Name string `json:"name,omitempty"`
+	// Username is the value of the configured username claim, when that
+	// is another claim than preferred_username.
+	Username string `json:"username,omitempty"`
+}
+
+// User names who is logged in: the configured claim, else
+// preferred_username, else email, else the subject; "" when unknown.
+func (c *Claims) User() string {
+	if c == nil {
+		return ""
+	}
+	for _, v := range []string{c.Username, c.PreferredUsername, c.Email, c.Subject} {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // Margins of the reference client: an access token is used while more than
@@ -158,6 +195,15 @@ type Server struct {
 	RedirectPorts []int `json:"redirect_ports,omitempty"`
 	// Username goes with the token where a protocol wants one (git, docker).
 	Username string `json:"username,omitempty"`
+	// Issuer, ClientID, ClientSecret, Scopes, Audience, RedirectHost and
+	// UsernameClaim describe a standard provider's login (see Config).
+	Issuer        string   `json:"issuer,omitempty"`
+	ClientID      string   `json:"client_id,omitempty"`
+	ClientSecret  string   `json:"client_secret,omitempty"`
+	Scopes        []string `json:"scopes,omitempty"`
+	Audience      string   `json:"audience,omitempty"`
+	RedirectHost  string   `json:"redirect_host,omitempty"`
+	UsernameClaim string   `json:"username_claim,omitempty"`
 }
 
 // Entry is one record of a store, with its key and the backend holding it.
@@ -188,7 +234,13 @@ type TokenStore interface {
 // default port dropped, and the path dropped.
 //
 //	Key("HTTPS://Auth.Example.org:443/api/app") == "https://auth.example.org"
+//
+// A key of a standard provider's login (see IssuerKey) is normalised as
+// IssuerKey makes it.
 func Key(server string) (string, error) {
+	if isIssuerKey(strings.TrimSpace(server)) {
+		return normIssuerKey(strings.TrimSpace(server))
+	}
 	s := strings.TrimSpace(server)
 	if s == "" {
 		return "", errors.New("flows: empty server address")
@@ -246,4 +298,9 @@ func WithScheme(s string) string {
 		return "https://" + s
 	}
 	return s
+}
+
+// equalSecret compares two secrets in constant time.
+func equalSecret(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }

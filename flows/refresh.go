@@ -33,6 +33,9 @@ func Refresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.RequestTimeout)
 	defer cancel()
+	if cfg.isIssuer() {
+		return issuerRefresh(ctx, cfg, tok)
+	}
 	tokenURL := cfg.Endpoint(cfg.TokenRoute)
 	body, err := postForm(ctx, cfg, tokenURL, url.Values{"refresh-token": {tok.RefreshToken}}, secrets{}.with(tok.AccessToken))
 	if err != nil {

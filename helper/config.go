@@ -37,8 +37,25 @@ type Server struct {
 	// Match is a URL prefix ("https://git.example.org/team/") or a registry
 	// host ("registry.example.org", with an optional port).
 	Match string `toml:"match"`
-	// Host is the py-oidc-auth server URL, path prefix included.
+	// Host is the py-oidc-auth server URL, path prefix included. An entry
+	// names either Host or Issuer with ClientID.
 	Host string `toml:"host"`
+	// Issuer is a standard OpenID Provider's issuer URL
+	// ("https://keycloak.example.org/realms/x"), with ClientID its client.
+	Issuer   string `toml:"issuer,omitempty"`
+	ClientID string `toml:"client_id,omitempty"`
+	// ClientSecret is the secret of a confidential client.
+	ClientSecret string `toml:"client_secret,omitempty"`
+	// Scopes are asked of the provider; default openid offline_access.
+	Scopes []string `toml:"scopes,omitempty"`
+	// Audience asks the provider for a token for another API.
+	Audience string `toml:"audience,omitempty"`
+	// RedirectHost is the loopback host of the browser login's redirect
+	// URI: "127.0.0.1" (the default) or "localhost".
+	RedirectHost string `toml:"redirect_host,omitempty"`
+	// UsernameClaim names the ID token claim whose value is handed out as
+	// the username when Username is unset.
+	UsernameClaim string `toml:"username_claim,omitempty"`
 	// LoginRoute, TokenRoute and DeviceRoute override the server's routes.
 	LoginRoute  string `toml:"login_route,omitempty"`
 	TokenRoute  string `toml:"token_route,omitempty"`
@@ -89,15 +106,48 @@ func (s *Server) Flows() flows.Config {
 		DeviceRoute:   s.DeviceRoute,
 		RedirectPorts: s.RedirectPorts,
 		AllowHTTP:     s.AllowHTTP,
+		Issuer:        s.Issuer,
+		ClientID:      s.ClientID,
+		ClientSecret:  s.ClientSecret,
+		Scopes:        s.Scopes,
+		Audience:      s.Audience,
+		RedirectHost:  s.RedirectHost,
+		UsernameClaim: s.UsernameClaim,
+		CacheDir:      CacheDir(),
 	}
 }
 
-// username returns the username to hand out with s's token.
-func (s *Server) username() string {
-	if s.Username == "" {
-		return DefaultUsername
+// CacheDir is where the flows cache providers' discovery documents: the
+// directory of the default token file.
+func CacheDir() string {
+	p, err := keyring.DefaultFilePath("")
+	if err != nil {
+		return ""
 	}
-	return s.Username
+	return filepath.Dir(p)
+}
+
+// name is the server as people name it, for messages.
+func (s *Server) name() string {
+	if s.Issuer != "" {
+		return s.Issuer
+	}
+	return s.Host
+}
+
+// username returns the username to hand out with s's token: the entry's,
+// else the value of its username_claim in the login's ID token, else
+// DefaultUsername.
+func (s *Server) username(tok *keyring.Token) string {
+	if s.Username != "" {
+		return s.Username
+	}
+	if s.UsernameClaim != "" && tok != nil {
+		if u := tok.Claims.User(); u != "" && validBasicUser(u) {
+			return u
+		}
+	}
+	return DefaultUsername
 }
 
 // ConfigPath returns the config file's path: $OIDC_AUTH_CONFIG, else
@@ -149,6 +199,12 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 			return nil, fmt.Errorf("helper: %s: [[server]] #%d: %v", name, i+1, err)
 		}
 		if err := c.Servers[i].check(); err != nil {
+			var ke *keyError
+			if errors.As(err, &ke) {
+				if line := keyLine(b, i, ke.key); line > 0 {
+					return nil, fmt.Errorf("helper: %s:%d: %v", name, line, err)
+				}
+			}
 			return nil, fmt.Errorf("helper: %s: [[server]] #%d: %v", name, i+1, err)
 		}
 	}
@@ -196,8 +252,8 @@ func configDecodeError(name string, err error) error {
 		key := strings.Join(e.Key(), ".")
 		hint := ""
 		switch last := e.Key()[len(e.Key())-1]; last {
-		case "issuer", "client_id", "client_secret", "scopes":
-			hint = "; standard OIDC providers (issuer, client_id) are not supported by this version, give the py-oidc-auth server as host"
+		case "client", "secret", "scope", "issuer_url", "provider":
+			hint = "; a standard OpenID Provider is named by issuer and client_id (with client_secret, scopes, audience)"
 		}
 		return fmt.Errorf("helper: %s:%d: unknown key %q%s", name, row, key, hint)
 	}
@@ -251,6 +307,16 @@ func (s *Server) checkAuth() error {
 	return fmt.Errorf("%q must be %q, %q or %q, not %q", "server.auth", AuthAuto, AuthBasic, AuthBearer, s.Auth)
 }
 
+// keyError is a bad value of one key of a [[server]] table, so that the
+// message can name its line.
+type keyError struct {
+	key string
+	err error
+}
+
+func (e *keyError) Error() string { return e.err.Error() }
+func (e *keyError) Unwrap() error { return e.err }
+
 // check validates a server entry and parses its Match.
 func (s *Server) check() error {
 	if err := s.checkAuth(); err != nil {
@@ -259,12 +325,32 @@ func (s *Server) check() error {
 	if s.Match == "" {
 		return errors.New(`"match" is missing: the URL prefix or registry host to answer for`)
 	}
-	if s.Host == "" {
-		return fmt.Errorf(`"host" is missing for match %q: the py-oidc-auth server to get tokens from`, s.Match)
+	switch {
+	case s.Host != "" && (s.Issuer != "" || s.ClientID != ""):
+		key := "issuer"
+		if s.Issuer == "" {
+			key = "client_id"
+		}
+		return &keyError{key, fmt.Errorf(`an entry names either "host" (a py-oidc-auth server) or "issuer" and "client_id" (an OpenID Provider), not both`)}
+	case s.Issuer != "" && s.ClientID == "":
+		return &keyError{"issuer", fmt.Errorf(`"issuer" %q needs "client_id": the provider's client to log in with`, s.Issuer)}
+	case s.Issuer == "" && s.ClientID != "":
+		return &keyError{"client_id", fmt.Errorf(`"client_id" needs "issuer": the provider's issuer URL`)}
+	case s.Host == "" && s.Issuer == "":
+		return fmt.Errorf(`"host" (a py-oidc-auth server) or "issuer" and "client_id" (an OpenID Provider) is missing for match %q: where tokens come from`, s.Match)
+	case s.Issuer == "" && (s.ClientSecret != "" || len(s.Scopes) > 0 || s.Audience != "" || s.RedirectHost != "" || s.UsernameClaim != ""):
+		return errors.New(`client_secret, scopes, audience, redirect_host and username_claim belong to an "issuer" entry`)
 	}
-	u, err := url.Parse(s.Host)
+	if s.RedirectHost != "" && s.RedirectHost != "127.0.0.1" && s.RedirectHost != "localhost" {
+		return &keyError{"redirect_host", fmt.Errorf(`"redirect_host" must be "127.0.0.1" or "localhost", not %q`, s.RedirectHost)}
+	}
+	server, key := s.Host, "host"
+	if s.Issuer != "" {
+		server, key = s.Issuer, "issuer"
+	}
+	u, err := url.Parse(server)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("host %q is not a server URL like https://auth.example.org", s.Host)
+		return &keyError{key, fmt.Errorf("%s %q is not a server URL like https://auth.example.org", key, server)}
 	}
 	p, err := parsePattern(s.Match)
 	if err != nil {
@@ -274,7 +360,7 @@ func (s *Server) check() error {
 		return fmt.Errorf("match %q would send tokens over plain http; use https, or set allow_http = true", s.Match)
 	}
 	if strings.EqualFold(u.Scheme, "http") && !isLoopback(u.Hostname()) && !s.AllowHTTP {
-		return fmt.Errorf("host %q would receive refresh tokens over plain http; use https, or set allow_http = true", s.Host)
+		return &keyError{key, fmt.Errorf("%s %q would receive refresh tokens over plain http; use https, or set allow_http = true", key, server)}
 	}
 	for _, r := range s.Username {
 		if r < ' ' || r == 0x7f {

@@ -44,7 +44,7 @@ func TestParseConfigValid(t *testing.T) {
 		s.TokenRoute != "/auth/v3/token" || !reflect.DeepEqual(s.RedirectPorts, []int{8080, 8081}) || s.Username != "ci-bot" || s.AllowHTTP {
 		t.Errorf("first server %+v", s)
 	}
-	want := flows.Config{Host: "https://auth.example.org/api/app", TokenRoute: "/auth/v3/token", RedirectPorts: []int{8080, 8081}}
+	want := flows.Config{Host: "https://auth.example.org/api/app", TokenRoute: "/auth/v3/token", RedirectPorts: []int{8080, 8081}, CacheDir: helper.CacheDir()}
 	if got := s.Flows(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Flows() = %+v, want %+v", got, want)
 	}
@@ -65,7 +65,6 @@ func TestParseConfigValid(t *testing.T) {
 func TestParseConfigErrors(t *testing.T) {
 	t.Parallel()
 	const entry = "[[server]]\nmatch = \"https://git.example.org/\"\nhost = \"https://auth.example.org\"\n"
-	const hint = "standard OIDC providers (issuer, client_id) are not supported"
 	tests := []struct {
 		name string
 		text string
@@ -88,19 +87,34 @@ func TestParseConfigErrors(t *testing.T) {
 			want: `helper: my.toml:1: unknown key "colour"`,
 		},
 		{
-			name: "issuer",
+			name: "issuer without client_id",
 			text: "[[server]]\nmatch = \"https://git.example.org/\"\nissuer = \"https://idp.example.org\"\n",
-			has:  []string{"my.toml:3:", `unknown key "server.issuer"`, hint, "host"},
+			want: `helper: my.toml:3: "issuer" "https://idp.example.org" needs "client_id": the provider's client to log in with`,
 		},
 		{
-			name: "client_id",
+			name: "host and client_id",
 			text: entry + "client_id = \"abc\"\n",
-			has:  []string{"my.toml:4:", `unknown key "server.client_id"`, hint},
+			want: `helper: my.toml:4: an entry names either "host" (a py-oidc-auth server) or "issuer" and "client_id" (an OpenID Provider), not both`,
 		},
 		{
-			name: "client_secret",
+			name: "host and issuer",
+			text: entry + "\nissuer = \"https://idp.example.org\"\nclient_id = \"abc\"\n",
+			has:  []string{"my.toml:5:", "not both"},
+		},
+		{
+			name: "client_secret without issuer",
 			text: entry + "client_secret = \"abc\"\n",
-			has:  []string{"my.toml:4:", hint},
+			has:  []string{"my.toml: [[server]] #1:", `belong to an "issuer" entry`},
+		},
+		{
+			name: "bad redirect_host",
+			text: "[[server]]\nmatch = \"https://git.example.org/\"\nissuer = \"https://idp.example.org\"\nclient_id = \"c\"\nredirect_host = \"example.org\"\n",
+			want: `helper: my.toml:5: "redirect_host" must be "127.0.0.1" or "localhost", not "example.org"`,
+		},
+		{
+			name: "issuer over clear text",
+			text: "[[server]]\nmatch = \"https://git.example.org/\"\nissuer = \"http://idp.example.org\"\nclient_id = \"c\"\n",
+			has:  []string{"my.toml:3:", "allow_http = true"},
 		},
 		{
 			name: "redirect_ports string",
@@ -145,12 +159,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{
 			name: "missing host",
 			text: "[[server]]\nmatch = \"https://git.example.org/\"\n",
-			has:  []string{"my.toml", "[[server]] #1", `"host" is missing`},
+			has:  []string{"my.toml", "[[server]] #1", `"host" (a py-oidc-auth server) or "issuer" and "client_id" (an OpenID Provider) is missing`},
 		},
 		{
 			name: "host without scheme",
 			text: "[[server]]\nmatch = \"https://git.example.org/\"\nhost = \"auth.example.org\"\n",
-			has:  []string{"[[server]] #1", `host "auth.example.org" is not a server URL`},
+			has:  []string{"my.toml:3:", `host "auth.example.org" is not a server URL`},
 		},
 		{
 			name: "host with other scheme",
@@ -165,7 +179,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{
 			name: "error in the second entry",
 			text: entry + "\n[[server]]\nmatch = \"registry.example.org\"\n",
-			has:  []string{"[[server]] #2", `"host" is missing`},
+			has:  []string{"[[server]] #2", `"host" (a py-oidc-auth server) or "issuer" and "client_id" (an OpenID Provider) is missing`},
 		},
 		{
 			name: "http match without allow_http",
@@ -416,4 +430,34 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseConfigIssuer: an entry with issuer and client_id is a standard
+// provider's, with every key carried into the flow configuration.
+func TestParseConfigIssuer(t *testing.T) {
+	t.Parallel()
+	cfg, err := helper.ParseConfig("config.toml", []byte(`[[server]]
+match = "https://git.example.org/"
+issuer = "https://keycloak.example.org/realms/x"
+client_id = "cli"
+client_secret = "s3"
+scopes = ["openid", "offline_access", "groups"]
+audience = "https://api.example.org"
+redirect_ports = [8400]
+redirect_host = "localhost"
+username_claim = "email"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Servers[0].Flows()
+	want := flows.Config{Issuer: "https://keycloak.example.org/realms/x", ClientID: "cli", ClientSecret: "s3",
+		Scopes: []string{"openid", "offline_access", "groups"}, Audience: "https://api.example.org", RedirectPorts: []int{8400},
+		RedirectHost: "localhost", UsernameClaim: "email", CacheDir: helper.CacheDir()}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Flows() = %+v, want %+v", got, want)
+	}
+	if err := got.Check(); err != nil {
+		t.Errorf("Check: %v", err)
+	}
 }

@@ -142,7 +142,7 @@ func (d Docker) Get(serverURL string) (string, string, error) {
 			d.logf("%s", msg)
 			return "", "", errors.New(msg)
 		}
-		return r.server.username(), tok.AccessToken, nil
+		return r.server.username(tok), tok.AccessToken, nil
 	}
 	for _, key := range dockerKeys(t) {
 		rec, err := d.Store.Get(ctx, key)
@@ -276,7 +276,7 @@ func (d Docker) List() (map[string]string, error) {
 				server = DockerHubServer
 			}
 			if _, seen := out[server]; !seen {
-				out[server] = r.server.username()
+				out[server] = r.server.username(nil)
 			}
 			break
 		}

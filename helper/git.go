@@ -149,7 +149,7 @@ func (h *Helper) configured(s *Server) bool {
 // configured says whether s is a config entry, whose username then wins over
 // git's.
 func gitAnswer(req *GitRequest, s *Server, configured bool, tok *keyring.Token) string {
-	user := s.username()
+	user := s.username(tok)
 	if u := req.Get("username"); u != "" && (!configured || s.Username == "") && validBasicUser(u) {
 		user = u
 	}
@@ -225,7 +225,7 @@ func (h *Helper) GitErase(ctx context.Context, in io.Reader) error {
 	if err != nil || r == nil {
 		return err
 	}
-	key, err := keyring.Key(r.server.Host)
+	key, err := r.server.Flows().Key()
 	if err != nil {
 		return err
 	}

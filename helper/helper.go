@@ -49,7 +49,7 @@ func (h *Helper) logf(format string, a ...any) {
 // terminal when there is one and no batch job runs.
 func (h *Helper) token(ctx context.Context, r *resolved) (*keyring.Token, error) {
 	if r.rec == nil { // a config entry: read its login once, here
-		if key, err := keyring.Key(r.server.Host); err == nil {
+		if key, err := r.server.Flows().Key(); err == nil {
 			if rec, err := h.Store.Get(ctx, key); err == nil {
 				r.rec = rec
 			}
@@ -70,7 +70,7 @@ func (h *Helper) token(ctx context.Context, r *resolved) (*keyring.Token, error)
 	}
 	opts := flows.Options{
 		Interaction:   flows.InteractNever,
-		LoginCommand:  "oidc-auth login " + r.server.Host,
+		LoginCommand:  r.server.Flows().LoginCommand(),
 		NoLoginReason: "no terminal to log in from",
 		Now:           h.Now,
 		LockTimeout:   wait,

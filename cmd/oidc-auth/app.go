@@ -54,10 +54,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			{
 				Name:      "login",
 				Usage:     "log in to a server and store its token",
-				ArgsUsage: "HOST",
+				ArgsUsage: "HOST | --issuer URL --client-id ID",
 				Description: "Runs the device flow, or the browser (code) flow when the server has no device flow,\n" +
-					"and stores the token. HOST is the py-oidc-auth server URL, with its path prefix.",
-				Flags: []cli.Flag{
+					"and stores the token. HOST is the py-oidc-auth server URL, with its path prefix;\n" +
+					"--issuer and --client-id name a standard OpenID Provider (Keycloak, Dex, Entra, GitLab, …) instead.",
+				Flags: append([]cli.Flag{
 					&cli.StringFlag{Name: "login-route", Usage: "browser login route", Value: flows.DefaultLoginRoute},
 					&cli.StringFlag{Name: "token-route", Usage: "token route", Value: flows.DefaultTokenRoute},
 					&cli.StringFlag{Name: "device-route", Usage: "device login route", Value: flows.DefaultDeviceRoute},
@@ -68,20 +69,23 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.BoolFlag{Name: "json", Usage: "print the token as JSON on stdout"},
 					allowHTTPFlag(),
 					storeFlag(),
-				},
+					&cli.StringSliceFlag{Name: "scope", Usage: "with --issuer: a scope to ask for (repeatable; default openid offline_access)"},
+					&cli.StringFlag{Name: "audience", Usage: "with --issuer: ask for a token for this API (RFC 8707 resource, or audience)"},
+					&cli.StringFlag{Name: "redirect-host", Usage: "with --issuer: the loopback host of the browser callback, 127.0.0.1 (default) or localhost"},
+				}, issuerFlags()...),
 				OnUsageError: onUsage,
 				Action:       a.login,
 			},
 			{
 				Name:      "token",
 				Usage:     "print a valid access token, refreshing it when needed",
-				ArgsUsage: "HOST",
-				Flags: []cli.Flag{
+				ArgsUsage: "HOST | --issuer URL --client-id ID",
+				Flags: append([]cli.Flag{
 					&cli.BoolFlag{Name: "header", Usage: "print an HTTP header line: Authorization: Bearer …"},
 					&cli.BoolFlag{Name: "json", Usage: "print the whole token as JSON"},
 					allowHTTPFlag(),
 					storeFlag(),
-				},
+				}, issuerFlags()...),
 				OnUsageError: onUsage,
 				Action:       a.token,
 			},
@@ -95,9 +99,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			a.setupCommand(onUsage),
 			{
 				Name:         "logout",
-				Usage:        "forget the stored token of a server (or of all servers)",
-				ArgsUsage:    "HOST",
-				Flags:        []cli.Flag{&cli.BoolFlag{Name: "all", Usage: "forget every stored token"}, storeFlag()},
+				Usage:        "forget the stored token of a server (or of all servers), revoking it where the provider allows",
+				ArgsUsage:    "HOST | --issuer URL --client-id ID",
+				Flags:        append([]cli.Flag{&cli.BoolFlag{Name: "all", Usage: "forget every stored token"}, storeFlag(), allowHTTPFlag()}, issuerFlags()...),
 				OnUsageError: onUsage,
 				Action:       a.logout,
 			},
@@ -109,6 +113,36 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 // the loopback interface.
 func allowHTTPFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "allow-http", Usage: "allow a plain http:// server that is not on this machine (tokens cross the network in clear text)"}
+}
+
+// issuerFlags name a standard OpenID Provider's login.
+func issuerFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "issuer", Usage: "a standard OpenID Provider's issuer URL, instead of HOST"},
+		&cli.StringFlag{Name: "client-id", Usage: "with --issuer: the provider's client id"},
+		&cli.StringFlag{Name: "client-secret", Usage: "with --issuer: the secret of a confidential client (prefer the config file: arguments are visible to other users)"},
+	}
+}
+
+// target returns the server a command names: HOST, or --issuer with
+// --client-id.
+func target(c *cli.Context) (flows.Config, error) {
+	if issuer := strings.TrimSpace(c.String("issuer")); issuer != "" {
+		if c.NArg() > 0 {
+			return flows.Config{}, usagef(c, "give either HOST or --issuer, not both")
+		}
+		if c.String("client-id") == "" {
+			return flows.Config{}, usagef(c, "--issuer needs --client-id")
+		}
+		return flows.Config{Issuer: issuer, ClientID: c.String("client-id"), ClientSecret: c.String("client-secret"), CacheDir: helper.CacheDir()}, nil
+	}
+	for _, f := range []string{"client-id", "client-secret", "scope", "audience", "redirect-host"} {
+		if c.IsSet(f) {
+			return flows.Config{}, usagef(c, "--%s goes with --issuer", f)
+		}
+	}
+	host, err := oneHost(c)
+	return flows.Config{Host: host}, err
 }
 
 // lockTimeout is the lock wait $OIDC_AUTH_LOCK_TIMEOUT sets, 0 for the
@@ -171,7 +205,7 @@ func (a *app) openStore(c *cli.Context) (keyring.TokenStore, error) {
 }
 
 func (a *app) login(c *cli.Context) error {
-	host, err := oneHost(c)
+	cfg, err := target(c)
 	if err != nil {
 		return err
 	}
@@ -183,22 +217,24 @@ func (a *app) login(c *cli.Context) error {
 	if err != nil {
 		return usagef(c, "%v", err)
 	}
-	cfg := flows.Config{
-		Host:          host,
-		LoginRoute:    c.String("login-route"),
-		TokenRoute:    c.String("token-route"),
-		DeviceRoute:   c.String("device-route"),
-		RedirectPorts: c.IntSlice("port"),
-		Timeout:       timeout,
-		AllowHTTP:     c.Bool("allow-http"),
+	host := cfg.Name()
+	if cfg.Issuer == "" {
+		cfg.LoginRoute, cfg.TokenRoute, cfg.DeviceRoute = c.String("login-route"), c.String("token-route"), c.String("device-route")
+	} else {
+		cfg.Scopes, cfg.Audience, cfg.RedirectHost = c.StringSlice("scope"), c.String("audience"), c.String("redirect-host")
+	}
+	cfg.RedirectPorts, cfg.Timeout, cfg.AllowHTTP = c.IntSlice("port"), timeout, c.Bool("allow-http")
+	key, err := cfg.Key()
+	if err != nil {
+		return usagef(c, "%s", message(err))
 	}
 	store, err := a.openStore(c)
 	if err != nil {
 		return err
 	}
 	if !c.Bool("force") {
-		rec, err := store.Get(c.Context, host)
-		if tok, ok := flows.Cached(rec, host, time.Now()); err == nil && ok {
+		rec, err := store.Get(c.Context, key)
+		if tok, ok := flows.Cached(rec, cfg.Host, time.Now()); err == nil && ok {
 			fmt.Fprintf(a.stderr, "Already logged in to %s (token valid until %s); use --force to log in again.\n", host, clock(tok.ExpiresAt()))
 			return a.printLoginJSON(c, tok)
 		}
@@ -212,8 +248,12 @@ func (a *app) login(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	who := ""
+	if u := tok.Claims.User(); u != "" {
+		who = " as " + u
+	}
 	if tok.Valid(time.Now()) {
-		fmt.Fprintf(a.stderr, "Logged in to %s; the token is valid until %s.\n", host, clock(tok.ExpiresAt()))
+		fmt.Fprintf(a.stderr, "Logged in to %s%s; the token is valid until %s.\n", host, who, clock(tok.ExpiresAt()))
 	} else {
 		// A server clock far off, or a server that lies: do not call
 		// such a token valid.
@@ -231,7 +271,7 @@ func (a *app) printLoginJSON(c *cli.Context, tok *flows.Token) error {
 }
 
 func (a *app) token(c *cli.Context) error {
-	host, err := oneHost(c)
+	named, err := target(c)
 	if err != nil {
 		return err
 	}
@@ -243,9 +283,20 @@ func (a *app) token(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, rec := flows.StoredConfig(c.Context, store, host)
+	cfg, rec := named, (*keyring.Record)(nil)
+	if named.Issuer == "" {
+		cfg, rec = flows.StoredConfig(c.Context, store, named.Host)
+	} else if key, err := named.Key(); err != nil {
+		return usagef(c, "%s", message(err))
+	} else if rec, err = store.Get(c.Context, key); err == nil && rec.Server != nil && rec.Server.Issuer != "" {
+		cfg = flows.ConfigFromServer(rec.Server) // the scopes and audience it was made with
+		cfg.CacheDir = named.CacheDir
+		if named.ClientSecret != "" {
+			cfg.ClientSecret = named.ClientSecret
+		}
+	}
 	cfg.AllowHTTP = c.Bool("allow-http")
-	tok, ok := flows.Cached(rec, host, time.Now())
+	tok, ok := flows.Cached(rec, named.Host, time.Now())
 	if ok {
 		// The cached path: one read, no lock, no network. A plain-http
 		// server still needs the same allowance as its refresh would.
@@ -275,6 +326,8 @@ type statusEntry struct {
 	Expires        int64  `json:"expires"`
 	Refreshable    bool   `json:"refreshable"`
 	RefreshExpires int64  `json:"refresh_expires,omitempty"`
+	// User is who the login's ID token names (standard providers only).
+	User string `json:"user,omitempty"`
 }
 
 func (a *app) status(c *cli.Context) error {
@@ -289,8 +342,11 @@ func (a *app) status(c *cli.Context) error {
 	list := make([]statusEntry, 0, len(entries))
 	for _, e := range entries {
 		host := e.Key
-		if e.Server != nil && e.Server.Host != "" {
+		switch {
+		case e.Server != nil && e.Server.Host != "":
 			host = e.Server.Host
+		case e.Server != nil && e.Server.Issuer != "":
+			host = flows.ConfigFromServer(e.Server).Name()
 		}
 		if host == "" {
 			host = "(the token in $" + keyring.TokenFileEnv + ")"
@@ -303,6 +359,7 @@ func (a *app) status(c *cli.Context) error {
 			Expires:        e.Token.Expires,
 			Refreshable:    e.Token.Refreshable(now),
 			RefreshExpires: e.Token.RefreshExpires,
+			User:           e.Token.Claims.User(),
 		})
 	}
 	defer a.warnGitStorage(c)
@@ -384,6 +441,10 @@ func (a *app) logout(c *cli.Context) error {
 			if e.Key == "" { // a bare token file, which names no server
 				continue
 			}
+			rec := e.Record
+			if note := a.revoke(c, flows.Config{CacheDir: helper.CacheDir()}, &rec); note != "" {
+				fmt.Fprintf(a.stderr, "%s: %s.\n", flows.ConfigFromServer(rec.Server).Name(), strings.TrimPrefix(note, "; "))
+			}
 			if err := store.Remove(c.Context, e.Key); err != nil && !errors.Is(err, keyring.ErrNotFound) {
 				return err
 			}
@@ -392,21 +453,53 @@ func (a *app) logout(c *cli.Context) error {
 		fmt.Fprintf(a.stderr, "Logged out of %d server(s).\n", n)
 		return nil
 	}
-	host, err := oneHost(c)
+	named, err := target(c)
 	if err != nil {
 		return err
+	}
+	key, err := named.Key()
+	if err != nil {
+		return usagef(c, "%s", message(err))
 	}
 	store, err := a.openStore(c)
 	if err != nil {
 		return err
 	}
-	if err := store.Remove(c.Context, host); errors.Is(err, keyring.ErrNotFound) {
-		return fmt.Errorf("not logged in to %s; `oidc-auth status` lists the stored logins", host)
+	rec, err := store.Get(c.Context, key)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return fmt.Errorf("not logged in to %s; `oidc-auth status` lists the stored logins", named.Name())
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "Logged out of %s.\n", host)
+	revoked := a.revoke(c, named, rec)
+	if err := store.Remove(c.Context, key); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "Logged out of %s%s.\n", named.Name(), revoked)
 	return nil
+}
+
+// revoke revokes a standard provider's refresh token before its login is
+// forgotten, and says what became of it; py-oidc-auth servers have no
+// revocation, and their logins are only forgotten.
+func (a *app) revoke(c *cli.Context, named flows.Config, rec *keyring.Record) string {
+	if rec.Server == nil || rec.Server.Issuer == "" {
+		return ""
+	}
+	cfg := flows.ConfigFromServer(rec.Server)
+	cfg.CacheDir, cfg.AllowHTTP = named.CacheDir, c.Bool("allow-http")
+	if named.ClientSecret != "" {
+		cfg.ClientSecret = named.ClientSecret
+	}
+	switch err := flows.Revoke(c.Context, cfg, &rec.Token); {
+	case err == nil:
+		return "; the provider revoked the refresh token"
+	case errors.Is(err, flows.ErrNoRevocation):
+		return "; the provider offers no revocation, so the refresh token stays valid there until it expires"
+	default:
+		fmt.Fprintf(a.stderr, "Warning: the refresh token could not be revoked (%s); it stays valid at the provider until it expires.\n", message(err))
+		return ""
+	}
 }
 
 // clock formats a time for people: local time with the zone.
