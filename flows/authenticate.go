@@ -211,9 +211,9 @@ func Authenticate(ctx context.Context, cfg Config, store TokenStore, opts Option
 		}
 		command := opts.LoginCommand
 		if command == "" {
-			command = "oidc-auth login " + cfg.Host
+			command = cfg.LoginCommand()
 		}
-		return nil, &LoginRequiredError{Host: cfg.Host, Reason: reason + "; " + why, Command: command}
+		return nil, &LoginRequiredError{Host: cfg.Name(), Reason: reason + "; " + why, Command: command}
 	}
 	if replaces != "" {
 		fmt.Fprintf(out, "This login replaces the stored login of %s: one login per host is kept.\n", replaces)
@@ -248,7 +248,7 @@ func lock(ctx context.Context, cfg Config, store TokenStore, key string, opts Op
 				who = fmt.Sprintf("process %d (%s)", h.PID, terminalSafe(h.Command))
 			}
 		}
-		fmt.Fprintf(out, "Waiting for %s, which is refreshing or logging in to %s; giving up after %s…\n", who, cfg.Host, wait.Round(time.Second))
+		fmt.Fprintf(out, "Waiting for %s, which is refreshing or logging in to %s; giving up after %s…\n", who, cfg.Name(), wait.Round(time.Second))
 	})
 	unlock, err := store.Lock(lctx, key)
 	if !notice.Stop() {
@@ -351,7 +351,7 @@ func Login(ctx context.Context, cfg Config, opts Options) (*Token, error) {
 		if flow == FlowDevice || !errors.Is(err, ErrNoDeviceFlow) {
 			return tok, err
 		}
-		fmt.Fprintf(out, "%s has no device login; using the browser login instead.\n", cfg.Host)
+		fmt.Fprintf(out, "%s has no device login; using the browser login instead.\n", cfg.Name())
 	}
 	return (&CodeFlow{Config: cfg, Out: out, Browser: opts.Browser}).Run(ctx)
 }
@@ -365,8 +365,8 @@ func save(ctx context.Context, store TokenStore, key string, cfg Config, tok *To
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.RequestTimeout)
 	defer cancel()
 	if err := store.Put(ctx, key, &Record{Token: *tok, Server: cfg.Server()}); err != nil {
-		fmt.Fprintf(out, "Warning: the new login to %s could not be saved (%s). This command uses it, but the next one will need a new login: `oidc-auth login %s`.\n",
-			cfg.Host, oneLine(trimPackage(err.Error())), cfg.Host)
+		fmt.Fprintf(out, "Warning: the new login to %s could not be saved (%s). This command uses it, but the next one will need a new login: `%s`.\n",
+			cfg.Name(), oneLine(trimPackage(err.Error())), cfg.LoginCommand())
 	}
 }
 
