@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -99,7 +100,7 @@ func discover(ctx context.Context, cfg Config) (*issuerProvider, error) {
 	hctx := oidc.ClientContext(ctx, cfg.HTTPClient)
 	hctx = context.WithValue(hctx, oauth2.HTTPClient, cfg.HTTPClient)
 	p := &issuerProvider{cfg: cfg, ctx: hctx}
-	cache := cfg.discoveryCachePath()
+	cache, fetched := cfg.discoveryCachePath(), false
 	if d, ok := readDiscovery(cache); ok && d.IssuerURL == cfg.Issuer && time.Since(d.FetchedAt) < discoveryTTL && time.Since(d.FetchedAt) >= 0 {
 		p.disc = d
 	} else {
@@ -110,11 +111,11 @@ func discover(ctx context.Context, cfg Config) (*issuerProvider, error) {
 		if err := prov.Claims(&p.disc); err != nil {
 			return nil, fmt.Errorf("flows: the discovery document of %s cannot be read: %v", cfg.Issuer, err)
 		}
-		p.disc.FetchedAt = time.Now().UTC()
-		writeDiscovery(cache, p.disc)
+		p.disc.FetchedAt, fetched = time.Now().UTC(), true
 	}
 	for name, raw := range map[string]string{"token_endpoint": p.disc.TokenURL, "authorization_endpoint": p.disc.AuthURL,
-		"device_authorization_endpoint": p.disc.DeviceAuthURL, "jwks_uri": p.disc.JWKSURL, "revocation_endpoint": p.disc.RevocationURL} {
+		"device_authorization_endpoint": p.disc.DeviceAuthURL, "jwks_uri": p.disc.JWKSURL, "revocation_endpoint": p.disc.RevocationURL,
+		"userinfo_endpoint": p.disc.UserInfoURL} {
 		if raw == "" {
 			continue
 		}
@@ -128,6 +129,11 @@ func discover(ctx context.Context, cfg Config) (*issuerProvider, error) {
 	}
 	if p.disc.TokenURL == "" {
 		return nil, fmt.Errorf("flows: the discovery document of %s names no token_endpoint; is %s an OpenID Provider's issuer?", cfg.Issuer, cfg.Issuer)
+	}
+	if fetched {
+		// Only a usable document is cached: one the provider fixes is
+		// asked for again next time, not refused for a day.
+		writeDiscovery(cache, p.disc)
 	}
 	p.provider = p.disc.ProviderConfig.NewProvider(hctx)
 	style := oauth2.AuthStyleInHeader
@@ -155,7 +161,7 @@ func discoveryError(ctx context.Context, cfg Config, err error) error {
 		return transportError(ctx, u, err, nil)
 	}
 	msg := err.Error()
-	if strings.Contains(msg, "unexpected status 3") {
+	if status, _, _ := strings.Cut(msg, " "); len(status) == 3 && status[0] == '3' {
 		return fmt.Errorf("flows: %s/.well-known/openid-configuration answered a redirect; credentials are never sent on to another address, so give the issuer exactly as the provider names it", strings.TrimRight(cfg.Issuer, "/"))
 	}
 	return fmt.Errorf("flows: no OpenID Provider at %s (its discovery document: %s); check the issuer URL", cfg.Issuer, secrets(nil).quote(msg))
@@ -213,6 +219,16 @@ func (c Config) audienceOptions() []oauth2.AuthCodeOption {
 	return opts
 }
 
+// clientSecrets are the client's secret and the HTTP Basic credentials
+// made of it, which a provider's error may echo.
+func (c Config) clientSecrets() secrets {
+	if c.ClientSecret == "" {
+		return nil
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)))
+	return secrets{}.with(c.ClientSecret, basic)
+}
+
 // oauthError turns an error of x/oauth2 at endpoint into ours: a redirect,
 // a server error with the secrets of sec masked, or a transport failure.
 func oauthError(ctx context.Context, endpoint string, err error, sec secrets) error {
@@ -250,7 +266,9 @@ func (p *issuerProvider) fromOAuth(t *oauth2.Token, now time.Time) (*Token, erro
 		m["expires"] = json.Number(fmt.Sprint(t.Expiry.Unix()))
 	}
 	if v := t.Extra("refresh_expires_in"); v != nil {
-		m["refresh_expires_in"] = v
+		// x/oauth2 decodes the answer into float64s, which expiry does
+		// not read: Keycloak's 1800 would be "not a number".
+		m["refresh_expires_in"] = json.Number(fmt.Sprint(v))
 	}
 	tok := &Token{AccessToken: t.AccessToken, TokenType: t.Type(), RefreshToken: t.RefreshToken}
 	var err error
@@ -301,6 +319,23 @@ func (p *issuerProvider) verify(tok *Token, nonce string) error {
 	}
 	var all map[string]any
 	idt.Claims(&all)
+	if c.PreferredUsername == "" && c.Email == "" && p.disc.UserInfoURL != "" {
+		// Some providers keep profile claims out of the ID token when an
+		// access token is issued too; their userinfo answer has them (OIDC
+		// Core §5.3.2: for the same subject only).
+		ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok.AccessToken, TokenType: "Bearer"})
+		if ui, err := p.provider.UserInfo(p.ctx, ts); err == nil && ui.Subject == idt.Subject {
+			ui.Claims(&c)
+			var more map[string]any
+			if ui.Claims(&more) == nil {
+				for k, v := range more {
+					if _, ok := all[k]; !ok {
+						all[k] = v
+					}
+				}
+			}
+		}
+	}
 	tok.Claims = &Claims{Subject: idt.Subject, PreferredUsername: terminalSafe(c.PreferredUsername), Email: terminalSafe(c.Email), Name: terminalSafe(c.Name)}
 	if claim := p.cfg.UsernameClaim; claim != "" && claim != DefaultUsernameClaim {
 		if v, ok := all[claim].(string); ok {
@@ -344,7 +379,12 @@ func (f *DeviceFlow) issuerDevice(ctx context.Context, cfg Config) (*Token, erro
 	f.show(cfg, da.VerificationURIComplete, da.VerificationURI, da.UserCode)
 	t, err := p.oauth.DeviceAccessToken(p.ctx, da, opts...)
 	if err != nil {
-		err = oauthError(ctx, p.disc.TokenURL, err, secrets{}.with(da.DeviceCode))
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			// The device code's expiry, which x/oauth2 makes a deadline
+			// of its own (and oauthError would no longer match).
+			return nil, fmt.Errorf("%w before the login was approved; run the login again", ErrExpiredToken)
+		}
+		err = oauthError(ctx, p.disc.TokenURL, err, cfg.clientSecrets().with(da.DeviceCode))
 		var se *ServerError
 		switch {
 		case errors.As(err, &se) && se.Code == "access_denied":
@@ -360,7 +400,10 @@ func (f *DeviceFlow) issuerDevice(ctx context.Context, cfg Config) (*Token, erro
 	if err != nil {
 		return nil, err
 	}
-	return tok, p.verify(tok, "")
+	if err := p.verify(tok, ""); err != nil {
+		return nil, err // a token whose ID token is not valid is no login
+	}
+	return tok, nil
 }
 
 // issuerStart prepares the code flow of a standard provider: our own
@@ -385,7 +428,7 @@ func issuerStart(ctx context.Context, cfg Config, redirectURI string) (*codeStar
 			xopts := append([]oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}, cfg.audienceOptions()...)
 			t, err := oc.Exchange(context.WithValue(oidc.ClientContext(ctx, cfg.HTTPClient), oauth2.HTTPClient, cfg.HTTPClient), code, xopts...)
 			if err != nil {
-				err = oauthError(ctx, p.disc.TokenURL, err, secrets{}.with(code, verifier, state))
+				err = oauthError(ctx, p.disc.TokenURL, err, cfg.clientSecrets().with(code, verifier, state))
 				var se *ServerError
 				if errors.As(err, &se) {
 					return nil, fmt.Errorf("flows: exchanging the login code failed: %w", se)
@@ -396,7 +439,10 @@ func issuerStart(ctx context.Context, cfg Config, redirectURI string) (*codeStar
 			if err != nil {
 				return nil, err
 			}
-			return tok, p.verify(tok, nonce)
+			if err := p.verify(tok, nonce); err != nil {
+				return nil, err
+			}
+			return tok, nil
 		},
 	}, nil
 }
@@ -413,7 +459,7 @@ func issuerRefresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) 
 	ts := p.oauth.TokenSource(p.ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Unix(1, 0)})
 	t, err := ts.Token()
 	if err != nil {
-		err = oauthError(ctx, p.disc.TokenURL, err, secrets{}.with(tok.RefreshToken, tok.AccessToken))
+		err = oauthError(ctx, p.disc.TokenURL, err, cfg.clientSecrets().with(tok.RefreshToken, tok.AccessToken))
 		var se *ServerError
 		if errors.As(err, &se) {
 			if se.Code == "invalid_grant" || se.Code == "invalid_request" || se.Status == http.StatusUnauthorized {
@@ -472,7 +518,7 @@ func Revoke(ctx context.Context, cfg Config, tok *Token) error {
 	if cfg.ClientSecret != "" {
 		req.SetBasicAuth(url.QueryEscape(cfg.ClientID), url.QueryEscape(cfg.ClientSecret))
 	}
-	sec := secrets{}.with(tok.RefreshToken, tok.AccessToken, cfg.ClientSecret)
+	sec := cfg.clientSecrets().with(tok.RefreshToken, tok.AccessToken)
 	resp, err := do(ctx, cfg, req, sec)
 	if err != nil {
 		return err

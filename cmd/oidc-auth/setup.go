@@ -21,6 +21,8 @@ func (a *app) setupCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 	hostFlag := &cli.StringFlag{Name: "host", Usage: "the py-oidc-auth server whose tokens to hand out"}
 	userFlag := &cli.StringFlag{Name: "username", Usage: "the username to hand out with the token (default: oauth2)"}
 	unsetFlag := &cli.BoolFlag{Name: "unset", Usage: "undo the setup"}
+	issuerFlag := &cli.StringFlag{Name: "issuer", Usage: "instead of --host: a standard OpenID Provider's issuer URL (with --client-id)"}
+	clientFlag := &cli.StringFlag{Name: "client-id", Usage: "with --issuer: the provider's client id"}
 	return &cli.Command{
 		Name:  "setup",
 		Usage: "make git, docker (and skopeo, podman, buildah) or helm ask oidc-auth for credentials",
@@ -33,7 +35,7 @@ func (a *app) setupCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 					"git config --global credential.URL.helper oidc (after an empty helper line, so\n" +
 					"that no generic helper answers first), plus credential.URL.useHttpPath when\n" +
 					"URL has a path.",
-				Flags:        []cli.Flag{hostFlag, userFlag, unsetFlag},
+				Flags:        []cli.Flag{hostFlag, issuerFlag, clientFlag, userFlag, unsetFlag},
 				OnUsageError: onUsage,
 				Action:       a.setupGit,
 			},
@@ -47,7 +49,7 @@ func (a *app) setupCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 					"for every registry instead, and, since skopeo, podman and buildah ignore\n" +
 					"credsStore, writes " + "~/.config/containers/registries.conf.d/99-oidc-auth.conf\n" +
 					"with credential-helpers = [\"oidc\", \"containers-auth.json\"] for them.",
-				Flags: []cli.Flag{hostFlag, userFlag, unsetFlag,
+				Flags: []cli.Flag{hostFlag, issuerFlag, clientFlag, userFlag, unsetFlag,
 					&cli.BoolFlag{Name: "creds-store", Usage: "set credsStore instead of a credHelpers entry, and make skopeo, podman and buildah ask oidc-auth first too"}},
 				OnUsageError: onUsage,
 				Action:       a.setupDocker,
@@ -61,7 +63,7 @@ func (a *app) setupCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 					"$HELM_CONFIG_HOME, $XDG_CONFIG_HOME/helm or helm's default directory\n" +
 					"(~/.config/helm, ~/Library/Preferences/helm on macOS, %APPDATA%\\helm on\n" +
 					"Windows).",
-				Flags:        []cli.Flag{hostFlag, userFlag, unsetFlag},
+				Flags:        []cli.Flag{hostFlag, issuerFlag, clientFlag, userFlag, unsetFlag},
 				OnUsageError: onUsage,
 				Action:       a.setupHelm,
 			},
@@ -74,8 +76,14 @@ func setupTarget(c *cli.Context, what string) (string, error) {
 	if c.NArg() != 1 || strings.TrimSpace(c.Args().First()) == "" {
 		return "", usagef(c, "setup %s needs one %s", c.Command.Name, what)
 	}
-	if !c.Bool("unset") && c.String("host") == "" {
-		return "", usagef(c, "setup %s needs --host, the py-oidc-auth server to get tokens from", c.Command.Name)
+	switch {
+	case c.Bool("unset"):
+	case c.String("host") != "" && c.String("issuer") != "":
+		return "", usagef(c, "give either --host or --issuer, not both")
+	case c.String("issuer") != "" && c.String("client-id") == "":
+		return "", usagef(c, "--issuer needs --client-id")
+	case c.String("host") == "" && c.String("issuer") == "":
+		return "", usagef(c, "setup %s needs --host, the py-oidc-auth server to get tokens from (or --issuer and --client-id, an OpenID Provider)", c.Command.Name)
 	}
 	return strings.TrimSpace(c.Args().First()), nil
 }
@@ -96,11 +104,12 @@ func (a *app) configEntry(c *cli.Context, match string) error {
 		}
 		return nil
 	}
-	err = helper.AddServer(path, helper.Server{Match: match, Host: c.String("host"), Username: c.String("username")})
+	server := helper.Server{Match: match, Host: c.String("host"), Issuer: c.String("issuer"), ClientID: c.String("client-id"), Username: c.String("username")}
+	err = helper.AddServer(path, server)
 	if err != nil {
 		return usagef(c, "%s", helper.Describe(err))
 	}
-	fmt.Fprintf(a.stderr, "Wrote %s: %s answers with tokens of %s.\n", path, match, c.String("host"))
+	fmt.Fprintf(a.stderr, "Wrote %s: %s answers with tokens of %s.\n", path, match, server.Flows().Name())
 	return nil
 }
 
