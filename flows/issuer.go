@@ -124,7 +124,7 @@ func discover(ctx context.Context, cfg Config) (*issuerProvider, error) {
 			return nil, fmt.Errorf("flows: the discovery document of %s has a bad %s", cfg.Issuer, name)
 		}
 		if err := checkTransport(u, cfg.AllowHTTP); err != nil {
-			return nil, fmt.Errorf("flows: the %s of %s: %w", name, cfg.Issuer, err)
+			return nil, &endpointError{what: "the " + name + " of " + cfg.Issuer, err: err}
 		}
 	}
 	if p.disc.TokenURL == "" {
@@ -360,6 +360,9 @@ func (f *DeviceFlow) issuerDevice(ctx context.Context, cfg Config) (*Token, erro
 	if err != nil {
 		return nil, oauthError(ctx, p.disc.DeviceAuthURL, err, nil)
 	}
+	if da.DeviceCode == "" || da.VerificationURI == "" {
+		return nil, fmt.Errorf("flows: %s sent a device authorization without device_code or verification_uri", p.disc.DeviceAuthURL)
+	}
 	if !isTerminalSafe(da.UserCode) || strings.TrimSpace(da.UserCode) == "" || len(da.UserCode) > 64 {
 		return nil, fmt.Errorf("flows: %s sent a user_code with control characters or of odd length; refusing to show it", p.disc.DeviceAuthURL)
 	}
@@ -535,3 +538,13 @@ func Revoke(ctx context.Context, cfg Config, tok *Token) error {
 // ErrNoRevocation means the server offers no way to revoke a token: the
 // login is forgotten here, and stays valid at the server until it expires.
 var ErrNoRevocation = errors.New("flows: the server offers no token revocation")
+
+// endpointError names the discovered endpoint an error is about, with one
+// package prefix.
+type endpointError struct {
+	what string
+	err  error
+}
+
+func (e *endpointError) Error() string { return "flows: " + e.what + ": " + trimPackage(e.err.Error()) }
+func (e *endpointError) Unwrap() error { return e.err }

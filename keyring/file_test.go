@@ -299,7 +299,7 @@ func TestFileStoreReferenceFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Get other: %v", err)
 	}
-	if want := (keyring.Token{AccessToken: "at-2", Expires: 1767229200}); !reflect.DeepEqual(got.Token, want) || !got.StoredAt.Equal(time.Unix(1767000000, 0)) {
+	if want := (keyring.Token{AccessToken: "at-2", Expires: 1767229200, IDToken: "x.y.z"}); !reflect.DeepEqual(got.Token, want) || !got.StoredAt.Equal(time.Unix(1767000000, 0)) {
 		t.Errorf("Get other = %+v, want token %+v stored 1767000000", got, want)
 	}
 

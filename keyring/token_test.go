@@ -191,9 +191,9 @@ func TestTokenUnmarshalJSON(t *testing.T) {
 			want: keyring.Token{AccessToken: "a"},
 		},
 		{
-			name: "unknown fields ignored",
+			name: "unknown fields ignored, the ID token kept",
 			in:   `{"access_token": "a", "expires": 1767225600, "id_token": "x", "extra": {"n": [1, 2]}}`,
-			want: keyring.Token{AccessToken: "a", Expires: 1767225600},
+			want: keyring.Token{AccessToken: "a", Expires: 1767225600, IDToken: "x"},
 		},
 		{
 			name: "empty object",
