@@ -68,7 +68,7 @@ func (s *sandbox) expireStoredAccess(key string) {
 }
 
 // TestConcurrentRefresh runs several `oidc-auth token` at once on an
-// expired access token, as parallel git or docker commands do. DESIGN.md:
+// expired access token, as parallel git or docker commands do. The promise:
 // the store is "safely shared by any number of concurrent processes" — an
 // expired token is refreshed under a per-key lock, after re-reading the
 // store, once. Refresh tokens rotate and are single-use, so a second

@@ -68,7 +68,7 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// jobVariables are the batch-job variables of PROTOCOL.md; jobPrefixes
+// jobVariables are the batch-job variables the flow core knows (flows.JobEnvironment); jobPrefixes
 // catch their relatives. None of them may leak into a child's environment
 // from the machine running the tests.
 var (
