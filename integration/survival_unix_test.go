@@ -289,3 +289,39 @@ func TestNewTokenNotSaved(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", tmp)
 	}
 }
+
+// TestLoginNotSaved: a login whose token cannot be stored says so and
+// fails, instead of saying "Logged in".
+func TestLoginNotSaved(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs a full tmpfs, which needs root; TestNewTokenNotSaved covers the read-only case")
+	}
+	srv := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	storeDir := filepath.Dir(s.storePath())
+	if err := os.MkdirAll(storeDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	unmount, err := mountTmpfs(storeDir)
+	if err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v); keyring's injected write error covers this", err)
+	}
+	t.Cleanup(unmount)
+	f, err := os.Create(filepath.Join(storeDir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for chunk := bytes.Repeat([]byte("x"), 4096); ; {
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	f.Close()
+	srv.PlanDevice(pyauthserver.DevicePlan{})
+	r := s.run("login", "--flow", "device", "--timeout", "10s", srv.URL())
+	msg := failureLine(t, r, 1)
+	if !strings.Contains(msg, "was not saved") || !strings.Contains(r.stderr, "could not be saved") || strings.Contains(r.stderr, "Logged in") {
+		t.Errorf("login on a full disk:\n%s", r.stderr)
+	}
+}

@@ -248,6 +248,14 @@ func (a *app) login(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if rec, err := store.Get(c.Context, key); err != nil || rec.Token.AccessToken != tok.AccessToken {
+		// The warning above says why; a login that is not kept is no
+		// login, whatever --json printed for the moment.
+		if perr := a.printLoginJSON(c, tok); perr != nil {
+			return perr
+		}
+		return fmt.Errorf("the login to %s was not saved; fix the store and log in again", host)
+	}
 	who := ""
 	if u := tok.Claims.User(); u != "" {
 		who = " as " + u
