@@ -356,7 +356,16 @@ func (f *DeviceFlow) issuerDevice(ctx context.Context, cfg Config) (*Token, erro
 		return nil, fmt.Errorf("%w (the discovery document of %s names no device_authorization_endpoint)", ErrNoDeviceFlow, cfg.Issuer)
 	}
 	opts := cfg.audienceOptions()
-	da, err := p.oauth.DeviceAuth(p.ctx, opts...)
+	dctx := p.ctx
+	if cfg.ClientSecret != "" {
+		// x/oauth2 sends the device authorization request with the client
+		// id alone; a confidential client authenticates there too (RFC
+		// 8628 §3.1), with HTTP Basic as every provider takes it.
+		client := *cfg.HTTPClient
+		client.Transport = &basicAuthTransport{base: client.Transport, url: p.disc.DeviceAuthURL, id: cfg.ClientID, secret: cfg.ClientSecret}
+		dctx = context.WithValue(p.ctx, oauth2.HTTPClient, &client)
+	}
+	da, err := p.oauth.DeviceAuth(dctx, opts...)
 	if err != nil {
 		return nil, oauthError(ctx, p.disc.DeviceAuthURL, err, nil)
 	}
@@ -548,3 +557,19 @@ type endpointError struct {
 
 func (e *endpointError) Error() string { return "flows: " + e.what + ": " + trimPackage(e.err.Error()) }
 func (e *endpointError) Unwrap() error { return e.err }
+
+// basicAuthTransport adds a confidential client's HTTP Basic credentials
+// (RFC 6749 §2.3.1) to the requests to one URL that carry none.
+type basicAuthTransport struct {
+	base            http.RoundTripper
+	url, id, secret string
+}
+
+// RoundTrip sends r, with the client's credentials when r goes to the URL.
+func (t *basicAuthTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.String() == t.url && r.Header.Get("Authorization") == "" {
+		r = r.Clone(r.Context())
+		r.SetBasicAuth(url.QueryEscape(t.id), url.QueryEscape(t.secret))
+	}
+	return t.base.RoundTrip(r)
+}

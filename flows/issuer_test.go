@@ -442,6 +442,11 @@ func (op *fakeOP) serveDevice(w http.ResponseWriter, r *http.Request) {
 	if r.PostForm.Get("client_id") != opClientID {
 		op.t.Errorf("device authorization without client_id: %v", r.PostForm)
 	}
+	if msg := op.clientError(r); msg != "" {
+		op.t.Errorf("device authorization: %s", msg)
+		oauthErr(w, http.StatusUnauthorized, "invalid_client", msg)
+		return
+	}
 	op.mu.Lock()
 	exp := op.expiresIn
 	op.mu.Unlock()
@@ -676,10 +681,14 @@ func TestIssuerDeviceFlow(t *testing.T) {
 		{"access_denied", []string{"authorization_pending", "access_denied"}, 0, ErrAccessDenied, 2},
 		{"expired_token", []string{"expired_token"}, 0, ErrExpiredToken, 1},
 		{"the device code runs out", pending, 2, ErrExpiredToken, -1},
+		{"confidential client", []string{"authorization_pending"}, 0, nil, 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			op := newFakeOP(t)
+			if tt.name == "confidential client" {
+				op.clientSecret = opSecret // the device request and the polls must use HTTP Basic
+			}
 			op.device, op.expiresIn = tt.answers, tt.expiresIn
 			var out strings.Builder
 			start := time.Now()
