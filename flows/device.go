@@ -85,12 +85,8 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 		case "authorization_pending":
 		case "slow_down":
 			every = min(every+slowDownStep, maxInterval)
-		case "access_denied":
-			return nil, fmt.Errorf("%w: the login was refused (%v)", ErrAccessDenied, se)
-		case "expired_token":
-			return nil, fmt.Errorf("%w before the login was approved; run the login again", ErrExpiredToken)
 		default:
-			return nil, fmt.Errorf("flows: device login failed: %w", se)
+			return nil, deviceEnded(se)
 		}
 		if left := deadline.Sub(f.clock()); left > 0 {
 			if err := f.sleep(ctx, min(every, left)); err != nil {
@@ -182,19 +178,40 @@ func (f *DeviceFlow) start(ctx context.Context, cfg Config) (*DeviceAuthorizatio
 	if n, err := number(da.ExpiresIn); err != nil || n <= 0 {
 		return nil, fmt.Errorf("flows: %s sent a device authorization with a bad expires_in", endpoint)
 	}
-	// These reach the person's terminal and browser as they are.
-	if !isTerminalSafe(da.UserCode) || strings.TrimSpace(da.UserCode) == "" || len(da.UserCode) > 64 {
-		return nil, fmt.Errorf("flows: %s sent a user_code with control characters or of odd length; refusing to show it", endpoint)
+	if err := checkShown(endpoint, da.UserCode, da.VerificationURI, da.VerificationURIComplete); err != nil {
+		return nil, err
 	}
-	for name, u := range map[string]string{"verification_uri": da.VerificationURI, "verification_uri_complete": da.VerificationURIComplete} {
+	return &da, nil
+}
+
+// checkShown refuses a device authorization whose user code or
+// verification URIs, which reach the person's terminal and browser as they
+// are, hold control characters, or whose URIs are not http(s).
+func checkShown(endpoint, userCode, uri, complete string) error {
+	if !isTerminalSafe(userCode) || strings.TrimSpace(userCode) == "" || len(userCode) > 64 {
+		return fmt.Errorf("flows: %s sent a user_code with control characters or of odd length; refusing to show it", endpoint)
+	}
+	for name, u := range map[string]string{"verification_uri": uri, "verification_uri_complete": complete} {
 		if u == "" && name == "verification_uri_complete" {
 			continue
 		}
 		if err := checkBrowserURL(u); err != nil {
-			return nil, fmt.Errorf("flows: %s sent a %s that %v; refusing to show it", endpoint, name, err)
+			return fmt.Errorf("flows: %s sent a %s that %v; refusing to show it", endpoint, name, err)
 		}
 	}
-	return &da, nil
+	return nil
+}
+
+// deviceEnded is the error a device login ends with when a poll answers
+// anything but authorization_pending or slow_down (RFC 8628 §3.5).
+func deviceEnded(se *ServerError) error {
+	switch se.Code {
+	case "access_denied":
+		return fmt.Errorf("%w: the login was refused (%v)", ErrAccessDenied, se)
+	case "expired_token":
+		return fmt.Errorf("%w before the login was approved; run the login again", ErrExpiredToken)
+	}
+	return fmt.Errorf("flows: device login failed: %w", se)
 }
 
 // noDeviceFlow reports whether an error answer of the device route says

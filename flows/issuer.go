@@ -372,16 +372,8 @@ func (f *DeviceFlow) issuerDevice(ctx context.Context, cfg Config) (*Token, erro
 	if da.DeviceCode == "" || da.VerificationURI == "" {
 		return nil, fmt.Errorf("flows: %s sent a device authorization without device_code or verification_uri", p.disc.DeviceAuthURL)
 	}
-	if !isTerminalSafe(da.UserCode) || strings.TrimSpace(da.UserCode) == "" || len(da.UserCode) > 64 {
-		return nil, fmt.Errorf("flows: %s sent a user_code with control characters or of odd length; refusing to show it", p.disc.DeviceAuthURL)
-	}
-	for name, u := range map[string]string{"verification_uri": da.VerificationURI, "verification_uri_complete": da.VerificationURIComplete} {
-		if u == "" && name == "verification_uri_complete" {
-			continue
-		}
-		if err := checkBrowserURL(u); err != nil {
-			return nil, fmt.Errorf("flows: %s sent a %s that %v; refusing to show it", p.disc.DeviceAuthURL, name, err)
-		}
+	if err := checkShown(p.disc.DeviceAuthURL, da.UserCode, da.VerificationURI, da.VerificationURIComplete); err != nil {
+		return nil, err
 	}
 	now := f.clock()
 	if da.Expiry.IsZero() || da.Expiry.Sub(now) > maxDeviceExpiry {
@@ -398,13 +390,8 @@ func (f *DeviceFlow) issuerDevice(ctx context.Context, cfg Config) (*Token, erro
 		}
 		err = oauthError(ctx, p.disc.TokenURL, err, cfg.clientSecrets().with(da.DeviceCode))
 		var se *ServerError
-		switch {
-		case errors.As(err, &se) && se.Code == "access_denied":
-			return nil, fmt.Errorf("%w: the login was refused (%v)", ErrAccessDenied, se)
-		case errors.As(err, &se) && se.Code == "expired_token", errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			return nil, fmt.Errorf("%w before the login was approved; run the login again", ErrExpiredToken)
-		case se != nil:
-			return nil, fmt.Errorf("flows: device login failed: %w", se)
+		if errors.As(err, &se) {
+			return nil, deviceEnded(se)
 		}
 		return nil, err
 	}
