@@ -636,3 +636,18 @@ func TestRefreshFinishesWhenCancelled(t *testing.T) {
 		t.Errorf("refresh after cancel: %v, %d requests", err, len(s.tokenForms()))
 	}
 }
+
+// TestLoginWaitsForLockAsLongAsItsTimeout: a login the person asked for
+// waits for another process's lock as long as the login's own timeout,
+// not the helpers' 30 s.
+func TestLoginWaitsForLockAsLongAsItsTimeout(t *testing.T) {
+	t.Parallel()
+	st := blockedStore{newMemStore()}
+	start := time.Now()
+	_, err := Authenticate(context.Background(), Config{Host: "https://h.example.invalid", Timeout: 2500 * time.Millisecond}, st,
+		Options{Interaction: InteractAlways, Out: io.Discard})
+	took := time.Since(start)
+	if err == nil || took < 2*time.Second || took > 10*time.Second {
+		t.Fatalf("err = %v after %v; want a failure after the 2.5 s login timeout", err, took)
+	}
+}
