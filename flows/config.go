@@ -149,7 +149,7 @@ func (c Config) withDefaults() Config {
 		if base == nil {
 			base = http.DefaultTransport
 		}
-		client.Transport = &retryTransport{base: base}
+		client.Transport = &retryTransport{base: &debugTransport{base: base}}
 	}
 	c.HTTPClient = client
 	return c

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,8 +89,12 @@ func NoteSecret(ctx context.Context, values ...string) {
 		return
 	}
 	l.mu.Lock()
-	l.secrets = l.secrets.with(values...)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	for _, v := range values {
+		if v != "" && !slices.Contains(l.secrets, v) {
+			l.secrets = append(l.secrets, v)
+		}
+	}
 }
 
 // jwtLike matches compact JWS and JWE serializations: base64url segments
@@ -107,4 +113,45 @@ func Debugf(ctx context.Context, level int, format string, args ...any) {
 	msg = jwtLike.ReplaceAllString(l.secrets.mask(terminalSafe(msg)), masked)
 	elapsed := time.Since(l.start).Seconds()
 	fmt.Fprintf(l.w, "%s: debug +%.3fs: %s\n", l.name, elapsed, msg)
+}
+
+// carryDebug returns client, or when ctx has debug output a copy of it
+// whose requests carry that output even when the library sending them
+// dropped ctx: x/oauth2 sends the device authorization request with
+// http.NewRequest, under a context of its own.
+func carryDebug(ctx context.Context, client *http.Client) *http.Client {
+	l, _ := ctx.Value(debugKey{}).(*debugLog)
+	if l == nil || client == nil {
+		return client
+	}
+	c := *client
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = &debugCarrier{base: base, log: l}
+	return &c
+}
+
+// debugCarrier puts a debug log into the context of requests that have
+// none.
+type debugCarrier struct {
+	base http.RoundTripper
+	log  *debugLog
+}
+
+// RoundTrip sends r, under the carrier's debug log when r has none.
+func (t *debugCarrier) RoundTrip(r *http.Request) (*http.Response, error) {
+	if _, ok := r.Context().Value(debugKey{}).(*debugLog); !ok {
+		r = r.WithContext(context.WithValue(r.Context(), debugKey{}, t.log))
+	}
+	return t.base.RoundTrip(r)
+}
+
+// CloseIdleConnections closes the idle connections of the wrapped
+// transport.
+func (t *debugCarrier) CloseIdleConnections() {
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
 }

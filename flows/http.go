@@ -1,9 +1,11 @@
 package flows
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +15,11 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // maxBody caps what is read of any server answer.
@@ -128,6 +132,7 @@ func safeLocation(base *url.URL, location string, sec secrets) string {
 
 // do sends req and reads at most maxBody of the answer.
 func do(ctx context.Context, c Config, req *http.Request, sec secrets) (*response, error) {
+	NoteSecret(ctx, sec...)
 	resp, err := c.HTTPClient.Do(req)
 	if err != nil {
 		return nil, transportError(ctx, req.URL, err, sec)
@@ -266,4 +271,237 @@ func redact(u *url.URL) string {
 	c.RawQuery = ""
 	c.Fragment = ""
 	return c.String()
+}
+
+// debugTransport writes one debug line per request when the request's
+// context carries debug output (see WithDebug): method, URL without its
+// query, status and time taken, or the class of a failure. At
+// DebugDetails it adds the headers' names (values only of headers that
+// carry no credential) and the field names of a JSON answer. Before any
+// line is written, the secrets the request sends and the answer brings
+// (form fields, credentials, tokens, codes, states) are noted, so that no
+// later line can show them. It sits inside retryTransport, so a request
+// sent again shows twice.
+type debugTransport struct {
+	base http.RoundTripper
+}
+
+// RoundTrip sends r, and describes it when r's context asks for it.
+func (t *debugTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx := r.Context()
+	if !DebugEnabled(ctx, DebugDecisions) {
+		return t.base.RoundTrip(r)
+	}
+	noteRequestSecrets(ctx, r)
+	start := time.Now()
+	resp, err := t.base.RoundTrip(r)
+	took := time.Since(start).Milliseconds()
+	what := r.Method + " " + redact(r.URL)
+	if err != nil {
+		Debugf(ctx, DebugDecisions, "%s → %s (%d ms)", what, errorClass(ctx, err), took)
+		return resp, err
+	}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		noteQuerySecrets(ctx, loc)
+	}
+	var body []byte
+	isJSON := false
+	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "application/json" || strings.HasSuffix(ct, "+json") {
+		// Read the answer here (as do would) to note its secrets before
+		// any line is written, and hand the same bytes on.
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		resp.Body = readCloser{Reader: io.MultiReader(bytes.NewReader(body), resp.Body), Closer: resp.Body}
+		isJSON = true
+		noteJSONSecrets(ctx, body)
+	}
+	Debugf(ctx, DebugDecisions, "%s → %d %s (%d ms)", what, resp.StatusCode, http.StatusText(resp.StatusCode), took)
+	if DebugEnabled(ctx, DebugDetails) {
+		Debugf(ctx, DebugDetails, "  request headers: %s", describeHeaders(r.Header, r.URL))
+		Debugf(ctx, DebugDetails, "  answer headers: %s", describeHeaders(resp.Header, r.URL))
+		if isJSON {
+			Debugf(ctx, DebugDetails, "  answer fields: %s", jsonFieldNames(body))
+		}
+	}
+	return resp, nil
+}
+
+// CloseIdleConnections closes the idle connections of the wrapped
+// transport.
+func (t *debugTransport) CloseIdleConnections() {
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// readCloser is a body read from Reader and closed with Closer.
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// publicParams are the request and answer fields whose values carry no
+// secret; every other form field a request sends is noted as one.
+var publicParams = map[string]bool{
+	"grant_type": true, "redirect_uri": true, "client_id": true, "scope": true, "token_type_hint": true,
+	"audience": true, "resource": true, "response_type": true, "code_challenge_method": true, "code_challenge": true,
+}
+
+// secretFields are the fields of JSON answers, and the query parameters of
+// redirects, whose values are secrets.
+var secretFields = []string{"access_token", "refresh_token", "id_token", "device_code", "code", "state", "nonce", "client_secret", "session_token"}
+
+// noteRequestSecrets notes what r sends that is secret: its credentials
+// header (and the Basic credentials inside it) and every form field that is
+// not public.
+func noteRequestSecrets(ctx context.Context, r *http.Request) {
+	if a := r.Header.Get("Authorization"); a != "" {
+		NoteSecret(ctx, a)
+		if scheme, cred, ok := strings.Cut(a, " "); ok {
+			NoteSecret(ctx, cred)
+			if strings.EqualFold(scheme, "basic") {
+				if raw, err := base64.StdEncoding.DecodeString(cred); err == nil {
+					if _, pass, ok := strings.Cut(string(raw), ":"); ok {
+						unescaped, _ := url.QueryUnescape(pass)
+						NoteSecret(ctx, pass, unescaped)
+					}
+				}
+			}
+		}
+	}
+	noteQuerySecrets(ctx, r.URL.String())
+	if r.GetBody == nil {
+		return
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
+		return
+	}
+	body, err := r.GetBody()
+	if err != nil {
+		return
+	}
+	defer body.Close()
+	b, _ := io.ReadAll(io.LimitReader(body, maxBody))
+	form, _ := url.ParseQuery(string(b))
+	for k, vs := range form {
+		if !publicParams[k] {
+			NoteSecret(ctx, vs...)
+		}
+	}
+}
+
+// noteQuerySecrets notes the secret query parameters of a URL.
+func noteQuerySecrets(ctx context.Context, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || u.RawQuery == "" {
+		return
+	}
+	q := u.Query()
+	for _, name := range secretFields {
+		NoteSecret(ctx, q[name]...)
+	}
+}
+
+// noteJSONSecrets notes the values of the secret fields of a JSON answer.
+func noteJSONSecrets(ctx context.Context, body []byte) {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return
+	}
+	for _, name := range secretFields {
+		if v, ok := m[name].(string); ok {
+			NoteSecret(ctx, v)
+		}
+	}
+}
+
+// safeHeaders are the headers whose values are shown at DebugDetails; no
+// credential or cookie is among them.
+var safeHeaders = map[string]bool{
+	"Accept": true, "Cache-Control": true, "Content-Length": true, "Content-Type": true, "Date": true,
+	"Expires": true, "Pragma": true, "Retry-After": true, "Server": true, "Vary": true, "Age": true,
+}
+
+// describeHeaders lists the names of h, sorted, with the values of the
+// safe ones, and a Location without its query. base resolves a relative
+// Location.
+func describeHeaders(h http.Header, base *url.URL) string {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		switch {
+		case safeHeaders[name]:
+			parts = append(parts, fmt.Sprintf("%s=%q", name, shorten(strings.Join(h.Values(name), ", "), 80)))
+		case name == "Location":
+			parts = append(parts, fmt.Sprintf("%s=%q", name, safeLocation(base, h.Get(name), nil)))
+		default:
+			parts = append(parts, name)
+		}
+	}
+	if len(parts) == 0 {
+		return "(none)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// jsonFieldNames lists the top-level field names of a JSON object, sorted,
+// never their values.
+func jsonFieldNames(body []byte) string {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return "(not a JSON object)"
+	}
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, shorten(name, 40))
+	}
+	slices.Sort(names)
+	if len(names) == 0 {
+		return "(none)"
+	}
+	return strings.Join(names, ", ")
+}
+
+// shorten cuts s to at most n bytes, marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// errorClass names what kind of failure err is, without its text, which
+// may repeat a URL with its query.
+func errorClass(ctx context.Context, err error) string {
+	var (
+		verify   *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		header   tls.RecordHeaderError
+		dns      *net.DNSError
+		op       *net.OpError
+		ne       net.Error
+	)
+	switch {
+	case ctx.Err() != nil:
+		return "stopped (" + ctx.Err().Error() + ")"
+	case errors.As(err, &verify), errors.As(err, &unknown), errors.As(err, &hostname):
+		return "failed: TLS certificate not trusted"
+	case errors.As(err, &header):
+		return "failed: not TLS"
+	case errors.As(err, &dns):
+		return "failed: DNS lookup"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "failed: connection refused"
+	case errors.As(err, &op) && op.Op == "dial":
+		return "failed: cannot connect"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "failed: timeout"
+	case closedByServer(err):
+		return "failed: connection closed by the server"
+	}
+	return "failed"
 }

@@ -97,13 +97,24 @@ type issuerProvider struct {
 // of the provider with go-oidc, which checks that the document names the
 // same issuer.
 func discover(ctx context.Context, cfg Config) (*issuerProvider, error) {
+	cfg.HTTPClient = carryDebug(ctx, cfg.HTTPClient)
 	hctx := oidc.ClientContext(ctx, cfg.HTTPClient)
 	hctx = context.WithValue(hctx, oauth2.HTTPClient, cfg.HTTPClient)
 	p := &issuerProvider{cfg: cfg, ctx: hctx}
+	NoteSecret(ctx, cfg.clientSecrets()...)
 	cache, fetched := cfg.discoveryCachePath(), false
 	if d, ok := readDiscovery(cache); ok && d.IssuerURL == cfg.Issuer && time.Since(d.FetchedAt) < discoveryTTL && time.Since(d.FetchedAt) >= 0 {
 		p.disc = d
+		Debugf(ctx, DebugDetails, "discovery of %s: cached in %s (fetched %s ago)", cfg.Issuer, cache, time.Since(d.FetchedAt).Round(time.Second))
 	} else {
+		switch {
+		case cache == "":
+			Debugf(ctx, DebugDetails, "discovery of %s: no cache directory, asking the provider", cfg.Issuer)
+		case !ok:
+			Debugf(ctx, DebugDetails, "discovery of %s: not cached in %s, asking the provider", cfg.Issuer, cache)
+		default:
+			Debugf(ctx, DebugDetails, "discovery of %s: the copy in %s is stale or another issuer's, asking the provider", cfg.Issuer, cache)
+		}
 		prov, err := oidc.NewProvider(hctx, cfg.Issuer)
 		if err != nil {
 			return nil, discoveryError(ctx, cfg, err)
@@ -302,11 +313,14 @@ func (p *issuerProvider) verify(tok *Token, nonce string) error {
 	if tok.IDToken == "" {
 		return fmt.Errorf("flows: %s sent no ID token; ask for the openid scope", p.disc.TokenURL)
 	}
+	NoteSecret(p.ctx, tok.IDToken, nonce)
 	idt, err := p.provider.Verifier(&oidc.Config{ClientID: p.cfg.ClientID}).Verify(p.ctx, tok.IDToken)
 	if err != nil {
+		Debugf(p.ctx, DebugDecisions, "ID token from %s: not valid", p.cfg.Issuer)
 		return fmt.Errorf("flows: the ID token from %s is not valid: %s", p.cfg.Issuer, secrets{tok.IDToken}.quote(err.Error()))
 	}
 	if nonce != "" && !equalSecret(idt.Nonce, nonce) {
+		Debugf(p.ctx, DebugDecisions, "ID token from %s: signature valid, but the nonce is another login's", p.cfg.Issuer)
 		return fmt.Errorf("flows: the ID token from %s carries another login's nonce; the login was not this one's", p.cfg.Issuer)
 	}
 	var c struct {
@@ -319,12 +333,25 @@ func (p *issuerProvider) verify(tok *Token, nonce string) error {
 	}
 	var all map[string]any
 	idt.Claims(&all)
+	checked := "signature, issuer, audience, expiry"
+	if nonce != "" {
+		checked += ", nonce"
+	}
+	Debugf(p.ctx, DebugDecisions, "ID token from %s: verified (%s); it expires at %s", p.cfg.Issuer, checked, idt.Expiry.Local().Format(time.RFC3339))
 	if c.PreferredUsername == "" && c.Email == "" && p.disc.UserInfoURL != "" {
+		Debugf(p.ctx, DebugDecisions, "the ID token names no username or email; asking the userinfo endpoint")
 		// Some providers keep profile claims out of the ID token when an
 		// access token is issued too; their userinfo answer has them (OIDC
 		// Core §5.3.2: for the same subject only).
 		ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok.AccessToken, TokenType: "Bearer"})
-		if ui, err := p.provider.UserInfo(p.ctx, ts); err == nil && ui.Subject == idt.Subject {
+		ui, err := p.provider.UserInfo(p.ctx, ts)
+		switch {
+		case err != nil:
+			Debugf(p.ctx, DebugDecisions, "userinfo: no answer to use; the login keeps no username")
+		case ui.Subject != idt.Subject:
+			Debugf(p.ctx, DebugDecisions, "userinfo: its answer is about another subject; ignored")
+		}
+		if err == nil && ui.Subject == idt.Subject {
 			ui.Claims(&c)
 			var more map[string]any
 			if ui.Claims(&more) == nil {
@@ -345,6 +372,23 @@ func (p *issuerProvider) verify(tok *Token, nonce string) error {
 	return nil
 }
 
+// debugIssued notes the secrets of a new token and says what it holds:
+// which tokens and until when, never their values.
+func debugIssued(ctx context.Context, what string, tok *Token) {
+	NoteSecret(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
+	if !DebugEnabled(ctx, DebugDecisions) {
+		return
+	}
+	has := "an access token"
+	if tok.RefreshToken != "" {
+		has += ", a refresh token"
+	}
+	if tok.IDToken != "" {
+		has += ", an ID token"
+	}
+	Debugf(ctx, DebugDecisions, "%s: got %s; the access token expires at %s", what, has, time.Unix(tok.Expires, 0).Local().Format(time.RFC3339))
+}
+
 // issuerDevice runs the device authorization grant (RFC 8628) with
 // x/oauth2, with the same refusals and bounds as for py-oidc-auth servers.
 func (f *DeviceFlow) issuerDevice(ctx context.Context, cfg Config) (*Token, error) {
@@ -361,7 +405,7 @@ func (f *DeviceFlow) issuerDevice(ctx context.Context, cfg Config) (*Token, erro
 		// x/oauth2 sends the device authorization request with the client
 		// id alone; a confidential client authenticates there too (RFC
 		// 8628 §3.1), with HTTP Basic as every provider takes it.
-		client := *cfg.HTTPClient
+		client := *p.cfg.HTTPClient
 		client.Transport = &basicAuthTransport{base: client.Transport, url: p.disc.DeviceAuthURL, id: cfg.ClientID, secret: cfg.ClientSecret}
 		dctx = context.WithValue(p.ctx, oauth2.HTTPClient, &client)
 	}
@@ -399,6 +443,7 @@ func (f *DeviceFlow) issuerDevice(ctx context.Context, cfg Config) (*Token, erro
 	if err != nil {
 		return nil, err
 	}
+	debugIssued(ctx, "device login", tok)
 	if err := p.verify(tok, ""); err != nil {
 		return nil, err // a token whose ID token is not valid is no login
 	}
@@ -417,6 +462,7 @@ func issuerStart(ctx context.Context, cfg Config, redirectURI string) (*codeStar
 		return nil, fmt.Errorf("flows: the discovery document of %s names no authorization_endpoint, so no browser login is possible; use --flow device", cfg.Issuer)
 	}
 	state, nonce, verifier := rand.Text(), rand.Text(), oauth2.GenerateVerifier()
+	NoteSecret(ctx, state, nonce, verifier)
 	oc := *p.oauth
 	oc.RedirectURL = redirectURI
 	opts := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}, cfg.audienceOptions()...)
@@ -424,8 +470,11 @@ func issuerStart(ctx context.Context, cfg Config, redirectURI string) (*codeStar
 		authURL: oc.AuthCodeURL(state, opts...),
 		state:   state,
 		exchange: func(ctx context.Context, code, _ string) (*Token, error) {
+			NoteSecret(ctx, code)
+			Debugf(ctx, DebugDecisions, "exchanging the login code at %s (PKCE S256)", p.disc.TokenURL)
 			xopts := append([]oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}, cfg.audienceOptions()...)
-			t, err := oc.Exchange(context.WithValue(oidc.ClientContext(ctx, cfg.HTTPClient), oauth2.HTTPClient, cfg.HTTPClient), code, xopts...)
+			client := carryDebug(ctx, p.cfg.HTTPClient)
+			t, err := oc.Exchange(context.WithValue(oidc.ClientContext(ctx, client), oauth2.HTTPClient, client), code, xopts...)
 			if err != nil {
 				err = oauthError(ctx, p.disc.TokenURL, err, cfg.clientSecrets().with(code, verifier, state))
 				var se *ServerError
@@ -438,6 +487,7 @@ func issuerStart(ctx context.Context, cfg Config, redirectURI string) (*codeStar
 			if err != nil {
 				return nil, err
 			}
+			debugIssued(ctx, "code exchange", tok)
 			if err := p.verify(tok, nonce); err != nil {
 				return nil, err
 			}
@@ -455,6 +505,7 @@ func issuerRefresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) 
 	if err != nil {
 		return nil, err
 	}
+	Debugf(ctx, DebugDecisions, "refreshing at %s", p.disc.TokenURL)
 	ts := p.oauth.TokenSource(p.ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Unix(1, 0)})
 	t, err := ts.Token()
 	if err != nil {
@@ -462,8 +513,10 @@ func issuerRefresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) 
 		var se *ServerError
 		if errors.As(err, &se) {
 			if se.Code == "invalid_grant" || se.Code == "invalid_request" || se.Status == http.StatusUnauthorized {
+				Debugf(ctx, DebugDecisions, "refresh refused (%d %s): the provider no longer accepts the refresh token", se.Status, se.Code)
 				return nil, fmt.Errorf("%w (%w)", ErrSessionExpired, se)
 			}
+			Debugf(ctx, DebugDecisions, "refresh failed (%d %s)", se.Status, se.Code)
 			return nil, fmt.Errorf("flows: refresh failed: %w", se)
 		}
 		return nil, err
@@ -472,6 +525,7 @@ func issuerRefresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) 
 	if err != nil {
 		return nil, err
 	}
+	debugIssued(ctx, "refresh", nt)
 	if nt.RefreshToken == tok.RefreshToken {
 		nt.RefreshExpires = max(nt.RefreshExpires, tok.RefreshExpires)
 	}
@@ -503,8 +557,10 @@ func Revoke(ctx context.Context, cfg Config, tok *Token) error {
 		return err
 	}
 	if p.disc.RevocationURL == "" {
+		Debugf(ctx, DebugDecisions, "%s advertises no revocation endpoint", cfg.Issuer)
 		return ErrNoRevocation
 	}
+	Debugf(ctx, DebugDecisions, "revoking the refresh token at %s", p.disc.RevocationURL)
 	form := url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}}
 	if cfg.ClientSecret == "" {
 		form.Set("client_id", cfg.ClientID)

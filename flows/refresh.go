@@ -33,17 +33,21 @@ func Refresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.RequestTimeout)
 	defer cancel()
+	NoteSecret(ctx, tok.AccessToken, tok.RefreshToken, tok.IDToken)
 	if cfg.isIssuer() {
 		return issuerRefresh(ctx, cfg, tok)
 	}
 	tokenURL := cfg.Endpoint(cfg.TokenRoute)
+	Debugf(ctx, DebugDecisions, "refreshing at %s", tokenURL)
 	body, err := postForm(ctx, cfg, tokenURL, url.Values{"refresh-token": {tok.RefreshToken}}, secrets{}.with(tok.AccessToken))
 	if err != nil {
 		var se *ServerError
 		if errors.As(err, &se) && (se.Status == http.StatusBadRequest || se.Status == http.StatusUnauthorized) {
+			Debugf(ctx, DebugDecisions, "refresh refused (%d): the server no longer accepts the refresh token", se.Status)
 			return nil, fmt.Errorf("%w (%w)", ErrSessionExpired, se)
 		}
 		if se != nil {
+			Debugf(ctx, DebugDecisions, "refresh failed (%d)", se.Status)
 			return nil, fmt.Errorf("flows: refresh failed: %w", se)
 		}
 		return nil, err
@@ -52,7 +56,9 @@ func Refresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flows: %s: %v", tokenURL, err)
 	}
+	debugIssued(ctx, "refresh", nt)
 	if nt.RefreshToken == "" {
+		Debugf(ctx, DebugDecisions, "refresh: the answer has no refresh token; the old one is kept")
 		nt.RefreshToken, nt.RefreshExpires = tok.RefreshToken, tok.RefreshExpires
 	}
 	return nt, nil
