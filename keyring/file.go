@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/oidc-auth/oidc-auth/flows"
 )
 
 // FileStore is the JSON file backend, in the reference client's v1 format:
@@ -214,14 +216,21 @@ func (s *FileStore) Get(ctx context.Context, key string) (*Record, error) {
 			return nil, err
 		}
 		if !c.bare.Live(s.now()) {
+			flows.Debugf(ctx, flows.DebugDecisions, "store: the bare token in %s is no longer live", s.Path)
 			return nil, ErrNotFound
 		}
-		return &Record{Token: *c.bare, Server: s.bareServer()}, nil
+		rec := &Record{Token: *c.bare, Server: s.bareServer()}
+		noteRecord(ctx, rec)
+		flows.Debugf(ctx, flows.DebugDecisions, "store: the file %s holds a bare token, used for %s", s.Path, k)
+		return rec, nil
 	}
 	rec, ok := decodeRecord(c.entries[k])
 	if !ok || !rec.Token.Live(s.now()) {
+		flows.Debugf(ctx, flows.DebugDecisions, "store: the file %s holds no live login of %s", s.Path, k)
 		return nil, ErrNotFound
 	}
+	noteRecord(ctx, rec)
+	flows.Debugf(ctx, flows.DebugDecisions, "store: the file %s holds the login of %s", s.Path, k)
 	return rec, nil
 }
 
@@ -258,7 +267,8 @@ func (s *FileStore) Put(ctx context.Context, key string, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, "save the token to", func(c *fileContent) error {
+	noteRecord(ctx, rec)
+	err = s.update(ctx, "save the token to", func(c *fileContent) error {
 		if c.bare != nil {
 			if err := s.bareFor(k); err != nil {
 				return err
@@ -274,6 +284,10 @@ func (s *FileStore) Put(ctx context.Context, key string, rec *Record) error {
 		c.entries[k] = raw
 		return nil
 	})
+	if err == nil {
+		flows.Debugf(ctx, flows.DebugDecisions, "store: the login of %s is saved in the file %s", k, s.Path)
+	}
+	return err
 }
 
 // Remove deletes the record stored under key; it returns ErrNotFound when
@@ -325,6 +339,8 @@ func (s *FileStore) List(ctx context.Context) ([]Entry, error) {
 		}
 	}
 	sortEntries(out)
+	noteEntries(ctx, out)
+	flows.Debugf(ctx, flows.DebugDetails, "store: the file %s holds %d live logins", s.Path, len(out))
 	return out, nil
 }
 

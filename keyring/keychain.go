@@ -14,6 +14,8 @@ import (
 	"time"
 
 	gokeyring "github.com/zalando/go-keyring"
+
+	"github.com/oidc-auth/oidc-auth/flows"
 )
 
 // Keychain is the part of an OS keychain the store uses: one secret per
@@ -159,8 +161,10 @@ func (s *KeychainStore) call(ctx context.Context, op func(Keychain) (string, err
 	}()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
+	start := time.Now()
 	select {
 	case r := <-done:
+		flows.Debugf(ctx, flows.DebugDetails, "store: the keychain (service %q) answered in %v", s.service(), time.Since(start).Round(time.Millisecond))
 		switch {
 		case r.err == nil:
 			return r.v, nil
@@ -343,6 +347,7 @@ func (s *KeychainStore) Get(ctx context.Context, key string) (*Record, error) {
 	if !ok {
 		return nil, &CorruptError{Place: s.place(k), Err: errors.New("it does not hold an oidc-auth token record")}
 	}
+	noteRecord(ctx, rec)
 	if !rec.Token.Live(s.now()) {
 		return nil, ErrNotFound
 	}
@@ -366,6 +371,7 @@ func (s *KeychainStore) Put(ctx context.Context, key string, rec *Record) error 
 			return &CorruptError{Place: s.place(k), Err: errors.New("it does not hold an oidc-auth token record")}
 		}
 	}
+	noteRecord(ctx, rec)
 	small := *rec
 	small.Token.Headers = nil
 	raw, err := encodeRecord(&small, s.now())

@@ -116,7 +116,21 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 	}
 	start := time.Now()
 	fl := flock.New(path, flock.SetFlag(lockOpenFlags()), flock.SetPermissions(0o600))
-	ok, err := fl.TryLockContext(ctx, lockRetry)
+	var ok bool
+	var err error
+	if ctx.Err() == nil && flows.DebugEnabled(ctx, flows.DebugDetails) {
+		// Say who holds the lock before waiting for it.
+		if ok, err = fl.TryLock(); err == nil && !ok {
+			if h, known := readHolder(path); known {
+				flows.Debugf(ctx, flows.DebugDetails, "store: lock %s is held by process %d (%s); waiting", path, h.PID, h.Command)
+			} else {
+				flows.Debugf(ctx, flows.DebugDetails, "store: lock %s is held; waiting", path)
+			}
+		}
+	}
+	if !ok && err == nil {
+		ok, err = fl.TryLockContext(ctx, lockRetry)
+	}
 	if err != nil && ctx.Err() == nil {
 		if isLink(path) {
 			return nil, linkError(path, roleLock)
@@ -144,6 +158,11 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 		return nil, &LockError{Path: path, Err: cleanPathError(err)}
 	}
 	hf := writeHolder(path, fi)
+	if waited := time.Since(start); waited >= 50*time.Millisecond {
+		flows.Debugf(ctx, flows.DebugDecisions, "store: lock %s taken after waiting %v", path, roundWait(waited))
+	} else {
+		flows.Debugf(ctx, flows.DebugDetails, "store: lock %s taken", path)
+	}
 	return func() {
 		if hf != nil {
 			hf.Truncate(0) // still under the lock: the next holder writes its own

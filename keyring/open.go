@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/oidc-auth/oidc-auth/flows"
 )
 
 // DefaultAppName is the application name that names the token file's
@@ -154,13 +156,14 @@ func (s *AutoStore) markerPath() string {
 // keychainDown returns why the keychain is not to be used, or nil. A
 // marker that is a link, not a regular file, or not the user's own is
 // ignored.
-func (s *AutoStore) keychainDown() error {
+func (s *AutoStore) keychainDown(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.down == nil {
 		fi, err := os.Lstat(s.markerPath())
 		if err == nil && checkFile(s.markerPath(), fi, roleLock) == nil && time.Since(fi.ModTime()) < silentFor {
 			s.down = &UnavailableError{Reason: "it did not answer a moment ago; it is tried again after " + fi.ModTime().Add(silentFor).Format("15:04:05")}
+			flows.Debugf(ctx, flows.DebugDecisions, "store: the keychain is skipped: %s says it did not answer at %s", s.markerPath(), fi.ModTime().Format("15:04:05"))
 		}
 	}
 	return s.down
@@ -169,7 +172,7 @@ func (s *AutoStore) keychainDown() error {
 // usable records a keychain error: it reports whether err leaves the
 // keychain usable, and remembers an unavailable keychain (across processes
 // when it did not answer).
-func (s *AutoStore) usable(err error) bool {
+func (s *AutoStore) usable(ctx context.Context, err error) bool {
 	var ue *UnavailableError
 	if !errors.As(err, &ue) {
 		return true
@@ -177,8 +180,9 @@ func (s *AutoStore) usable(err error) bool {
 	s.mu.Lock()
 	s.down = err
 	s.mu.Unlock()
+	flows.Debugf(ctx, flows.DebugDecisions, "store: the keychain cannot be used (%s); falling back to the file %s", ue.Reason, s.File.Path)
 	if ue.Err == nil { // a timeout, not an answer
-		s.markSilent()
+		s.markSilent(ctx)
 	}
 	return false
 }
@@ -186,7 +190,7 @@ func (s *AutoStore) usable(err error) bool {
 // markSilent touches the marker that tells later processes that the
 // keychain did not answer. It is best effort, and writes nothing through a
 // link or into a directory the store does not trust.
-func (s *AutoStore) markSilent() {
+func (s *AutoStore) markSilent(ctx context.Context) {
 	if s.File.checkDir() != nil || ensureLockDir(s.File.lockDir()) != nil {
 		return
 	}
@@ -201,16 +205,25 @@ func (s *AutoStore) markSilent() {
 	now := time.Now()
 	fmt.Fprintf(f, "the OS keychain did not answer at %s; it is skipped until %s\n",
 		now.Format(time.RFC3339), now.Add(silentFor).Format(time.RFC3339)) // the write sets the time read back
+	flows.Debugf(ctx, flows.DebugDetails, "store: %s written: other processes skip the keychain until %s", s.markerPath(), now.Add(silentFor).Format("15:04:05"))
 }
 
-// warn prints the fallback warning once.
-func (s *AutoStore) warn() {
+// warn prints the fallback warning once per machine and reason class
+// (see ReasonClass): the classes already warned about are kept in a marker
+// beside the lock files, so that the next login, refresh or helper call
+// does not repeat it.
+func (s *AutoStore) warn(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.warned || s.Warn == nil {
 		return
 	}
 	s.warned = true
+	class := ReasonClass(s.down)
+	if s.warnedBefore(class) {
+		flows.Debugf(ctx, flows.DebugDetails, "store: the keychain warning for %q was shown before (%s); not again", class, s.warnedPath())
+		return
+	}
 	app := s.AppName
 	if app == "" {
 		app = DefaultAppName
@@ -222,6 +235,7 @@ func (s *AutoStore) warn() {
 	}
 	fmt.Fprintf(s.Warn, "%s: warning: the OS keychain cannot be used (%s); the token is stored in %s instead (set %s=file to silence this)\n",
 		app, reason, s.File.Path, StoreEnv)
+	s.rememberWarned(ctx, class)
 }
 
 // Lock takes the cross-process lock of key (shared by both backends).
@@ -237,13 +251,15 @@ func (s *AutoStore) LockHolder(key string) (holder LockHolder, ok bool) {
 
 // Get returns the live record of key from the keychain, else from the file.
 func (s *AutoStore) Get(ctx context.Context, key string) (*Record, error) {
-	if s.keychainDown() == nil {
+	if s.keychainDown(ctx) == nil {
 		rec, err := s.Keychain.Get(ctx, key)
 		switch {
 		case err == nil:
+			flows.Debugf(ctx, flows.DebugDecisions, "store: the keychain holds the login of %s", key)
 			return rec, nil
 		case errors.Is(err, ErrNotFound):
-		case s.usable(err):
+			flows.Debugf(ctx, flows.DebugDecisions, "store: the keychain holds no login of %s; looking in the file %s", key, s.File.Path)
+		case s.usable(ctx, err):
 			return nil, err
 		}
 	}
@@ -253,19 +269,21 @@ func (s *AutoStore) Get(ctx context.Context, key string) (*Record, error) {
 // Put stores rec in the keychain, dropping any copy in the file; when the
 // keychain cannot be used, it stores rec in the file and warns once.
 func (s *AutoStore) Put(ctx context.Context, key string, rec *Record) error {
-	if s.keychainDown() == nil {
+	if s.keychainDown(ctx) == nil {
 		err := s.Keychain.Put(ctx, key, rec)
 		if err == nil {
+			flows.Debugf(ctx, flows.DebugDecisions, "store: the login of %s is saved in the keychain", key)
 			if _, ferr := s.File.Get(ctx, key); ferr == nil {
+				flows.Debugf(ctx, flows.DebugDecisions, "store: removing the older copy in the file %s", s.File.Path)
 				s.File.Remove(ctx, key)
 			}
 			return nil
 		}
-		if s.usable(err) {
+		if s.usable(ctx, err) {
 			return err
 		}
 	}
-	s.warn()
+	s.warn(ctx)
 	return s.File.Put(ctx, key, rec)
 }
 
@@ -273,13 +291,14 @@ func (s *AutoStore) Put(ctx context.Context, key string, rec *Record) error {
 // when neither had one.
 func (s *AutoStore) Remove(ctx context.Context, key string) error {
 	found := false
-	if s.keychainDown() == nil {
+	if s.keychainDown(ctx) == nil {
 		err := s.Keychain.Remove(ctx, key)
 		switch {
 		case err == nil:
 			found = true
+			flows.Debugf(ctx, flows.DebugDecisions, "store: the login of %s is removed from the keychain", key)
 		case errors.Is(err, ErrNotFound):
-		case s.usable(err):
+		case s.usable(ctx, err):
 			return err
 		}
 	}
@@ -298,9 +317,9 @@ func (s *AutoStore) Remove(ctx context.Context, key string) error {
 func (s *AutoStore) List(ctx context.Context) ([]Entry, error) {
 	var out []Entry
 	seen := map[string]bool{}
-	if s.keychainDown() == nil {
+	if s.keychainDown(ctx) == nil {
 		list, err := s.Keychain.List(ctx)
-		if err != nil && s.usable(err) {
+		if err != nil && s.usable(ctx, err) {
 			return nil, err
 		}
 		for _, e := range list {
