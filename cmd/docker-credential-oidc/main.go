@@ -12,6 +12,7 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
 )
 
@@ -28,6 +29,7 @@ func main() {
 // from stdout, so errors go there, as credentials.Serve sends them; exit 1
 // on failure, 2 for a command line that is not a docker action.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx = flows.WithDebug(ctx, stderr, flows.DebugLevelFromEnv(), "docker-credential-oidc")
 	credentials.Name = "docker-credential-oidc"
 	credentials.Package = "github.com/oidc-auth/oidc-auth"
 	credentials.Version = version

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
 )
 
@@ -28,6 +29,7 @@ func main() {
 // that is not a credential request or a config that cannot be read; 2 for
 // a command line that cannot be run.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx = flows.WithDebug(ctx, stderr, flows.DebugLevelFromEnv(), "git-credential-oidc")
 	failed := 0
 	action := func(do func(h *helper.Helper, c *cli.Context) error) cli.ActionFunc {
 		return func(c *cli.Context) error {

@@ -32,6 +32,7 @@ func main() {
 // run executes one command line and returns its exit code. Everything for
 // people goes to stderr; stdout carries only what the command outputs.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	ctx = flows.WithDebug(ctx, stderr, flows.DebugLevelFromEnv(), "oidc-auth")
 	app := newApp(stdout, stderr)
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err == nil {
