@@ -450,6 +450,9 @@ func describeHeaders(h http.Header, base *url.URL) string {
 // jsonFieldNames lists the top-level field names of a JSON object, sorted,
 // never their values.
 func jsonFieldNames(body []byte) string {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "(empty)"
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err != nil {
 		return "(not a JSON object)"

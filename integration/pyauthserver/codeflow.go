@@ -55,6 +55,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	verifier := randToken(32)
+	state := randToken(16) + "|" + redirectURI + "|" + verifier
+	s.mu.Lock()
+	s.loginSecrets = append(s.loginSecrets, state, verifier)
+	s.mu.Unlock()
 	scope := "openid profile email"
 	if q.Get("offline_access") == "true" {
 		scope += " offline_access"
@@ -64,7 +68,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		"client_id":             {ClientID},
 		"redirect_uri":          {redirectURI},
 		"scope":                 {scope},
-		"state":                 {randToken(16) + "|" + redirectURI + "|" + verifier},
+		"state":                 {state},
 		"code_challenge":        {s256(verifier)},
 		"code_challenge_method": {"S256"},
 	}

@@ -218,6 +218,7 @@ type Server struct {
 	lastTokenForm  url.Values
 	access         map[string]*accessGrant
 	refresh        map[string]*refreshGrant
+	loginSecrets   []string // states and PKCE verifiers of code-flow logins
 }
 
 // New starts a plain-HTTP server on 127.0.0.1 with a random port. Call Close
@@ -324,6 +325,29 @@ func (s *Server) Override(route string, h http.HandlerFunc) {
 		return
 	}
 	s.overrides[route] = h
+}
+
+// Issued returns every secret the server has handed out so far, for tests
+// that check a client never shows one: access and refresh tokens, device
+// codes, authorization codes, and the states of code-flow logins with the
+// PKCE verifiers inside them. User codes are not secrets and are left out.
+func (s *Server) Issued() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for t := range s.access {
+		out = append(out, t)
+	}
+	for t := range s.refresh {
+		out = append(out, t)
+	}
+	for c := range s.devices {
+		out = append(out, c)
+	}
+	for c := range s.codes {
+		out = append(out, c)
+	}
+	return append(out, s.loginSecrets...)
 }
 
 // LastLoginQuery returns a copy of the query of the most recent login-route
