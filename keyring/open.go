@@ -54,8 +54,9 @@ type Options struct {
 	// BareServer is the server that a token file holding one bare token is
 	// used for (see FileStore.BareServer); default $OIDC_AUTH_HOST.
 	BareServer string
-	// Warn receives the one warning printed when a token goes to the file
-	// because the keychain is unavailable; nil discards it.
+	// Warn receives the warning printed when a token goes to the file
+	// because the keychain is unavailable, once per machine and reason
+	// (see AutoStore); nil discards it.
 	Warn io.Writer
 	// Keychain is the keychain to use; default OSKeychain.
 	Keychain Keychain
@@ -129,13 +130,18 @@ const silentFor = 5 * time.Minute
 // AutoStore uses the OS keychain and falls back to the JSON file when the
 // keychain is absent, locked or silent. Records are read from both (the
 // file may hold logins from times without a keychain), written to the
-// keychain when it answers, else to the file with one warning.
+// keychain when it answers, else to the file with a warning. The warning
+// shows once per machine and reason (see ReasonClass): the file
+// "keychain-warned" beside the lock files lists the reasons already
+// warned about, so that later processes stay quiet until the keychain
+// fails in a new way. Where says where a save goes, warned or not.
 type AutoStore struct {
 	// Keychain is the preferred backend.
 	Keychain *KeychainStore
 	// File is the fallback.
 	File *FileStore
-	// Warn receives the one fallback warning; nil discards it.
+	// Warn receives the fallback warning, once per machine and reason;
+	// nil discards it.
 	Warn io.Writer
 	// AppName leads the warning; default DefaultAppName.
 	AppName string
@@ -267,7 +273,8 @@ func (s *AutoStore) Get(ctx context.Context, key string) (*Record, error) {
 }
 
 // Put stores rec in the keychain, dropping any copy in the file; when the
-// keychain cannot be used, it stores rec in the file and warns once.
+// keychain cannot be used, it stores rec in the file and warns, once per
+// machine and reason.
 func (s *AutoStore) Put(ctx context.Context, key string, rec *Record) error {
 	if s.keychainDown(ctx) == nil {
 		err := s.Keychain.Put(ctx, key, rec)
