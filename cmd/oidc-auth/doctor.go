@@ -280,10 +280,12 @@ func checkBinaries(wantGit, wantDocker bool) []check {
 	return out
 }
 
-// elapsed is a duration measured, as people read it: "0.4 ms", "12 ms",
-// "1.2s".
+// elapsed is a duration measured, as people read it: "40 µs", "1.4 ms",
+// "12 ms", "1.2s".
 func elapsed(d time.Duration) string {
 	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%d µs", d/time.Microsecond)
 	case d < 10*time.Millisecond:
 		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 	case d < time.Second:

@@ -125,9 +125,9 @@ func noValidLogin(list []statusEntry) error {
 		}
 	}
 	if len(list) == 1 && list[0].Kind != kindTokenFile {
-		return fmt.Errorf("the login to %s has expired; run `%s`", list[0].Host, loginCommand(list[0]))
+		return fmt.Errorf("the login to %s can no longer give a token, nor be refreshed; run `%s`", list[0].Host, loginCommand(list[0]))
 	}
-	return errors.New("every stored login has expired; run `oidc-auth login HOST` again")
+	return errors.New("no stored login can give a token, nor be refreshed; run `oidc-auth login HOST` again")
 }
 
 // loginCommand is the command that renews e's login.
