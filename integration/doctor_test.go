@@ -285,3 +285,51 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestDoctorKeychainAbsent: with no D-Bus session, as on a headless
+// server, doctor says that the keychain is absent and where the tokens
+// are instead, as a warning with the line that silences it; status names
+// the file of the login.
+func TestDoctorKeychainAbsent(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	srv.PlanDevice(pyauthserver.DevicePlan{})
+	mustSucceed(t, s.runEnv(autoStore, "login", srv.URL(), "--timeout", loginTimeout))
+	r, checks := s.doctor(oidcAuthBin, doctorPath(binDir), "OIDC_AUTH_STORE=")
+	mustSucceed(t, r)
+	if c := checks["keychain"]; c.Level != "warning" || !strings.Contains(c.Detail, "absent") || !strings.Contains(c.Detail, s.storePath()) || c.Fix != "export OIDC_AUTH_STORE=file" {
+		t.Errorf("keychain check without D-Bus: %+v", c)
+	}
+	if c := checks["store"]; c.Level != "ok" || !strings.Contains(c.Detail, "the file "+s.storePath()) {
+		t.Errorf("store check without D-Bus: %+v", c)
+	}
+	st := s.runEnv(autoStore, "status")
+	mustSucceed(t, st)
+	if !strings.Contains(st.stdout, "file "+s.storePath()) {
+		t.Errorf("status does not say where the token is:\n%v", st)
+	}
+}
+
+// TestDoctorKeychain: with a working Secret Service, doctor says that
+// tokens are in the OS keychain, and status says so of the login.
+func TestDoctorKeychain(t *testing.T) {
+	s, env := keychainSandbox(t)
+	srv := startServer(t, pyauthserver.Options{})
+	srv.PlanDevice(pyauthserver.DevicePlan{})
+	mustSucceed(t, s.runEnv(env, "login", srv.URL(), "--timeout", loginTimeout))
+	t.Cleanup(func() { s.runEnv(env, "logout", srv.URL()) })
+	r, checks := s.doctor(oidcAuthBin, append(env, doctorPath(binDir))...)
+	mustSucceed(t, r)
+	if c := checks["keychain"]; c.Level != "ok" || !strings.Contains(c.Detail, "available") {
+		t.Errorf("keychain check: %+v", c)
+	}
+	if c := checks["store"]; c.Level != "ok" || !strings.Contains(c.Detail, "the OS keychain") {
+		t.Errorf("store check: %+v", c)
+	}
+	st := s.runEnv(env, "status", "--json")
+	mustSucceed(t, st)
+	if list := statusItems(t, st); len(list) != 1 || list[0].Store != "keychain" || list[0].StorePath != "" {
+		t.Errorf("status of a login in the keychain: %+v", list)
+	}
+}

@@ -651,7 +651,9 @@ func checkServer(ctx context.Context, s doctorServer) []check {
 	}
 	// The server stamped its answer between start and the answer's
 	// arrival; its Date has a resolution of a second.
-	offset := start.Add(took / 2).Sub(date)
+	// Date is truncated to the second: the server's time was half a second
+	// later on average.
+	offset := start.Add(took / 2).Sub(date.Add(500 * time.Millisecond))
 	if offset.Abs() <= clockTolerance+time.Second {
 		return append(out, okCheck("clock "+s.name, "this computer's clock agrees with %s (within %v)", s.name, offset.Abs().Round(time.Second)))
 	}
@@ -661,7 +663,20 @@ func checkServer(ctx context.Context, s doctorServer) []check {
 	}
 	return append(out, warnCheck("clock "+s.name, clockFix(),
 		"this computer's clock is %s %s %s's (%s); tokens may look expired too early or too late",
-		span(offset.Abs().Round(time.Second)), dir, s.name, date.Local().Format("15:04:05 MST")))
+		roughly(offset.Abs()), dir, s.name, date.Local().Format("15:04:05 MST")))
+}
+
+// roughly is span rounded to the nearest unit instead of down: a clock
+// 2h59m59.6s off is "3h" off.
+func roughly(d time.Duration) string {
+	for _, unit := range []struct{ below, unit time.Duration }{
+		{90 * time.Second, time.Second}, {90 * time.Minute, time.Minute}, {48 * time.Hour, time.Hour},
+	} {
+		if r := d.Round(unit.unit); r < unit.below {
+			return span(r)
+		}
+	}
+	return span(d.Round(24 * time.Hour))
 }
 
 // clockFix is the command that sets the clock from the network.

@@ -214,3 +214,19 @@ func TestDoctorRun(t *testing.T) {
 		t.Errorf("a broken config file: exit %d, %+v", code, c)
 	}
 }
+
+func TestRoughly(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		10*time.Minute - 400*time.Millisecond:             "10m",
+		3*time.Hour - 600*time.Millisecond:                "3h",
+		3*time.Hour + 29*time.Minute:                      "3h",
+		75 * time.Second:                                  "75s",
+		2*24*time.Hour + 13*time.Hour:                     "3d",
+		10*time.Minute + 29*time.Second + time.Nanosecond: "10m",
+	} {
+		if got := roughly(d); got != want {
+			t.Errorf("roughly(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
