@@ -248,10 +248,11 @@ func TestDoctorGitSetup(t *testing.T) {
 		t.Errorf("git check after setup: %+v", c)
 	}
 
+	u.mustGit("", "config", "--global", "--add", "credential."+match+".helper", "store")
 	u.mustGit("", "config", "--global", "--add", "credential."+match+".helper", "manager")
 	r, checks = u.doctor(oidcAuthBin, env...)
 	mustSucceed(t, r)
-	if c := checks["git storage helper "+match]; c.Level != "warning" || !strings.Contains(c.Detail, `"manager" after ours`) || !strings.HasPrefix(c.Fix, "git config") {
+	if c := checks["git storage helper manager "+match]; c.Level != "warning" || !strings.Contains(c.Detail, `"manager" after ours`) || !strings.HasPrefix(c.Fix, "git config") {
 		t.Errorf("a storage helper beside ours: %+v", c)
 	}
 

@@ -116,10 +116,18 @@ func (a *app) doctor(c *cli.Context) error {
 	store, storeErr := a.openStore(c)
 	var entries []keyring.Entry
 	var probe keyring.Probe
+	var listErr error
 	if storeErr == nil {
 		probe = keyring.ProbeStore(ctx, store)
 		if probe.Err == nil {
-			if list, err := store.List(ctx); err == nil {
+			list, err := []keyring.Entry(nil), error(nil)
+			if auto, ok := store.(*keyring.AutoStore); ok && probe.Keychain != keyring.KeychainAvailable {
+				list, err = auto.File.List(ctx) // the keychain was asked once, and did not do
+			} else {
+				list, err = store.List(ctx)
+			}
+			listErr = err
+			if err == nil {
 				for _, e := range list {
 					if !helper.IsDockerKey(e.Key) {
 						entries = append(entries, e)
@@ -154,6 +162,9 @@ func (a *app) doctor(c *cli.Context) error {
 	add(checkBinaries(wantGit, wantDocker)...)
 	add(checkConfig(cfgPath, cfg, cfgErr))
 	add(checkStore(store, storeErr, probe)...)
+	if listErr != nil {
+		add(failCheck("store list", "", "the stored logins cannot be listed: %s", message(listErr)))
+	}
 	add(checkGit(ctx, cfg, noGit, gitUses, gitErr)...)
 	add(checkDocker(cfg, dockerDir, dockerUses, dockerErr)...)
 	add(checkLogins(cfg, entries, append(append(configUses, gitUses...), dockerUses...), time.Now())...)
@@ -329,7 +340,11 @@ func checkConfig(path string, cfg *helper.Config, err error) check {
 	if _, statErr := os.Stat(path); errors.Is(statErr, fs.ErrNotExist) {
 		return okCheck("config", "no config file at %s; each login answers git and docker for its own host only (`oidc-auth setup` writes one)", path)
 	}
-	return okCheck("config", "config file %s is valid: %d [[server]] entries", path, len(cfg.Servers))
+	entries := "entries"
+	if len(cfg.Servers) == 1 {
+		entries = "entry"
+	}
+	return okCheck("config", "config file %s is valid: %d [[server]] %s", path, len(cfg.Servers), entries)
 }
 
 // checkStore says where tokens live, how fast the store answers, and in
@@ -462,7 +477,7 @@ func checkGit(ctx context.Context, cfg *helper.Config, noGit error, uses []helpe
 			if fix == "" && h.Remedy != "" {
 				detail += "; " + h.Remedy
 			}
-			out = append(out, warnCheck("git storage helper "+s.Match, fix, "%s", detail))
+			out = append(out, warnCheck("git storage helper "+h.Name+" "+s.Match, fix, "%s", detail))
 		}
 	}
 	return out
@@ -641,7 +656,7 @@ func checkServer(ctx context.Context, s doctorServer) []check {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	flows.Debugf(ctx, flows.DebugDecisions, "doctor: GET %s: %d after %v", u.Redacted(), resp.StatusCode, elapsed(took))
-	out := []check{okCheck(name, "%s answers (HTTP %d in %v)", s.name, resp.StatusCode, elapsed(took))}
+	out := []check{okCheck(name, "%s is reachable (it answered HTTP %d in %v)", s.name, resp.StatusCode, elapsed(took))}
 	if resp.StatusCode >= 500 {
 		out[0] = warnCheck(name, "", "%s answers, but with HTTP %d (in %v): the server has trouble", s.name, resp.StatusCode, elapsed(took))
 	}
@@ -655,7 +670,11 @@ func checkServer(ctx context.Context, s doctorServer) []check {
 	// later on average.
 	offset := start.Add(took / 2).Sub(date.Add(500 * time.Millisecond))
 	if offset.Abs() <= clockTolerance+time.Second {
-		return append(out, okCheck("clock "+s.name, "this computer's clock agrees with %s (within %v)", s.name, offset.Abs().Round(time.Second)))
+		off := "less than a second"
+		if r := offset.Abs().Round(time.Second); r >= time.Second {
+			off = r.String()
+		}
+		return append(out, okCheck("clock "+s.name, "this computer's clock agrees with %s's (off by %s)", s.name, off))
 	}
 	dir := "ahead of"
 	if offset < 0 {

@@ -55,7 +55,7 @@ func TestCheckServer(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	cs := checkServer(ctx, doctorServer{name: good.URL, url: good.URL + "/api/app"})
-	if levels(cs) != "ok ok" || !strings.Contains(cs[0].Detail, "answers (HTTP 200") || !strings.Contains(cs[1].Detail, "agrees") {
+	if levels(cs) != "ok ok" || !strings.Contains(cs[0].Detail, "is reachable (it answered HTTP 200") || !strings.Contains(cs[1].Detail, "agrees") {
 		t.Errorf("a good server: %+v", cs)
 	}
 	if goodN.Load() != 1 || goodAuth.Load() != 0 {
