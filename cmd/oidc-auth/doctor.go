@@ -36,7 +36,10 @@ func (a *app) doctorCommand(onUsage cli.OnUsageErrorFunc, storeFlag func() cli.F
 			"server whether it answers and whether this computer's clock agrees with its Date header.\n" +
 			"A failed check (✗) names the command that fixes it; a warning (!) does not fail.\n" +
 			"Servers are sent one plain GET each, with no credentials, within " + doctorTimeout.String() + ".\n\n" +
-			"Exit status: 0 when no check failed, 1 when one did.",
+			"Exit status: 0 when no check failed, 1 when one did.\n\n" +
+			"Examples:\n" +
+			"   oidc-auth doctor\n" +
+			"   oidc-auth doctor --json | jq -r '.checks[] | select(.level == \"error\") | .fix'",
 		Flags:        []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the checks as JSON"}, storeFlag()},
 		OnUsageError: onUsage,
 		Action:       a.doctor,
@@ -167,7 +170,7 @@ func (a *app) doctor(c *cli.Context) error {
 	}
 	add(checkGit(ctx, cfg, noGit, gitUses, gitErr)...)
 	add(checkDocker(cfg, dockerDir, dockerUses, dockerErr)...)
-	add(checkLogins(cfg, entries, append(append(configUses, gitUses...), dockerUses...), time.Now())...)
+	add(checkLogins(cfg, entries, slices.Concat(configUses, gitUses, dockerUses), time.Now())...)
 	wg.Wait()
 	for _, cs := range network {
 		add(cs...)
@@ -189,13 +192,19 @@ func (a *app) doctor(c *cli.Context) error {
 			warned++
 		}
 	}
+	one, many := "the line marked ✗ says how to fix it", "the lines marked ✗ say how to fix them"
+	if c.Bool("json") {
+		one, many = "its \"fix\" says how to fix it", "their \"fix\" says how to fix them"
+	}
 	switch {
 	case failed == 1:
-		return errors.New("1 check failed; the line marked ✗ says how to fix it")
+		return errors.New("1 check failed; " + one)
 	case failed > 1:
-		return fmt.Errorf("%d checks failed; the lines marked ✗ say how to fix them", failed)
-	case warned > 0:
-		fmt.Fprintf(a.stderr, "No check failed, with %d warning(s).\n", warned)
+		return fmt.Errorf("%d checks failed; %s", failed, many)
+	case warned == 1:
+		fmt.Fprintln(a.stderr, "No check failed, with 1 warning.")
+	case warned > 1:
+		fmt.Fprintf(a.stderr, "No check failed, with %d warnings.\n", warned)
 	default:
 		fmt.Fprintln(a.stderr, "No problems found.")
 	}
