@@ -290,7 +290,7 @@ func copyFile(t *testing.T, from, to string) {
 // TestDoctorKeychainAbsent: with no D-Bus session, as on a headless
 // server, doctor says that the keychain is absent and where the tokens
 // are instead, as a warning with the line that silences it; status names
-// the file of the login.
+// the file of the login, and says why logins are read from it alone.
 func TestDoctorKeychainAbsent(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, pyauthserver.Options{})
@@ -307,8 +307,9 @@ func TestDoctorKeychainAbsent(t *testing.T) {
 	}
 	st := s.runEnv(autoStore, "status")
 	mustSucceed(t, st)
-	if !strings.Contains(st.stdout, "file "+s.storePath()) {
-		t.Errorf("status does not say where the token is:\n%v", st)
+	if !strings.Contains(st.stdout, "file "+s.storePath()) ||
+		!strings.Contains(st.stderr, "Note: the OS keychain cannot be used (") || !strings.Contains(st.stderr, "new logins are stored there") {
+		t.Errorf("status does not say where the tokens are:\n%v", st)
 	}
 }
 

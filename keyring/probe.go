@@ -147,3 +147,11 @@ func StoreFilePath(store TokenStore) string {
 	}
 	return ""
 }
+
+// KeychainError returns why the store does not use the OS keychain at the
+// moment, as learnt from its calls so far or from the marker an earlier
+// process left when the keychain did not answer; nil when no call failed.
+// It makes no keychain call.
+func (s *AutoStore) KeychainError() error {
+	return s.keychainDown()
+}

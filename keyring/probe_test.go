@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,5 +91,24 @@ func TestProbeStoreOSKeychain(t *testing.T) {
 	}
 	if keyring.StoreFilePath(s) != "" {
 		t.Errorf("the keychain store names a file")
+	}
+}
+
+func TestAutoStoreKeychainError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	kc := newFakeKeychain()
+	store := &keyring.AutoStore{Keychain: newKeychainStore(t, kc), File: &keyring.FileStore{Path: filepath.Join(t.TempDir(), "token-store.json")}}
+	if _, err := store.List(ctx); err != nil || store.KeychainError() != nil {
+		t.Fatalf("a working keychain: %v, %v", err, store.KeychainError())
+	}
+	kc.err = errors.New("Cannot get secret of a locked object")
+	store = &keyring.AutoStore{Keychain: newKeychainStore(t, kc), File: store.File}
+	if _, err := store.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ue *keyring.UnavailableError
+	if err := store.KeychainError(); !errors.As(err, &ue) || !strings.Contains(ue.Reason, "locked") {
+		t.Errorf("KeychainError after a locked keychain: %v", err)
 	}
 }

@@ -107,6 +107,19 @@ func (a *app) status(c *cli.Context) error {
 	cfg, _ := loadConfig() // doctor reports a broken config; status lists what it can
 	list := statusEntries(entries, keyring.StoreFilePath(store), findUses(c.Context, cfg), time.Now())
 	defer a.warnGitStorage(c)
+	if auto, ok := store.(*keyring.AutoStore); ok {
+		if err := auto.KeychainError(); err != nil {
+			// The fallback warning is shown once; this is where the person
+			// learns later where logins are read from and kept.
+			reason := message(err)
+			var ue *keyring.UnavailableError
+			if errors.As(err, &ue) {
+				reason = ue.Reason
+			}
+			fmt.Fprintf(a.stderr, "Note: the OS keychain cannot be used (%s), so only the logins in %s are listed, and new logins are stored there; set %s=file to skip the keychain.\n",
+				flows.TerminalSafe(reason), auto.File.Path, keyring.StoreEnv)
+		}
+	}
 	if c.Bool("json") {
 		if err := writeJSON(a.stdout, list); err != nil {
 			return err
