@@ -250,11 +250,25 @@ func TestDoctorGitSetup(t *testing.T) {
 
 	u.mustGit("", "config", "--global", "--add", "credential."+match+".helper", "store")
 	u.mustGit("", "config", "--global", "--add", "credential."+match+".helper", "manager")
+	// A URL set up by hand in git's config alone, with a helper before ours.
+	other := "https://other.example.org/"
+	u.mustGit("", "config", "--global", "--add", "credential."+other+".helper", "osxkeychain")
+	u.mustGit("", "config", "--global", "--add", "credential."+other+".helper", "oidc")
 	r, checks = u.doctor(oidcAuthBin, env...)
 	mustSucceed(t, r)
 	if c := checks["git storage helper manager "+match]; c.Level != "warning" || !strings.Contains(c.Detail, `"manager" after ours`) || !strings.HasPrefix(c.Fix, "git config") {
 		t.Errorf("a storage helper beside ours: %+v", c)
 	}
+	if c := checks["git storage helper osxkeychain "+other]; c.Level != "warning" || !strings.Contains(c.Detail, `"osxkeychain" before ours`) {
+		t.Errorf("a storage helper before ours for a URL of git's config: %+v", c)
+	}
+	if c := checks["git"]; !strings.Contains(c.Detail, match) || !strings.Contains(c.Detail, other) {
+		t.Errorf("git check: %+v", c)
+	}
+	if c := checks["login https://other.example.org"]; c.Level != "warning" || c.Fix != "oidc-auth login https://other.example.org" {
+		t.Errorf("a URL git asks oidc-auth for, without a login: %+v", c)
+	}
+	u.mustGit("", "config", "--global", "--remove-section", "credential."+other)
 
 	u.mustGit("", "config", "--global", "--unset-all", "credential."+match+".helper")
 	r, checks = u.doctor(oidcAuthBin, env...)

@@ -460,6 +460,18 @@ func checkGit(ctx context.Context, cfg *helper.Config, noGit error, uses []helpe
 	}
 	release, verr := helper.GitVersion(ctx)
 	marked := verr == nil && release.AtLeast(2, 46)
+	// The URLs of git's own entries are checked for storage helpers too;
+	// git asks ours for them by definition.
+	checked := map[string]bool{}
+	for _, s := range entries {
+		checked[strings.TrimSuffix(s.Match, "/")] = true
+	}
+	for _, u := range uses {
+		if u.Target != helper.EveryTarget && !checked[strings.TrimSuffix(u.Target, "/")] {
+			checked[strings.TrimSuffix(u.Target, "/")] = true
+			entries = append(entries, &helper.Server{Match: u.Target})
+		}
+	}
 	for _, s := range entries {
 		list, err := helper.CredentialHelpers(ctx, s.Match)
 		if err != nil {
@@ -467,6 +479,9 @@ func checkGit(ctx context.Context, cfg *helper.Config, noGit error, uses []helpe
 			continue
 		}
 		if !slices.ContainsFunc(list, func(h helper.GitHelper) bool { return h.Ours }) {
+			if s.Host == "" && s.Issuer == "" {
+				continue // a URL of git's own config, where a later empty helper line drops ours
+			}
 			out = append(out, failCheck("git "+s.Match, setupCommandFor("git", s), "git does not ask oidc-auth for %s, which the config file names", s.Match))
 			continue
 		}
