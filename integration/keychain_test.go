@@ -237,7 +237,7 @@ func TestBareTokenFile(t *testing.T) {
 	}
 	r = s.runEnv(env, "status")
 	mustSucceed(t, r)
-	if !strings.Contains(r.stdout, keyOf(t, srv.URL())) || !strings.Contains(r.stdout, "valid until") {
+	if !strings.Contains(r.stdout, keyOf(t, srv.URL())) || !strings.Contains(r.stdout, "valid for") {
 		t.Errorf("status with a bare token file:\n%s", r.stdout)
 	}
 	if b2, _ := os.ReadFile(bare); string(b2) != string(b) {

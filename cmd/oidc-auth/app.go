@@ -89,6 +89,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Action:       a.token,
 			},
 			a.statusCommand(onUsage, storeFlag),
+			a.doctorCommand(onUsage, storeFlag),
 			a.setupCommand(onUsage),
 			{
 				Name:         "logout",

@@ -76,7 +76,7 @@ func TestUsageExitCodes(t *testing.T) {
 		{[]string{"logout"}, exitUsage, "logout needs the server HOST"},
 		{[]string{"logout", "--all", "https://h"}, exitUsage, "either HOST or --all"},
 		{[]string{"logout", "https://nowhere.example"}, exitFailure, "not logged in to https://nowhere.example"},
-		{[]string{"status"}, exitOK, "No stored logins"},
+		{[]string{"status"}, exitFailure, "no stored logins"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
