@@ -153,5 +153,5 @@ func StoreFilePath(store TokenStore) string {
 // process left when the keychain did not answer; nil when no call failed.
 // It makes no keychain call.
 func (s *AutoStore) KeychainError() error {
-	return s.keychainDown()
+	return s.keychainDown(context.Background())
 }
