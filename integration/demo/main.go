@@ -232,10 +232,11 @@ func dropVariable(name string) bool {
 func (d *demo) start(tb *serverTB) error {
 	d.heading("Starting a py-oidc-auth test server and a git server on 127.0.0.1")
 	d.auth = pyauthserver.New(pyauthserver.Options{
-		Prefix:    "/api/app",
-		Interval:  1,
-		AccessTTL: time.Hour,
-		Wrap:      d.issued.record,
+		Prefix:     "/api/app",
+		Interval:   1,
+		AccessTTL:  time.Hour,
+		RefreshTTL: 24 * time.Hour,
+		Wrap:       d.issued.record,
 	})
 	valid := d.auth.Valid
 	g, err := tb.run(func() *gitserver.Server {
