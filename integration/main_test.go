@@ -33,6 +33,11 @@ var (
 	testBrowserBin      string
 )
 
+// coverDirVariable names the directory where the binaries the tests build
+// write their coverage counters (GOCOVERDIR format); unset, they are built
+// without coverage. scripts/coverage sets it.
+const coverDirVariable = "OIDC_AUTH_COVERDIR"
+
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
 }
@@ -50,8 +55,26 @@ func testMain(m *testing.M) int {
 	dockerCredentialBin = filepath.Join(binDir, "docker-credential-oidc")
 	testBrowserBin = filepath.Join(dir, "testbrowser")
 	// One go build for the product binaries, one for the test browser.
+	product := []string{"build", "-o", binDir + string(filepath.Separator)}
+	if cover := os.Getenv(coverDirVariable); cover != "" {
+		// Coverage of the binaries: built with -cover, they write their
+		// counters to $GOCOVERDIR when they exit, and every child inherits
+		// it from here (inheritedEnv keeps it).
+		abs, err := filepath.Abs(cover)
+		if err == nil {
+			err = os.MkdirAll(abs, 0o755)
+		}
+		if err == nil {
+			err = os.Setenv("GOCOVERDIR", abs)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "integration: %s: %v\n", coverDirVariable, err)
+			return 1
+		}
+		product = append(product, "-cover", "-covermode=atomic", "-coverpkg=github.com/oidc-auth/oidc-auth/...")
+	}
 	for _, build := range [][]string{
-		{"build", "-o", binDir + string(filepath.Separator), "github.com/oidc-auth/oidc-auth/cmd/..."},
+		append(product, "github.com/oidc-auth/oidc-auth/cmd/..."),
 		{"build", "-o", testBrowserBin, "github.com/oidc-auth/oidc-auth/integration/testbrowser"},
 	} {
 		if err := os.MkdirAll(binDir, 0o755); err != nil {
