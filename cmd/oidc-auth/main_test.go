@@ -69,7 +69,7 @@ func TestUsageExitCodes(t *testing.T) {
 		{[]string{"login", "a", "b"}, exitUsage, "takes one HOST"},
 		{[]string{"login", "--flow", "implicit", "https://h"}, exitUsage, `unknown flow "implicit"`},
 		{[]string{"login", "https://h", "--timeout", "soon"}, exitUsage, "--timeout"},
-		{[]string{"login", "--bogus", "https://h"}, exitUsage, "flag provided but not defined"},
+		{[]string{"login", "--bogus", "https://h"}, exitUsage, "unknown flag --bogus"},
 		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{[]string{"token"}, exitUsage, "token needs the server HOST"},
 		{[]string{"status", "extra"}, exitUsage, "status takes no arguments"},
