@@ -28,7 +28,7 @@ func (a *app) setupCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 	return &cli.Command{
 		Name:      "setup",
 		UsageText: "oidc-auth setup git URL | docker REGISTRY | helm REGISTRY [--host HOST] [--unset]",
-		Usage: "make git, docker (and skopeo, podman, buildah) or helm ask oidc-auth for credentials",
+		Usage:     "make git, docker (and skopeo, podman, buildah) or helm ask oidc-auth for credentials",
 		Subcommands: []*cli.Command{
 			{
 				Name:      "git",
