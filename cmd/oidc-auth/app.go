@@ -131,8 +131,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	root.Commands = append(root.Commands, helpCommand(onUsage, nil))
 	a.finishCommands(root.Commands, onUsage, "")
 	root.Flags = append(root.Flags, verboseFlag())
+	// urfave/cli adds -h only when the app has no help command of its own.
+	root.Flags = append(root.Flags, cli.HelpFlag)
 	for _, f := range root.Flags {
-		if bf, ok := f.(*cli.BoolFlag); ok {
+		if bf, ok := f.(*cli.BoolFlag); ok && !bf.DisableDefaultText {
 			bf.DisableDefaultText = true
 		}
 	}
@@ -593,9 +595,19 @@ func helpCommand(onUsage cli.OnUsageErrorFunc, group *cli.Command) *cli.Command 
 			}
 			name := c.Args().First()
 			for _, cmd := range cmds {
-				if cmd.HasName(name) {
-					return cli.ShowCommandHelp(parent, name)
+				if !cmd.HasName(name) {
+					continue
 				}
+				if len(cmd.Subcommands) > 0 {
+					// A group's help needs the group set up, which
+					// running it does: "help setup" is "setup --help".
+					args := []string{c.App.Name, cmd.Name, "--help"}
+					if group != nil {
+						args = []string{c.App.Name, group.Name, cmd.Name, "--help"}
+					}
+					return c.App.RunContext(c.Context, args)
+				}
+				return cli.ShowCommandHelp(parent, name)
 			}
 			return unknownCommand(parent, cmds, name)
 		},

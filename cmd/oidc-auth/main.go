@@ -112,7 +112,12 @@ func reorderArgs(app *cli.App, args []string) []string {
 			j = len(rest)
 		case strings.HasPrefix(a, "-") && a != "-":
 			flags = append(flags, a)
-			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+			if takesValue(cmd.Flags, a) {
+				if j+1 == len(rest) {
+					// A last flag without its value: leave it last, for
+					// the parser to say so.
+					return append(append(head, flags[:len(flags)-1]...), a)
+				}
 				flags = append(flags, rest[j+1])
 				j++
 			}
