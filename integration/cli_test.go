@@ -1150,11 +1150,11 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestHelpersByHand runs the helpers as a person would, without an
+// TestCLIHelpersByHand runs the helpers as a person would, without an
 // action: a short usage on stderr and exit 2, nothing on stdout, which is
 // the protocol's. An action the helper does not know still ends quietly,
 // as git's protocol wants.
-func TestHelpersByHand(t *testing.T) {
+func TestCLIHelpersByHand(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t)
 	env := s.environ()
@@ -1169,6 +1169,9 @@ func TestHelpersByHand(t *testing.T) {
 		{dockerCredentialBin, nil, 2, []string{"usage: docker-credential-oidc store|get|erase|list|version", "oidc-auth setup docker"}},
 		{dockerCredentialBin, []string{"get", "extra"}, 2, []string{"usage: docker-credential-oidc"}},
 		{dockerCredentialBin, []string{"frob"}, 2, []string{`unknown action "frob"`}},
+		{gitCredentialBin, []string{"get", "--bogus"}, 2, []string{"git-credential-oidc: unknown flag --bogus; see `git-credential-oidc --help`"}},
+		{gitCredentialBin, []string{"--bogus", "get"}, 2, []string{"unknown flag --bogus"}},
+		{gitCredentialBin, []string{"store", "-vv"}, 0, nil},
 		{gitCredentialBin, []string{"frob"}, 0, nil},
 		{gitCredentialBin, []string{"-vv", "capability"}, 0, nil},
 	} {

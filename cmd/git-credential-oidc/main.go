@@ -42,11 +42,27 @@ func main() {
 // a command line that cannot be run.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	failed := 0
+	// Usage errors go to stderr, never stdout, which is git's.
+	onUsage := func(c *cli.Context, err error, _ bool) error {
+		failed = 2
+		msg := err.Error()
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+			msg = "unknown flag --" + strings.TrimLeft(name, "-")
+		}
+		fmt.Fprintf(stderr, "git-credential-oidc: %s; see `git-credential-oidc --help`\n", msg)
+		return nil
+	}
 	action := func(do func(h *helper.Helper, c *cli.Context) error) cli.ActionFunc {
 		return func(c *cli.Context) error {
 			// git starts the helper: -v comes from the helper's config
 			// line ("oidc -v"), else $OIDC_AUTH_DEBUG.
-			level := min(max(c.Count("verbose"), flows.DebugLevelFromEnv()), flows.DebugDetails)
+			n := 0
+			for _, cc := range c.Lineage() { // -v before and after the action
+				if cc.Command != nil {
+					n += cc.Count("verbose")
+				}
+			}
+			level := min(max(n, flows.DebugLevelFromEnv()), flows.DebugDetails)
 			if level > flows.DebugOff && !flows.DebugEnabled(c.Context, level) {
 				c.Context = flows.WithDebug(c.Context, stderr, level, "git-credential-oidc")
 			}
@@ -74,16 +90,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		HideHelpCommand: true,
 		HideVersion:     true, // -v is verbose
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), DisableDefaultText: true,
-				Usage: "show requests, answers and decisions on stderr, secrets masked; -vv adds details (or $" + flows.DebugEnv + "=1 or 2)"},
+			verboseFlag(),
 			&cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true},
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			failed = 2
-			fmt.Fprintf(stderr, "git-credential-oidc: %v\n", err)
-			return nil
-		},
+		OnUsageError:   onUsage,
 		Action: func(c *cli.Context) error {
 			switch {
 			case c.Bool("version"):
@@ -122,11 +133,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			},
 		},
 	}
+	for _, cmd := range app.Commands {
+		cmd.Flags = append(cmd.Flags, verboseFlag())
+		cmd.OnUsageError = onUsage
+		cmd.HideHelpCommand = true
+	}
 	if err := app.RunContext(ctx, expandVerbose(args)); err != nil {
 		fmt.Fprintf(stderr, "git-credential-oidc: %v\n", err)
 		return 1
 	}
 	return failed
+}
+
+// verboseFlag is -v, repeatable: -v shows requests and decisions, -vv
+// their details too.
+func verboseFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), DisableDefaultText: true,
+		Usage: "show requests, answers and decisions on stderr, secrets masked; -vv adds details (or $" + flows.DebugEnv + "=1 or 2)"}
 }
 
 // expandVerbose spells out -vv (and -vvv) before a "--" as -v -v, which

@@ -22,8 +22,12 @@ func (a *app) completionCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 			"fits (oidc-auth must be on PATH); fish gets a complete list.",
 		OnUsageError: onUsage,
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
+			switch c.NArg() {
+			case 0:
 				return usagef(c, "completion needs one SHELL: %s", strings.Join(completionShells, ", "))
+			case 1:
+			default:
+				return usagef(c, "completion takes one SHELL, got %d arguments", c.NArg())
 			}
 			shell := strings.ToLower(c.Args().First())
 			var script string
