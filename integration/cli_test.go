@@ -930,6 +930,8 @@ var completionCases = []completionCase{
 	{[]string{"oidc-auth", "login", "--fo"}, []string{"--force"}, []string{"--flow", "--json"}},
 	{[]string{"oidc-auth", "setup", ""}, []string{"git", "docker", "helm"}, []string{"login"}},
 	{[]string{"oidc-auth", "-v", "setup", "do"}, []string{"docker"}, []string{"git"}},
+	{[]string{"oidc-auth", "completion", ""}, []string{"bash", "zsh", "fish", "powershell"}, []string{"login"}},
+	{[]string{"oidc-auth", "help", "lo"}, []string{"login", "logout"}, []string{"setup"}},
 }
 
 // completionEnv is the sandbox's environment with the binaries first on

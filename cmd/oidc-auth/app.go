@@ -579,6 +579,17 @@ func helpCommand(onUsage cli.OnUsageErrorFunc, group *cli.Command) *cli.Command 
 		ArgsUsage:       "[COMMAND]",
 		HideHelpCommand: true,
 		OnUsageError:    onUsage,
+		BashComplete: func(c *cli.Context) {
+			cmds := c.App.Commands
+			if group != nil {
+				cmds = group.Subcommands
+			}
+			for _, cmd := range cmds {
+				if !cmd.Hidden {
+					fmt.Fprintln(c.App.Writer, cmd.Name)
+				}
+			}
+		},
 		Action: func(c *cli.Context) error {
 			parent := c.Lineage()[1]
 			cmds := c.App.Commands

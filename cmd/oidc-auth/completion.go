@@ -21,6 +21,11 @@ func (a *app) completionCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 			"load it as EXAMPLES shows. bash, zsh and PowerShell ask oidc-auth itself what\n" +
 			"fits (oidc-auth must be on PATH); fish gets a complete list.",
 		OnUsageError: onUsage,
+		BashComplete: func(c *cli.Context) {
+			for _, s := range completionShells {
+				fmt.Fprintln(c.App.Writer, s)
+			}
+		},
 		Action: func(c *cli.Context) error {
 			switch c.NArg() {
 			case 0:
@@ -41,7 +46,16 @@ func (a *app) completionCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 				if err != nil {
 					return fmt.Errorf("cannot write the fish completion: %v", err)
 				}
-				script = s
+				// urfave/cli's fish rules know commands and flags; the
+				// arguments of completion and help are added here.
+				var names []string
+				for _, cmd := range c.App.Commands {
+					if !cmd.Hidden && cmd.Name != "help" {
+						names = append(names, cmd.Name)
+					}
+				}
+				script = s + fmt.Sprintf("complete -c oidc-auth -n '__fish_seen_subcommand_from completion' -f -a '%s'\n", strings.Join(completionShells, " ")) +
+					fmt.Sprintf("complete -c oidc-auth -n '__fish_seen_subcommand_from help; and not __fish_seen_subcommand_from setup' -f -a '%s'\n", strings.Join(names, " "))
 			case "powershell", "pwsh":
 				script = powershellCompletion
 			default:
