@@ -43,7 +43,6 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// The usage line of the default template names "[global
 		// options]" people never need; say how the commands go instead.
 		UsageText:             "oidc-auth [-v] COMMAND [options] [arguments]",
-		Version:               version,
 		Writer:                stdout,
 		ErrWriter:             stderr,
 		Suggest:               true,
@@ -743,16 +742,31 @@ func flagError(c *cli.Context, err error) string {
 // variables and examples added.
 var appHelpTemplate = cli.AppHelpTemplate + `
 ENVIRONMENT:
-   ` + flows.DebugEnv + `=1 or 2     debug output as with -v or -vv, also of the helpers git and docker start
-   ` + keyring.StoreEnv + `=file    keep tokens in a file instead of the OS keychain
-   ` + keyring.TokenFileEnv + `=PATH   keep tokens in the file PATH (batch jobs, containers)
-   ` + flows.LockTimeoutEnv + `=DURATION  how long to wait for another login or refresh of the same server
-
+` + environmentHelp([][2]string{
+	{flows.DebugEnv + "=1 or 2", "debug output as with -v or -vv, also of the helpers git and docker start"},
+	{keyring.StoreEnv + "=file", "keep tokens in a file instead of the OS keychain"},
+	{keyring.TokenFileEnv + "=PATH", "keep tokens in the file PATH (batch jobs, containers)"},
+	{flows.LockTimeoutEnv + "=DURATION", "how long to wait for another login or refresh of the same server"},
+}) + `
 EXAMPLES:
 ` + indent(examples[""]) + `
 
 Run 'oidc-auth help COMMAND' for the options and examples of a command.
 `
+
+// environmentHelp lays out the variables and what they do in two
+// columns.
+func environmentHelp(vars [][2]string) string {
+	width := 0
+	for _, v := range vars {
+		width = max(width, len(v[0]))
+	}
+	var b strings.Builder
+	for _, v := range vars {
+		fmt.Fprintf(&b, "   %-*s  %s\n", width, v[0], v[1])
+	}
+	return b.String()
+}
 
 // examples are the EXAMPLES sections of the help, by command path.
 var examples = map[string]string{
