@@ -355,7 +355,10 @@ func storeLogin(t *testing.T, host string) {
 // nothing to undo.
 func TestSetupMessages(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git on PATH")
+		if os.Getenv("OIDC_AUTH_TEST_REQUIRE_TOOLS") != "" {
+			t.Fatal("no git on PATH, but OIDC_AUTH_TEST_REQUIRE_TOOLS is set (apt-get install git)")
+		}
+		t.Skip("no git on PATH (apt-get install git)")
 	}
 	home := sandbox(t)
 	step := func(wantCode int, args ...string) string {
