@@ -72,7 +72,13 @@ func RemoveServer(path, match string) (bool, error) {
 	return true, writeConfig(path, cfg)
 }
 
+// writeConfig replaces the config file at path with cfg. A config
+// without entries is an empty file: "server = []" would keep a
+// [[server]] table appended later from parsing.
 func writeConfig(path string, cfg *Config) error {
+	if len(cfg.Servers) == 0 {
+		return keyring.WriteFileAtomic(path, nil)
+	}
 	b, err := toml.Marshal(cfg)
 	if err != nil {
 		return fmt.Errorf("helper: encode config: %w", err)
@@ -217,4 +223,22 @@ func AsksHelper(path, registry string) (bool, error) {
 		}
 	}
 	return f.store == HelperName, nil
+}
+
+// DockerHelperSet reports whether the docker config file at path
+// (docker's config.json, or helm's registry config) names this helper in a
+// credHelpers entry for registry, or with credsStore as its credsStore:
+// what SetDockerHelper and SetHelmHelper with unset would remove. A
+// missing file names nothing.
+func DockerHelperSet(path, registry string, credsStore bool) (bool, error) {
+	f, err := readDockerConfigFile(path)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range credHelperKeys(registry) {
+		if f.helpers[k] == HelperName {
+			return true, nil
+		}
+	}
+	return credsStore && f.store == HelperName, nil
 }

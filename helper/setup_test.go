@@ -618,3 +618,25 @@ func TestAsksHelper(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoveLastServerThenAdd checks that a config file whose last entry
+// was removed takes a new one: an undone setup can be done again.
+func TestRemoveLastServerThenAdd(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "config.toml")
+	first := helper.Server{Match: "https://git.example.org", Host: "https://auth.example.org"}
+	if err := helper.AddServer(path, first); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := helper.RemoveServer(path, first.Match); !found || err != nil {
+		t.Fatalf("RemoveServer = %v, %v; want true, nil", found, err)
+	}
+	if err := helper.AddServer(path, helper.Server{Match: "registry.example.org", Host: "https://auth.example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := helper.LoadConfig(path)
+	if err != nil || len(cfg.Servers) != 1 || cfg.Servers[0].Match != "registry.example.org" {
+		b, _ := os.ReadFile(path)
+		t.Fatalf("LoadConfig = %+v, %v; the file:\n%s", cfg, err, b)
+	}
+}

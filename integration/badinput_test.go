@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -249,5 +250,62 @@ func TestCorruptStore(t *testing.T) {
 	// No login starts when its token could not be stored.
 	if n := srv.Count(pyauthserver.RouteDevice); n != 0 {
 		t.Errorf("%d device logins started against an unreadable store", n)
+	}
+}
+
+// TestBadInputCommandLines gives oidc-auth command lines people get
+// wrong. Each ends with exit 2 and one line that says what is wrong and
+// where to read on: no stack of prefixes, none of the flag package's or
+// urfave/cli's own wording, nothing on stdout, no request, no store.
+func TestBadInputCommandLines(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	host := srv.URL()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lgoin", host}, "did you mean `oidc-auth login`?"},
+		{[]string{"login", host, "--forse"}, "unknown flag --forse (did you mean --force?)"},
+		{[]string{"login", "--port", "99999999999999999999", host}, `--port: "99999999999999999999" is not a valid value`},
+		{[]string{"login", host, "--timeout"}, "--timeout needs a value"},
+		{[]string{"login", ""}, "HOST is empty"},
+		{[]string{"-x"}, "unknown flag -x"},
+		{[]string{"status", "--jsn"}, "(did you mean --json?)"},
+		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"; see`},
+		{[]string{"help", "login", "token"}, "help takes one COMMAND"},
+		{[]string{"setup", "frob"}, `unknown command "frob"`},
+		{[]string{"setup", "--bogus"}, "unknown flag --bogus"},
+		{[]string{"setup", "git"}, "setup git needs URL and --host"},
+		{[]string{"setup", "git", "ftp://git.example.org/", "--host", host}, "is not a URL like https://"},
+		{[]string{"setup", "git", "https://git.example.org/", "--host", host, "--issuer", host}, "either --host or --issuer"},
+		{[]string{"setup", "docker", "--issuer", host}, "setup docker needs REGISTRY and --client-id"},
+		{[]string{"setup", "docker", "https://registry.example.org", "--host", host}, "is not a registry host"},
+		{[]string{"completion"}, "completion needs one SHELL"},
+		{[]string{"completion", "bash", "zsh"}, "completion takes one SHELL, got 2 arguments"},
+		{[]string{"completion", "tcsh"}, `completion knows no shell "tcsh"`},
+		{[]string{"version", "now"}, "version takes no arguments"},
+		{[]string{"--store", "bogus", "status"}, `"bogus" is not a store`},
+	} {
+		r := s.run(tt.args...)
+		msg := onlyLine(t, r, 2)
+		if !strings.Contains(msg, tt.want) {
+			t.Errorf("%q: %q lacks %q", tt.args, msg, tt.want)
+		}
+		if !regexp.MustCompile("; see `oidc-auth [a-z ]*--help`$").MatchString(msg) {
+			t.Errorf("%q: %q does not end by pointing to the help", tt.args, msg)
+		}
+		for _, foreign := range []string{"flag provided but not defined", "Incorrect Usage", "No help topic", "invalid value", "parse error", "strconv.", "?;", "help requested"} {
+			if strings.Contains(msg, foreign) {
+				t.Errorf("%q: %q says %q", tt.args, msg, foreign)
+			}
+		}
+	}
+	if got := requestCounts(srv); len(got) != 0 {
+		t.Errorf("bad command lines made requests: %v", got)
+	}
+	if b := s.storeBytes(); b != nil {
+		t.Errorf("bad command lines wrote the store:\n%s", b)
 	}
 }

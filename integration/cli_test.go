@@ -3,14 +3,17 @@ package integration
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -864,5 +867,444 @@ func TestCustomRoutes(t *testing.T) {
 				t.Errorf("requests %v, want one refresh", requestCounts(srv))
 			}
 		})
+	}
+}
+
+// TestCLIHelpAndSuggestions runs the binary as a person who mistypes and
+// asks for help: one line with the nearest command or flag for a typo,
+// and each level's help on stdout.
+func TestCLIHelpAndSuggestions(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lgoin", "https://auth.example.org"}, "unknown command \"lgoin\" (did you mean `oidc-auth login`?); see `oidc-auth --help`"},
+		{[]string{"-v", "stauts"}, "(did you mean `oidc-auth status`?)"},
+		{[]string{"setup", "gti", "https://git.example.org/"}, "(did you mean `oidc-auth setup git`?); see `oidc-auth setup --help`"},
+		{[]string{"help", "logni"}, "(did you mean `oidc-auth login`?)"},
+		{[]string{"login", "https://auth.example.org", "--froce"}, "unknown flag --froce (did you mean --force?); see `oidc-auth login --help`"},
+		{[]string{"setup", "docker", "--hots", "https://auth.example.org", "registry.example.org"}, "unknown flag --hots (did you mean --host?)"},
+		{[]string{"login", "https://auth.example.org", "--flow"}, "--flow needs a value; see `oidc-auth login --help`"},
+	} {
+		msg := onlyLine(t, s.run(tt.args...), 2)
+		if !strings.Contains(msg, tt.want) {
+			t.Errorf("%q: %q lacks %q", tt.args, msg, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		name string
+	}{
+		{[]string{"help"}, "oidc-auth"},
+		{[]string{"help", "login"}, "oidc-auth login"},
+		{[]string{"help", "setup"}, "oidc-auth setup"},
+		{[]string{"setup", "help", "git"}, "oidc-auth setup git"},
+		{[]string{"setup", "docker", "-h"}, "oidc-auth setup docker"},
+		{[]string{"completion", "--help"}, "oidc-auth completion"},
+	} {
+		r := s.run(tt.args...)
+		mustSucceed(t, r)
+		if !strings.HasPrefix(r.stdout, "NAME:\n   "+tt.name+" - ") || !strings.Contains(r.stdout, "\nEXAMPLES:\n") || r.stderr != "" {
+			t.Errorf("%q: not the help of %s with examples\n%v", tt.args, tt.name, r)
+		}
+		if strings.Contains(r.stdout, "(default: false)") {
+			t.Errorf("%q: help says (default: false)\n%s", tt.args, r.stdout)
+		}
+	}
+}
+
+// completionCase is a command line typed up to the cursor, and words
+// that completing it must offer (and must not).
+type completionCase struct {
+	words        []string // the last one is the word under the cursor
+	want, reject []string
+}
+
+var completionCases = []completionCase{
+	{[]string{"oidc-auth", "lo"}, []string{"login", "logout"}, []string{"token", "status"}},
+	{[]string{"oidc-auth", ""}, []string{"login", "token", "status", "setup", "logout", "completion", "help"}, []string{"version"}},
+	{[]string{"oidc-auth", "login", "--fo"}, []string{"--force"}, []string{"--flow", "--json"}},
+	{[]string{"oidc-auth", "setup", ""}, []string{"git", "docker", "helm"}, []string{"login"}},
+	{[]string{"oidc-auth", "-v", "setup", "do"}, []string{"docker"}, []string{"git"}},
+	{[]string{"oidc-auth", "completion", ""}, []string{"bash", "zsh", "fish", "powershell"}, []string{"login"}},
+	{[]string{"oidc-auth", "help", "lo"}, []string{"login", "logout"}, []string{"setup"}},
+}
+
+// completionEnv is the sandbox's environment with the binaries first on
+// PATH, where completion scripts find oidc-auth.
+func completionEnv(s *sandbox) []string {
+	return s.environ("PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"))
+}
+
+// checkCompletion compares the words a shell offered (one a line, a tab
+// and a description after it allowed) with the case.
+func checkCompletion(t *testing.T, shell string, tc completionCase, out string) {
+	t.Helper()
+	offered := map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		if w, _, _ := strings.Cut(strings.TrimSpace(l), "\t"); w != "" {
+			offered[w] = true
+		}
+	}
+	for _, w := range tc.want {
+		if !offered[w] {
+			t.Errorf("%s: completing %q does not offer %q; offered %q", shell, tc.words, w, out)
+		}
+	}
+	for _, w := range tc.reject {
+		if offered[w] {
+			t.Errorf("%s: completing %q offers %q; offered %q", shell, tc.words, w, out)
+		}
+	}
+}
+
+// TestCompletion loads each shell's completion script in that shell and
+// completes command lines with it, through the real binary.
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	shellQuote := func(words []string) string {
+		q := make([]string, len(words))
+		for i, w := range words {
+			q[i] = "'" + w + "'"
+		}
+		return strings.Join(q, " ")
+	}
+	t.Run("bash", func(t *testing.T) {
+		t.Parallel()
+		if _, err := exec.LookPath("bash"); err != nil {
+			skipWithout(t, "bash")
+		}
+		s := newSandbox(t)
+		r, err := s.execute(runTimeout, s.dir, "", completionEnv(s), "bash", "--norc", "--noprofile", "-c", `source <(oidc-auth completion bash) && complete -p oidc-auth`)
+		if err != nil || r.code != 0 || strings.TrimSpace(r.stdout) != "complete -o bashdefault -o default -F _oidc_auth_complete oidc-auth" {
+			t.Fatalf("the bash script does not register a completion: %v\n%v", err, r)
+		}
+		for _, tc := range completionCases {
+			script := fmt.Sprintf(`source <(oidc-auth completion bash) || exit 1
+COMP_WORDS=(%s); COMP_CWORD=%d
+_oidc_auth_complete
+printf '%%s\n' "${COMPREPLY[@]}"`, shellQuote(tc.words), len(tc.words)-1)
+			r, err := s.execute(runTimeout, s.dir, "", completionEnv(s), "bash", "--norc", "--noprofile", "-c", script)
+			if err != nil || r.code != 0 {
+				t.Fatalf("bash: %v\n%v", err, r)
+			}
+			checkCompletion(t, "bash", tc, r.stdout)
+		}
+	})
+	t.Run("zsh", func(t *testing.T) {
+		t.Parallel()
+		if _, err := exec.LookPath("zsh"); err != nil {
+			skipWithout(t, "zsh")
+		}
+		s := newSandbox(t)
+		for _, tc := range completionCases {
+			// compadd and _files only work inside zsh's completion
+			// system; stand-ins print what the script hands them.
+			script := fmt.Sprintf(`autoload -U compinit && compinit -u -d %s/zcompdump || exit 1
+source <(oidc-auth completion zsh) || exit 1
+[[ ${_comps[oidc-auth]} == _oidc_auth ]] || { print -u2 "not registered: ${_comps[oidc-auth]}"; exit 1 }
+compadd() { [[ $1 == -a ]] && print -l -- ${(P)2} }
+_files() { print FILES }
+words=(%s); CURRENT=%d
+_oidc_auth`, s.dir, shellQuote(tc.words), len(tc.words))
+			r, err := s.execute(runTimeout, s.dir, "", completionEnv(s), "zsh", "-f", "-c", script)
+			if err != nil || r.code != 0 {
+				t.Fatalf("zsh: %v\n%v", err, r)
+			}
+			// zsh itself keeps the words that start with the one typed.
+			var kept []string
+			for _, w := range strings.Split(r.stdout, "\n") {
+				if strings.HasPrefix(w, tc.words[len(tc.words)-1]) {
+					kept = append(kept, w)
+				}
+			}
+			checkCompletion(t, "zsh", tc, strings.Join(kept, "\n"))
+		}
+	})
+	t.Run("fish", func(t *testing.T) {
+		t.Parallel()
+		if _, err := exec.LookPath("fish"); err != nil {
+			skipWithout(t, "fish")
+		}
+		s := newSandbox(t)
+		for _, tc := range completionCases {
+			if tc.words[1] == "-v" {
+				continue // fish's generated rules know commands, not flags before them
+			}
+			line := strings.Join(tc.words, " ")
+			script := fmt.Sprintf("oidc-auth completion fish | source; or exit 1\ncomplete -C %s", "'"+line+"'")
+			r, err := s.execute(runTimeout, s.dir, "", completionEnv(s), "fish", "--no-config", "-c", script)
+			if err != nil || r.code != 0 {
+				t.Fatalf("fish: %v\n%v", err, r)
+			}
+			checkCompletion(t, "fish", tc, r.stdout)
+		}
+	})
+	t.Run("powershell", func(t *testing.T) {
+		t.Parallel()
+		pwsh, err := exec.LookPath("pwsh")
+		if err != nil {
+			// Debian has no PowerShell package; the script's structure is
+			// checked by the unit tests.
+			t.Skip("no pwsh on PATH")
+		}
+		s := newSandbox(t)
+		for _, tc := range completionCases {
+			line := strings.Join(tc.words, " ")
+			script := fmt.Sprintf(`Invoke-Expression ((oidc-auth completion powershell) -join "`+"`n"+`")
+(TabExpansion2 -inputScript '%s' -cursorColumn %d).CompletionMatches | ForEach-Object { $_.CompletionText }`, line, len(line))
+			r, err := s.execute(runTimeout, s.dir, "", completionEnv(s), pwsh, "-NoProfile", "-NonInteractive", "-Command", script)
+			if err != nil || r.code != 0 {
+				t.Fatalf("pwsh: %v\n%v", err, r)
+			}
+			checkCompletion(t, "powershell", tc, r.stdout)
+		}
+	})
+}
+
+// buildInfoVersion is what `go version -m` says the binary at path
+// records: the main module's version and the VCS revision.
+func buildInfoVersion(t *testing.T, path string) (mod, revision string, modified bool) {
+	t.Helper()
+	out, err := exec.Command("go", "version", "-m", path).Output()
+	if err != nil {
+		t.Fatalf("go version -m %s: %v", path, err)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) >= 3 && f[0] == "mod" && f[1] == "github.com/oidc-auth/oidc-auth":
+			mod = f[2]
+		case len(f) == 2 && f[0] == "build" && strings.HasPrefix(f[1], "vcs.revision="):
+			revision = strings.TrimPrefix(f[1], "vcs.revision=")
+		case len(f) == 2 && f[0] == "build" && f[1] == "vcs.modified=true":
+			modified = true
+		}
+	}
+	if mod == "" {
+		t.Fatalf("go version -m %s names no main module:\n%s", path, out)
+	}
+	return mod, revision, modified
+}
+
+// TestVersion checks --version of the three binaries against what the Go
+// toolchain recorded in them, and that a release build's -X main.version
+// wins.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	mod, revision, modified := buildInfoVersion(t, oidcAuthBin)
+	want := "dev"
+	switch {
+	case mod != "(devel)":
+		want = mod // go install …@v1.2.3, or a pseudo-version naming the commit
+	case revision != "":
+		want = "devel " + revision[:12]
+		if modified {
+			want += "+dirty"
+		}
+	}
+	if revision != "" {
+		head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+		if err != nil || strings.TrimSpace(string(head)) != revision {
+			t.Errorf("the binary records revision %s, the checkout is at %s (%v)", revision, head, err)
+		}
+	}
+	t.Logf("build info: module version %s, revision %q → %q", mod, revision, want)
+	env := s.environ()
+	for _, tt := range []struct {
+		bin  string
+		args []string
+		line string
+	}{
+		{oidcAuthBin, []string{"--version"}, "oidc-auth " + want},
+		{oidcAuthBin, []string{"version"}, "oidc-auth " + want},
+		{gitCredentialBin, []string{"--version"}, "git-credential-oidc " + want},
+		{dockerCredentialBin, []string{"--version"}, "docker-credential-oidc (github.com/oidc-auth/oidc-auth) " + want},
+		{dockerCredentialBin, []string{"-v"}, "docker-credential-oidc (github.com/oidc-auth/oidc-auth) " + want},
+		{dockerCredentialBin, []string{"version"}, "docker-credential-oidc (github.com/oidc-auth/oidc-auth) " + want},
+	} {
+		r, err := s.execute(runTimeout, s.dir, "", env, tt.bin, tt.args...)
+		if err != nil || r.code != 0 || r.stdout != tt.line+"\n" || r.stderr != "" {
+			t.Errorf("want stdout %q: %v\n%v", tt.line, err, r)
+		}
+	}
+
+	// A release build names its version with -X main.version.
+	dir := t.TempDir() + string(filepath.Separator)
+	build := exec.Command("go", "build", "-ldflags=-X main.version=v1.2.3-test", "-o", dir, "github.com/oidc-auth/oidc-auth/cmd/...")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -ldflags: %v\n%s", err, out)
+	}
+	for bin, line := range map[string]string{
+		"oidc-auth":              "oidc-auth v1.2.3-test",
+		"git-credential-oidc":    "git-credential-oidc v1.2.3-test",
+		"docker-credential-oidc": "docker-credential-oidc (github.com/oidc-auth/oidc-auth) v1.2.3-test",
+	} {
+		r, err := s.execute(runTimeout, s.dir, "", env, dir+bin, "--version")
+		if err != nil || r.code != 0 || r.stdout != line+"\n" {
+			t.Errorf("want %q: %v\n%v", line, err, r)
+		}
+	}
+}
+
+// TestCLIHelpersByHand runs the helpers as a person would, without an
+// action: a short usage on stderr and exit 2, nothing on stdout, which is
+// the protocol's. An action the helper does not know still ends quietly,
+// as git's protocol wants.
+func TestCLIHelpersByHand(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	env := s.environ()
+	for _, tt := range []struct {
+		bin  string
+		args []string
+		code int
+		want []string
+	}{
+		{gitCredentialBin, nil, 2, []string{"usage: git-credential-oidc [-v] get|store|erase", "oidc-auth setup git"}},
+		{gitCredentialBin, []string{"-v"}, 2, []string{"usage: git-credential-oidc"}},
+		{dockerCredentialBin, nil, 2, []string{"usage: docker-credential-oidc store|get|erase|list|version", "oidc-auth setup docker"}},
+		{dockerCredentialBin, []string{"get", "extra"}, 2, []string{"usage: docker-credential-oidc"}},
+		{dockerCredentialBin, []string{"frob"}, 2, []string{`unknown action "frob"`}},
+		{gitCredentialBin, []string{"get", "--bogus"}, 2, []string{"git-credential-oidc: unknown flag --bogus; see `git-credential-oidc --help`"}},
+		{gitCredentialBin, []string{"--bogus", "get"}, 2, []string{"unknown flag --bogus"}},
+		{gitCredentialBin, []string{"store", "-vv"}, 0, nil},
+		{gitCredentialBin, []string{"frob"}, 0, nil},
+		{gitCredentialBin, []string{"-vv", "capability"}, 0, nil},
+	} {
+		r, err := s.execute(runTimeout, s.dir, "", env, tt.bin, tt.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.code != tt.code || r.stdout != "" {
+			t.Errorf("want exit %d and nothing on stdout\n%v", tt.code, r)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("stderr lacks %q\n%v", w, r)
+			}
+		}
+		if len(tt.want) == 0 && r.stderr != "" {
+			t.Errorf("want nothing on stderr\n%v", r)
+		}
+	}
+	for _, bin := range []string{gitCredentialBin, dockerCredentialBin} {
+		r, err := s.execute(runTimeout, s.dir, "", env, bin, "--help")
+		if err != nil || r.code != 0 || !strings.Contains(r.stdout, "usage") && !strings.Contains(r.stdout, "USAGE") {
+			t.Errorf("--help: %v\n%v", err, r)
+		}
+	}
+}
+
+// TestSetupNextSteps logs in, then sets git up without --host: the only
+// stored login is the one, and the next step is the clone itself.
+func TestSetupNextSteps(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	gitURL := "https://git.example.org/team/"
+	r := s.run("setup", "git", "git.example.org/team/")
+	if msg := onlyLine(t, r, 2); !strings.Contains(msg, "setup git needs --host") {
+		t.Errorf("setup without a login: %q", msg)
+	}
+	s.login(srv)
+	r = s.run("setup", "git", "git.example.org/team/")
+	mustSucceed(t, r)
+	for _, w := range []string{
+		"Using " + srv.URL() + ", the only stored login",
+		gitURL + " answers with tokens of " + srv.URL(),
+		"Next: try `git clone " + gitURL + "…`.",
+	} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q\n%v", w, r)
+		}
+	}
+	out, err := exec.Command("git", "config", "--file", filepath.Join(s.home, ".gitconfig"), "--get-all", "credential."+gitURL+".helper").Output()
+	if err != nil || string(out) != "\noidc\n" {
+		t.Errorf("credential.%s.helper = %q, %v", gitURL, out, err)
+	}
+	r = s.run("setup", "git", gitURL, "--unset")
+	mustSucceed(t, r)
+	r = s.run("setup", "git", gitURL, "--unset")
+	mustSucceed(t, r)
+	if !strings.Contains(r.stderr, "Nothing to undo: git does not ask oidc-auth for "+gitURL) {
+		t.Errorf("second --unset\n%v", r)
+	}
+}
+
+// TestVersionFromVCS builds oidc-auth in a fresh repository holding this
+// checkout's files, once at an untagged commit and once tagged v1.2.3, as
+// a clone or `go install …@v1.2.3` would build it: --version names the
+// commit, then the tag.
+func TestVersionFromVCS(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		skipWithout(t, "git")
+	}
+	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		t.Fatalf("go list -m: %v", err)
+	}
+	src := strings.TrimSpace(string(root))
+	list, err := exec.Command("git", "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Skipf("not a git checkout (%v): TestVersion covers the build without VCS information", err)
+	}
+	dir := t.TempDir()
+	for _, name := range strings.Split(strings.TrimRight(string(list), "\x00"), "\x00") {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // deleted in the working copy
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := newSandbox(t)
+	gitEnv := append(s.environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org")
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = gitEnv
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-q", "-m", "snapshot")
+	rev := git("rev-parse", "HEAD")
+	versionOf := func() string {
+		t.Helper()
+		bin := filepath.Join(t.TempDir(), "oidc-auth")
+		build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, "./cmd/oidc-auth")
+		build.Dir = dir
+		build.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build -buildvcs=true: %v\n%s", err, out)
+		}
+		r, err := s.execute(runTimeout, s.dir, "", s.environ(), bin, "--version")
+		if err != nil || r.code != 0 {
+			t.Fatalf("--version: %v\n%v", err, r)
+		}
+		return strings.TrimSpace(r.stdout)
+	}
+	if got := versionOf(); !regexp.MustCompile(`^oidc-auth v0\.0\.0-\d{14}-` + rev[:12] + `$`).MatchString(got) {
+		t.Errorf("untagged commit %s: --version says %q, want a pseudo-version naming it", rev[:12], got)
+	}
+	git("tag", "v1.2.3")
+	if got := versionOf(); got != "oidc-auth v1.2.3" {
+		t.Errorf("tagged v1.2.3: --version says %q", got)
 	}
 }

@@ -14,10 +14,21 @@ import (
 
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
+	versioninfo "github.com/oidc-auth/oidc-auth/internal/version"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version is the version a release build sets with -ldflags
+// "-X main.version=v1.2.3"; empty, the module's build information tells
+// (see version.String).
+var version = ""
+
+// usage is what a person who runs the helper by hand, without an action,
+// reads on stderr.
+const usage = `usage: docker-credential-oidc store|get|erase|list|version
+docker runs this credential helper itself: set it up with
+  oidc-auth setup docker registry.example.org --host https://auth.example.org
+then use docker as usual ($` + flows.DebugEnv + `=1 shows what it does).
+`
 
 func main() {
 	os.Exit(helper.Main(os.Exit, func(ctx context.Context) int {
@@ -27,24 +38,33 @@ func main() {
 
 // run executes one docker action. Docker reads a failed action's message
 // from stdout, so errors go there, as credentials.Serve sends them; exit 1
-// on failure, 2 for a command line that is not a docker action.
+// on failure, 2 for a command line that is not a docker action. As with
+// credentials.Serve, --version and -v print the version, like the version
+// action; docker starts the helper with no way to pass a flag, so
+// $OIDC_AUTH_DEBUG turns on its debug output.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx = flows.WithDebug(ctx, stderr, flows.DebugLevelFromEnv(), "docker-credential-oidc")
 	credentials.Name = "docker-credential-oidc"
 	credentials.Package = "github.com/oidc-auth/oidc-auth"
-	credentials.Version = version
+	credentials.Version = versioninfo.String(version)
 	if len(args) != 2 {
-		fmt.Fprintln(stderr, "usage: docker-credential-oidc store|get|erase|list|version")
+		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	switch args[1] {
 	case credentials.ActionStore, credentials.ActionGet, credentials.ActionErase, credentials.ActionList, credentials.ActionVersion:
+	case "--version", "-v":
+		credentials.PrintVersion(stdout)
+		return 0
 	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, "usage: docker-credential-oidc store|get|erase|list|version")
+		fmt.Fprint(stdout, usage)
 		return 0
 	default:
 		fmt.Fprintf(stderr, "docker-credential-oidc: unknown action %q; usage: docker-credential-oidc store|get|erase|list|version\n", args[1])
 		return 2
+	}
+	if level := flows.DebugLevelFromEnv(); level > flows.DebugOff && !flows.DebugEnabled(ctx, level) {
+		ctx = flows.WithDebug(ctx, stderr, level, "docker-credential-oidc")
 	}
 	var h credentials.Helper
 	if args[1] != credentials.ActionVersion {

@@ -8,15 +8,27 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
+	versioninfo "github.com/oidc-auth/oidc-auth/internal/version"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version is the version a release build sets with -ldflags
+// "-X main.version=v1.2.3"; empty, the module's build information tells
+// (see version.String).
+var version = ""
+
+// usage is what a person who runs the helper by hand, without an action,
+// reads on stderr.
+const usage = `usage: git-credential-oidc [-v] get|store|erase
+git runs this credential helper itself: set it up with
+  oidc-auth setup git https://git.example.org/ --host https://auth.example.org
+then use git as usual. See git-credential-oidc --help.
+`
 
 func main() {
 	os.Exit(helper.Main(os.Exit, func(ctx context.Context) int {
@@ -31,8 +43,30 @@ func main() {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx = flows.WithDebug(ctx, stderr, flows.DebugLevelFromEnv(), "git-credential-oidc")
 	failed := 0
+	// Usage errors go to stderr, never stdout, which is git's.
+	onUsage := func(c *cli.Context, err error, _ bool) error {
+		failed = 2
+		msg := err.Error()
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+			msg = "unknown flag --" + strings.TrimLeft(name, "-")
+		}
+		fmt.Fprintf(stderr, "git-credential-oidc: %s; see `git-credential-oidc --help`\n", msg)
+		return nil
+	}
 	action := func(do func(h *helper.Helper, c *cli.Context) error) cli.ActionFunc {
 		return func(c *cli.Context) error {
+			// git starts the helper: -v comes from the helper's config
+			// line ("oidc -v"), else $OIDC_AUTH_DEBUG.
+			n := 0
+			for _, cc := range c.Lineage() { // -v before and after the action
+				if cc.Command != nil {
+					n += cc.Count("verbose")
+				}
+			}
+			level := min(max(n, flows.DebugLevelFromEnv()), flows.DebugDetails)
+			if level > flows.DebugOff && !flows.DebugEnabled(c.Context, level) {
+				c.Context = flows.WithDebug(c.Context, stderr, level, "git-credential-oidc")
+			}
 			h, err := helper.Open("git-credential-oidc", stderr)
 			if err == nil {
 				err = do(h, c)
@@ -45,21 +79,36 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 	app := &cli.App{
-		Name:            "git-credential-oidc",
-		Usage:           "answer git's credential requests with OIDC access tokens",
-		UsageText:       "git config --global credential.https://git.example.org.helper oidc",
-		Version:         version,
-		Writer:          stderr,
+		Name:  "git-credential-oidc",
+		Usage: "answer git's credential requests with OIDC access tokens",
+		UsageText: "git-credential-oidc [-v] get|store|erase (git runs it; set it up with\n" +
+			"`oidc-auth setup git URL --host HOST`, or by hand with\n" +
+			"git config --global credential.https://git.example.org.helper oidc)",
+		// Help and --version go to stdout like any program's; the
+		// actions write git's answers there themselves.
+		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
-		ExitErrHandler:  func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			failed = 2
-			fmt.Fprintf(stderr, "git-credential-oidc: %v\n", err)
+		HideVersion:     true, // -v is verbose
+		Flags: []cli.Flag{
+			verboseFlag(),
+			&cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true},
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:   onUsage,
+		Action: func(c *cli.Context) error {
+			switch {
+			case c.Bool("version"):
+				fmt.Fprintf(stdout, "git-credential-oidc %s\n", versioninfo.String(version))
+			case c.NArg() == 0:
+				// git always names an action: this is a person.
+				fmt.Fprint(stderr, usage)
+				failed = 2
+			}
+			// git may add actions; a helper ignores the ones it does not
+			// know.
 			return nil
 		},
-		// git may add actions; a helper ignores the ones it does not know.
-		Action: func(c *cli.Context) error { return nil },
 		Commands: []*cli.Command{
 			{
 				Name:  "get",
@@ -85,9 +134,40 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			},
 		},
 	}
-	if err := app.RunContext(ctx, args); err != nil {
+	for _, cmd := range app.Commands {
+		cmd.Flags = append(cmd.Flags, verboseFlag())
+		cmd.OnUsageError = onUsage
+		cmd.HideHelpCommand = true
+	}
+	if err := app.RunContext(ctx, expandVerbose(args)); err != nil {
 		fmt.Fprintf(stderr, "git-credential-oidc: %v\n", err)
 		return 1
 	}
 	return failed
+}
+
+// verboseFlag is -v, repeatable: -v shows requests and decisions, -vv
+// their details too.
+func verboseFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), DisableDefaultText: true,
+		Usage: "show requests, answers and decisions on stderr, secrets masked; -vv adds details (or $" + flows.DebugEnv + "=1 or 2)"}
+}
+
+// expandVerbose spells out -vv (and -vvv) before a "--" as -v -v, which
+// the flag parser does not know.
+func expandVerbose(args []string) []string {
+	var out []string
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && strings.Trim(a[1:], "v") == "" {
+			for range len(a) - 1 {
+				out = append(out, "-v")
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }

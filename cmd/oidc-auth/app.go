@@ -5,26 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"github.com/xrash/smetrics"
 
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version is the version a release build sets with -ldflags
+// "-X main.version=v1.2.3"; empty, the module's build information tells
+// (see version.String).
+var version = ""
 
 // newApp builds the command line interface; stdout carries command output
 // only, stderr everything for people.
 func newApp(stdout, stderr io.Writer) *cli.App {
 	a := &app{stdout: stdout, stderr: stderr}
 	onUsage := func(c *cli.Context, err error, _ bool) error {
-		return usagef(c, "%v", err)
+		return usagef(c, "%s", flagError(c, err))
 	}
 	// --store is accepted before and after the command name.
 	storeFlag := func() cli.Flag {
@@ -33,19 +37,31 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			Usage: "where tokens live: keychain or file (default: $" + keyring.StoreEnv + ", else the OS keychain with the file as fallback)",
 		}
 	}
-	return &cli.App{
-		Name:            "oidc-auth",
-		Usage:           "log in to OIDC auth servers and hand out their tokens",
-		Version:         version,
-		Writer:          stdout,
-		ErrWriter:       stderr,
-		HideHelpCommand: true,
-		Flags:           []cli.Flag{storeFlag()},
-		OnUsageError:    onUsage,
-		ExitErrHandler:  func(*cli.Context, error) {}, // run maps errors to exit codes
+	root := &cli.App{
+		Name:  "oidc-auth",
+		Usage: "log in to OIDC auth servers and hand out their tokens",
+		// The usage line of the default template names "[global
+		// options]" people never need; say how the commands go instead.
+		UsageText:             "oidc-auth [-v] COMMAND [options] [arguments]",
+		Writer:                stdout,
+		ErrWriter:             stderr,
+		Suggest:               true,
+		EnableBashCompletion:  true,
+		HideHelpCommand:       true, // our own help command, with suggestions
+		HideVersion:           true, // our own --version, since -v is verbose
+		CustomAppHelpTemplate: appHelpTemplate,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "version", Usage: "print the version"},
+			storeFlag(),
+		},
+		OnUsageError:   onUsage,
+		ExitErrHandler: func(*cli.Context, error) {}, // run maps errors to exit codes
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return &usageError{msg: fmt.Sprintf("unknown command %q; see `oidc-auth --help`", c.Args().First())}
+			switch {
+			case c.Bool("version"):
+				return a.printVersion(c)
+			case c.NArg() > 0:
+				return unknownCommand(c, c.App.Commands, c.Args().First())
 			}
 			return cli.ShowAppHelp(c)
 		},
@@ -55,23 +71,25 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Usage:     "log in to a server and store its token",
 				ArgsUsage: "HOST | --issuer URL --client-id ID",
 				Description: "Runs the device flow, or the browser (code) flow when the server has no device flow,\n" +
-					"and stores the token. HOST is the py-oidc-auth server URL, with its path prefix;\n" +
-					"--issuer and --client-id name a standard OpenID Provider (Keycloak, Dex, Entra, GitLab, …) instead.",
-				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "login-route", Usage: "browser login route", Value: flows.DefaultLoginRoute},
-					&cli.StringFlag{Name: "token-route", Usage: "token route", Value: flows.DefaultTokenRoute},
-					&cli.StringFlag{Name: "device-route", Usage: "device login route", Value: flows.DefaultDeviceRoute},
-					&cli.IntSliceFlag{Name: "port", Usage: "loopback port for the browser callback, in order of preference (repeatable; default 53100-53105)"},
+					"and stores the token. HOST is the py-oidc-auth server URL, with its path prefix\n" +
+					"(https:// when it names no scheme); --issuer and --client-id name a standard\n" +
+					"OpenID Provider (Keycloak, Dex, Entra, GitLab, …) instead.",
+				Flags: append(append([]cli.Flag{
 					&cli.StringFlag{Name: "flow", Usage: "login flow: auto, device or code", Value: string(flows.FlowAuto)},
 					&cli.BoolFlag{Name: "force", Usage: "log in even when a valid token is stored"},
 					&cli.StringFlag{Name: "timeout", Usage: "give up the login after this long (e.g. 5m, or seconds)", Value: "5m"},
 					&cli.BoolFlag{Name: "json", Usage: "print the token as JSON on stdout"},
-					allowHTTPFlag(),
-					storeFlag(),
+				}, issuerFlags()...),
 					&cli.StringSliceFlag{Name: "scope", Usage: "with --issuer: a scope to ask for (repeatable; default openid offline_access)"},
 					&cli.StringFlag{Name: "audience", Usage: "with --issuer: ask for a token for this API (RFC 8707 resource, or audience)"},
 					&cli.StringFlag{Name: "redirect-host", Usage: "with --issuer: the loopback host of the browser callback, 127.0.0.1 (default) or localhost"},
-				}, issuerFlags()...),
+					&cli.IntSliceFlag{Name: "port", Usage: "loopback port for the browser callback, in order of preference (repeatable; default 53100-53105)"},
+					allowHTTPFlag(),
+					storeFlag(),
+					&cli.StringFlag{Name: "login-route", Usage: "browser login route", Value: flows.DefaultLoginRoute},
+					&cli.StringFlag{Name: "token-route", Usage: "token route", Value: flows.DefaultTokenRoute},
+					&cli.StringFlag{Name: "device-route", Usage: "device login route", Value: flows.DefaultDeviceRoute},
+				),
 				OnUsageError: onUsage,
 				Action:       a.login,
 			},
@@ -79,12 +97,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Name:      "token",
 				Usage:     "print a valid access token, refreshing it when needed",
 				ArgsUsage: "HOST | --issuer URL --client-id ID",
-				Flags: append([]cli.Flag{
+				Description: "Prints the stored access token of HOST on stdout, refreshing it first when it\n" +
+					"has expired, and logs in when there is no usable login and a person is there to\n" +
+					"approve it.",
+				Flags: append(append([]cli.Flag{
 					&cli.BoolFlag{Name: "header", Usage: "print an HTTP header line: Authorization: Bearer …"},
 					&cli.BoolFlag{Name: "json", Usage: "print the whole token as JSON"},
-					allowHTTPFlag(),
-					storeFlag(),
-				}, issuerFlags()...),
+				}, issuerFlags()...), allowHTTPFlag(), storeFlag()),
 				OnUsageError: onUsage,
 				Action:       a.token,
 			},
@@ -94,13 +113,32 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			{
 				Name:         "logout",
 				Usage:        "forget the stored token of a server (or of all servers), revoking it where the provider allows",
-				ArgsUsage:    "HOST | --issuer URL --client-id ID",
-				Flags:        append([]cli.Flag{&cli.BoolFlag{Name: "all", Usage: "forget every stored token"}, storeFlag(), allowHTTPFlag()}, issuerFlags()...),
+				ArgsUsage:    "HOST | --issuer URL --client-id ID | --all",
+				Flags:        append(append([]cli.Flag{&cli.BoolFlag{Name: "all", Usage: "forget every stored token"}}, issuerFlags()...), allowHTTPFlag(), storeFlag()),
 				OnUsageError: onUsage,
 				Action:       a.logout,
 			},
+			a.completionCommand(onUsage),
+			{
+				Name:         "version",
+				Usage:        "print the version",
+				Hidden:       true, // --version is the one to teach
+				OnUsageError: onUsage,
+				Action:       a.printVersion,
+			},
 		},
 	}
+	root.Commands = append(root.Commands, helpCommand(onUsage, nil))
+	a.finishCommands(root.Commands, onUsage, "")
+	root.Flags = append(root.Flags, verboseFlag())
+	// urfave/cli adds -h only when the app has no help command of its own.
+	root.Flags = append(root.Flags, cli.HelpFlag)
+	for _, f := range root.Flags {
+		if bf, ok := f.(*cli.BoolFlag); ok && !bf.DisableDefaultText {
+			bf.DisableDefaultText = true
+		}
+	}
+	return root
 }
 
 // allowHTTPFlag lets a command talk plain http to a server that is not on
@@ -423,4 +461,357 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// verboseFlag is -v, repeatable: -v shows requests and decisions, -vv
+// their details too (see flows.DebugDecisions and flows.DebugDetails).
+// Every command has it, so that it goes before or after the command name.
+func verboseFlag() cli.Flag {
+	return &cli.BoolFlag{
+		Name:    "verbose",
+		Aliases: []string{"v"},
+		Usage:   "show requests, answers and decisions on stderr, secrets masked; -vv adds details (or $" + flows.DebugEnv + "=1 or 2)",
+		Count:   new(int),
+	}
+}
+
+// verbosity is the debug level the command line asks for: the -v flags
+// before and after the command names, added up, or $OIDC_AUTH_DEBUG when
+// that asks for more.
+func verbosity(c *cli.Context) int {
+	n := 0
+	for _, cc := range c.Lineage() {
+		if cc.Command != nil && hasFlag(cc.Command.Flags, "verbose") || cc.Command == nil && cc.App != nil && hasFlag(cc.App.Flags, "verbose") {
+			n += cc.Count("verbose")
+		}
+	}
+	return min(max(n, flows.DebugLevelFromEnv()), flows.DebugDetails)
+}
+
+func hasFlag(flags []cli.Flag, name string) bool {
+	for _, f := range flags {
+		if slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// withDebug puts the debug log the command line asks for into the
+// command's context, unless one at that level is there already.
+func (a *app) withDebug(c *cli.Context) error {
+	if level := verbosity(c); level > flows.DebugOff && !flows.DebugEnabled(c.Context, level) {
+		c.Context = flows.WithDebug(c.Context, a.stderr, level, "oidc-auth")
+	}
+	return nil
+}
+
+// finishCommands gives every command, at every level, what all of them
+// share: -v, the debug log it asks for, one way to report usage errors,
+// bool flags without "(default: false)", the EXAMPLES of its help, and a
+// help command and suggestions for the commands that group others.
+func (a *app) finishCommands(cmds []*cli.Command, onUsage cli.OnUsageErrorFunc, parent string) {
+	for _, cmd := range cmds {
+		path := strings.TrimPrefix(parent+" "+cmd.Name, " ")
+		if cmd.Name == "help" {
+			continue
+		}
+		cmd.Flags = append(cmd.Flags, verboseFlag())
+		for _, f := range cmd.Flags {
+			if bf, ok := f.(*cli.BoolFlag); ok {
+				bf.DisableDefaultText = true
+			}
+		}
+		before := cmd.Before
+		cmd.Before = func(c *cli.Context) error {
+			if err := a.withDebug(c); err != nil || before == nil {
+				return err
+			}
+			return before(c)
+		}
+		if cmd.OnUsageError == nil {
+			cmd.OnUsageError = onUsage
+		}
+		// The help command is ours (with suggestions); urfave's own would
+		// also be added below every leaf command.
+		cmd.HideHelpCommand = true
+		if len(cmd.Subcommands) > 0 {
+			group := cmd
+			cmd.Subcommands = append(cmd.Subcommands, helpCommand(onUsage, group))
+			if cmd.Action == nil {
+				cmd.Action = func(c *cli.Context) error {
+					if c.NArg() > 0 {
+						return unknownCommand(c, group.Subcommands, c.Args().First())
+					}
+					return cli.ShowSubcommandHelp(c)
+				}
+			}
+			a.finishCommands(cmd.Subcommands, onUsage, path)
+		}
+		if ex := examples[path]; ex != "" && cmd.CustomHelpTemplate == "" {
+			tmpl := cli.CommandHelpTemplate
+			if len(cmd.Subcommands) > 0 {
+				tmpl = cli.SubcommandHelpTemplate
+			}
+			cmd.CustomHelpTemplate = tmpl + "\nEXAMPLES:\n" + indent(ex) + "\n"
+		}
+	}
+}
+
+// indent indents every line of text by three spaces, as the help's
+// sections are.
+func indent(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "   " + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// helpCommand is the help command of the app (group nil) or of a command
+// that groups others: "oidc-auth help login", "oidc-auth setup help git".
+func helpCommand(onUsage cli.OnUsageErrorFunc, group *cli.Command) *cli.Command {
+	return &cli.Command{
+		Name:            "help",
+		Usage:           "show the help of a command",
+		ArgsUsage:       "[COMMAND]",
+		HideHelpCommand: true,
+		OnUsageError:    onUsage,
+		BashComplete: func(c *cli.Context) {
+			cmds := c.App.Commands
+			if group != nil {
+				cmds = group.Subcommands
+			}
+			for _, cmd := range cmds {
+				if !cmd.Hidden {
+					fmt.Fprintln(c.App.Writer, cmd.Name)
+				}
+			}
+		},
+		Action: func(c *cli.Context) error {
+			parent := c.Lineage()[1]
+			cmds := c.App.Commands
+			if group != nil {
+				cmds = group.Subcommands
+			}
+			switch {
+			case c.NArg() > 1:
+				return usagef(c, "help takes one COMMAND, got %d", c.NArg())
+			case c.NArg() == 0 && group == nil:
+				return cli.ShowAppHelp(parent)
+			case c.NArg() == 0:
+				return cli.ShowSubcommandHelp(parent)
+			}
+			name := c.Args().First()
+			for _, cmd := range cmds {
+				if !cmd.HasName(name) {
+					continue
+				}
+				if len(cmd.Subcommands) > 0 {
+					// A group's help needs the group set up, which
+					// running it does: "help setup" is "setup --help".
+					args := []string{c.App.Name, cmd.Name, "--help"}
+					if group != nil {
+						args = []string{c.App.Name, group.Name, cmd.Name, "--help"}
+					}
+					return c.App.RunContext(c.Context, args)
+				}
+				return cli.ShowCommandHelp(parent, name)
+			}
+			return unknownCommand(parent, cmds, name)
+		},
+	}
+}
+
+// unknownCommand is the usage error for a command name that none of cmds
+// has, with the nearest one as a suggestion.
+func unknownCommand(c *cli.Context, cmds []*cli.Command, name string) error {
+	var names []string
+	for _, cmd := range cmds {
+		if !cmd.Hidden {
+			names = append(names, cmd.Names()...)
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q", name)
+	if s := suggest(names, name); s != "" {
+		msg += fmt.Sprintf(" (did you mean `%s %s`?)", c.Command.HelpName, s)
+	}
+	return usagef(c, "%s", msg)
+}
+
+// suggest returns the candidate nearest to typed, or "" when none is
+// near enough to be what was meant. It measures as urfave/cli's own
+// suggestions do (Jaro-Winkler), with a bar so that a word from nowhere
+// gets no suggestion.
+//
+// Jaro-Winkler rates short words with two letters swapped ("gti") low, so
+// a candidate one edit away (a swap counts as one) is near enough too.
+func suggest(candidates []string, typed string) string {
+	const bar = 0.8
+	typed = strings.ToLower(typed)
+	best, score := "", 0.0
+	for _, c := range candidates {
+		if s := smetrics.JaroWinkler(typed, c, 0.7, 4); s > score {
+			best, score = c, s
+		}
+	}
+	if score >= bar {
+		return best
+	}
+	for _, c := range candidates {
+		if editDistance(typed, c) <= 1 {
+			return c
+		}
+	}
+	return ""
+}
+
+// editDistance is the optimal string alignment distance of a and b: the
+// insertions, deletions, substitutions and swaps of neighbours that turn
+// one into the other.
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
+}
+
+// flagError rewrites the flag package's errors for people: the flag as
+// it is typed (--name), and the nearest flag when one was mistyped.
+func flagError(c *cli.Context, err error) string {
+	msg := err.Error()
+	dashed := func(name string) string {
+		if len(name) == 1 {
+			return "-" + name
+		}
+		return "--" + name
+	}
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		name = strings.TrimLeft(name, "-")
+		var flags []cli.Flag
+		if c.Command != nil {
+			flags = c.Command.Flags
+		}
+		var names []string
+		for _, f := range flags {
+			for _, n := range f.Names() {
+				if len(n) > 1 {
+					names = append(names, n)
+				}
+			}
+		}
+		msg = "unknown flag " + dashed(name)
+		if s := suggest(names, name); s != "" {
+			msg += " (did you mean " + dashed(s) + "?)"
+		}
+		return msg
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return dashed(strings.TrimLeft(name, "-")) + " needs a value"
+	}
+	// invalid value "x" for flag -port: parse error
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		if value, flag, ok := strings.Cut(rest, " for flag -"); ok {
+			flag, _, _ = strings.Cut(flag, ":")
+			return fmt.Sprintf("%s: %s is not a valid value", dashed(flag), value)
+		}
+	}
+	return msg
+}
+
+// appHelpTemplate is urfave/cli's help of the app with the environment
+// variables and examples added.
+var appHelpTemplate = cli.AppHelpTemplate + `
+ENVIRONMENT:
+` + environmentHelp([][2]string{
+	{flows.DebugEnv + "=1 or 2", "debug output as with -v or -vv, also of the helpers git and docker start"},
+	{keyring.StoreEnv + "=file", "keep tokens in a file instead of the OS keychain"},
+	{keyring.TokenFileEnv + "=PATH", "keep tokens in the file PATH (batch jobs, containers)"},
+	{flows.LockTimeoutEnv + "=DURATION", "how long to wait for another login or refresh of the same server"},
+}) + `
+EXAMPLES:
+` + indent(examples[""]) + `
+
+Run 'oidc-auth help COMMAND' for the options and examples of a command.
+`
+
+// environmentHelp lays out the variables and what they do in two
+// columns.
+func environmentHelp(vars [][2]string) string {
+	width := 0
+	for _, v := range vars {
+		width = max(width, len(v[0]))
+	}
+	var b strings.Builder
+	for _, v := range vars {
+		fmt.Fprintf(&b, "   %-*s  %s\n", width, v[0], v[1])
+	}
+	return b.String()
+}
+
+// examples are the EXAMPLES sections of the help, by command path.
+var examples = map[string]string{
+	"": `oidc-auth login https://auth.example.org/api/app
+oidc-auth setup git https://git.example.org/team/ --host https://auth.example.org/api/app
+oidc-auth token https://auth.example.org/api/app
+oidc-auth status`,
+	"login": `# Log in, by the browser on a desktop, else by a code to approve on another device:
+oidc-auth login https://auth.example.org/api/app
+# Over SSH, or where no browser can open:
+oidc-auth login --flow device https://auth.example.org/api/app
+# A standard OpenID Provider:
+oidc-auth login --issuer https://keycloak.example.org/realms/x --client-id cli
+# Why does it fail? Show the requests and decisions:
+oidc-auth login -v https://auth.example.org/api/app`,
+	"token": `curl -H "$(oidc-auth token --header https://auth.example.org/api/app)" https://api.example.org/
+export TOKEN=$(oidc-auth token https://auth.example.org/api/app)
+oidc-auth token --json https://auth.example.org/api/app | jq .expires`,
+	"status": `oidc-auth status
+oidc-auth status --json`,
+	"doctor": `oidc-auth doctor
+oidc-auth doctor --json`,
+	"logout": `oidc-auth logout https://auth.example.org/api/app
+oidc-auth logout --all`,
+	"setup": `oidc-auth setup git https://git.example.org/team/ --host https://auth.example.org/api/app
+oidc-auth setup docker registry.example.org --host https://auth.example.org/api/app
+oidc-auth setup helm registry.example.org --host https://auth.example.org/api/app`,
+	"setup git": `oidc-auth setup git https://git.example.org/team/ --host https://auth.example.org/api/app
+# With a single stored login, --host can be left out:
+oidc-auth setup git git.example.org
+oidc-auth setup git https://git.example.org/team/ --unset`,
+	"setup docker": `oidc-auth setup docker registry.example.org --host https://auth.example.org/api/app
+# Every registry through oidc-auth (docker's credsStore):
+oidc-auth setup docker registry.example.org --creds-store --host https://auth.example.org/api/app
+oidc-auth setup docker registry.example.org --unset`,
+	"setup helm": `oidc-auth setup helm registry.example.org --host https://auth.example.org/api/app
+oidc-auth setup helm registry.example.org --unset`,
+	"completion": `# bash, for this shell, then for every new one:
+source <(oidc-auth completion bash)
+oidc-auth completion bash > ~/.local/share/bash-completion/completions/oidc-auth
+# zsh (a directory on your $fpath; compinit must run in ~/.zshrc):
+oidc-auth completion zsh > "${fpath[1]}/_oidc-auth"
+# fish:
+oidc-auth completion fish > ~/.config/fish/completions/oidc-auth.fish
+# PowerShell, added to your profile:
+oidc-auth completion powershell >> $PROFILE`,
 }

@@ -70,8 +70,13 @@ func usagef(c *cli.Context, format string, a ...any) error {
 // arguments, so that "login HOST --force" works as people type it (the
 // flag parser stops at the first positional argument). A "--" ends flag
 // parsing as usual.
+//
+// It also spells out -vv as -v -v, which the flag parser does not know,
+// and leaves a shell's completion request (--generate-bash-completion
+// last) as the shell wrote it.
 func reorderArgs(app *cli.App, args []string) []string {
-	if len(args) < 2 {
+	args = expandVerbose(args)
+	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
 		return args
 	}
 	var cmd *cli.Command
@@ -108,7 +113,12 @@ func reorderArgs(app *cli.App, args []string) []string {
 			j = len(rest)
 		case strings.HasPrefix(a, "-") && a != "-":
 			flags = append(flags, a)
-			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+			if takesValue(cmd.Flags, a) {
+				if j+1 == len(rest) {
+					// A last flag without its value: leave it last, for
+					// the parser to say so.
+					return append(append(head, flags[:len(flags)-1]...), a)
+				}
 				flags = append(flags, rest[j+1])
 				j++
 			}
@@ -124,6 +134,24 @@ func reorderArgs(app *cli.App, args []string) []string {
 		out = append(out, "--")
 	}
 	return append(out, positional...)
+}
+
+// expandVerbose spells out -vv (and -vvv) before a "--" as -v -v.
+func expandVerbose(args []string) []string {
+	var out []string
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && strings.Trim(a[1:], "v") == "" {
+			for range len(a) - 1 {
+				out = append(out, "-v")
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // takesValue reports whether arg is a flag of flags that needs the next

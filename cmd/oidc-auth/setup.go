@@ -12,20 +12,23 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
+	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // setupCommand configures git, docker (with the containers/image tools)
 // and helm to ask the helpers.
 func (a *app) setupCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
-	hostFlag := &cli.StringFlag{Name: "host", Usage: "the py-oidc-auth server whose tokens to hand out"}
+	hostFlag := &cli.StringFlag{Name: "host", Usage: "the py-oidc-auth server whose tokens to hand out (https:// when it names no scheme; default: the only stored login)"}
 	userFlag := &cli.StringFlag{Name: "username", Usage: "the username to hand out with the token (default: oauth2)"}
 	unsetFlag := &cli.BoolFlag{Name: "unset", Usage: "undo the setup"}
 	issuerFlag := &cli.StringFlag{Name: "issuer", Usage: "instead of --host: a standard OpenID Provider's issuer URL (with --client-id)"}
 	clientFlag := &cli.StringFlag{Name: "client-id", Usage: "with --issuer: the provider's client id"}
 	return &cli.Command{
-		Name:  "setup",
-		Usage: "make git, docker (and skopeo, podman, buildah) or helm ask oidc-auth for credentials",
+		Name:      "setup",
+		UsageText: "oidc-auth setup git URL | docker REGISTRY | helm REGISTRY [--host HOST] [--unset]",
+		Usage:     "make git, docker (and skopeo, podman, buildah) or helm ask oidc-auth for credentials",
 		Subcommands: []*cli.Command{
 			{
 				Name:      "git",
@@ -71,69 +74,176 @@ func (a *app) setupCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 	}
 }
 
-// setupTarget returns the one positional argument and checks --host.
-func setupTarget(c *cli.Context, what string) (string, error) {
-	if c.NArg() != 1 || strings.TrimSpace(c.Args().First()) == "" {
-		return "", usagef(c, "setup %s needs one %s", c.Command.Name, what)
-	}
-	switch {
-	case c.Bool("unset"):
-	case c.String("host") != "" && c.String("issuer") != "":
-		return "", usagef(c, "give either --host or --issuer, not both")
-	case c.String("issuer") != "" && c.String("client-id") == "":
-		return "", usagef(c, "--issuer needs --client-id")
-	case c.String("host") == "" && c.String("issuer") == "":
-		return "", usagef(c, "setup %s needs --host, the py-oidc-auth server to get tokens from (or --issuer and --client-id, an OpenID Provider)", c.Command.Name)
-	}
-	return strings.TrimSpace(c.Args().First()), nil
+// setupRequest is what one setup command was asked: the URL or registry
+// to answer for, and the server whose tokens to answer with.
+type setupRequest struct {
+	target string
+	server helper.Server
+	// logins are the logins stored when the command started; storeRead
+	// says whether the store could be read for them.
+	logins    []keyring.Entry
+	storeRead bool
 }
 
-// configEntry writes (or with --unset removes) the config entry for match.
-func (a *app) configEntry(c *cli.Context, match string) error {
+// setupArgs reads a setup command's arguments: the one positional
+// argument, what (URL or REGISTRY), and the server, from --host or
+// --issuer with --client-id or else the only stored login. Everything
+// missing is reported at once.
+func (a *app) setupArgs(c *cli.Context, what string) (*setupRequest, error) {
+	var missing []string
+	req := &setupRequest{target: strings.TrimSpace(c.Args().First())}
+	switch {
+	case c.NArg() > 1:
+		return nil, usagef(c, "setup %s takes one %s, got %d arguments", c.Command.Name, what, c.NArg())
+	case req.target == "":
+		missing = append(missing, what)
+	}
+	host, issuer, clientID := strings.TrimSpace(c.String("host")), strings.TrimSpace(c.String("issuer")), strings.TrimSpace(c.String("client-id"))
+	unset := c.Bool("unset")
+	if _, entries, err := a.logins(c); err == nil && !unset {
+		req.storeRead = true
+		for _, e := range entries {
+			if e.Key != "" { // not the bare token of $OIDC_TOKEN_FILE
+				req.logins = append(req.logins, e)
+			}
+		}
+	}
+	var others string // the stored logins to choose from
+	switch {
+	case unset:
+	case host != "" && issuer != "":
+		return nil, usagef(c, "give either --host or --issuer, not both")
+	case issuer != "" && clientID == "":
+		missing = append(missing, "--client-id (the provider's client that --issuer goes with)")
+	case clientID != "" && issuer == "":
+		missing = append(missing, "--issuer (the provider that --client-id belongs to)")
+	case host != "":
+		req.server = helper.Server{Host: flows.WithScheme(host)}
+	case issuer != "":
+		req.server = helper.Server{Issuer: issuer, ClientID: clientID}
+	case len(req.logins) == 1:
+		req.server = serverOf(req.logins[0])
+		fmt.Fprintf(a.stderr, "Using %s, the only stored login (--host chooses another).\n", req.server.Flows().Name())
+	default:
+		missing = append(missing, "--host, the py-oidc-auth server to get tokens from (or --issuer and --client-id, an OpenID Provider)")
+		if len(req.logins) > 1 {
+			var names []string
+			for _, e := range req.logins {
+				s := serverOf(e)
+				names = append(names, s.Flows().Name())
+			}
+			others = fmt.Sprintf("; %d logins are stored, choose one: %s", len(names), strings.Join(names, ", "))
+		}
+	}
+	if len(missing) > 0 {
+		list := missing[0]
+		if len(missing) > 1 {
+			list = strings.Join(missing[:len(missing)-1], ", ") + " and " + missing[len(missing)-1]
+		}
+		return nil, usagef(c, "setup %s needs %s%s", c.Command.Name, list, others)
+	}
+	req.server.Match = req.target
+	req.server.Username = c.String("username")
+	return req, nil
+}
+
+// serverOf is the config entry's server for a stored login.
+func serverOf(e keyring.Entry) helper.Server {
+	if e.Server != nil && e.Server.Issuer != "" {
+		return helper.Server{Issuer: e.Server.Issuer, ClientID: e.Server.ClientID}
+	}
+	if e.Server != nil && e.Server.Host != "" {
+		return helper.Server{Host: e.Server.Host}
+	}
+	return helper.Server{Host: e.Key}
+}
+
+// loggedIn reports whether req's logins hold one for its server.
+func (req *setupRequest) loggedIn() bool {
+	key, err := req.server.Flows().Key()
+	if err != nil {
+		return false
+	}
+	for _, e := range req.logins {
+		if e.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// next says what to run after a setup: the login, when there is none for
+// the server, then the command that uses it.
+func (a *app) next(req *setupRequest, try string) {
+	if req.storeRead && !req.loggedIn() {
+		fmt.Fprintf(a.stderr, "Next: log in with `%s`, then try `%s`.\n", req.server.Flows().LoginCommand(), try)
+		return
+	}
+	fmt.Fprintf(a.stderr, "Next: try `%s`.\n", try)
+}
+
+// addEntry writes the config entry of req.
+func (a *app) addEntry(c *cli.Context, req *setupRequest) error {
 	path, err := helper.ConfigPath()
 	if err != nil {
 		return err
 	}
-	if c.Bool("unset") {
-		found, err := helper.RemoveServer(path, match)
-		if err != nil {
-			return err
-		}
-		if found {
-			fmt.Fprintf(a.stderr, "Removed %s from %s.\n", match, path)
-		}
-		return nil
-	}
-	server := helper.Server{Match: match, Host: c.String("host"), Issuer: c.String("issuer"), ClientID: c.String("client-id"), Username: c.String("username")}
-	err = helper.AddServer(path, server)
-	if err != nil {
+	if err := helper.AddServer(path, req.server); err != nil {
 		return usagef(c, "%s", helper.Describe(err))
 	}
-	fmt.Fprintf(a.stderr, "Wrote %s: %s answers with tokens of %s.\n", path, match, server.Flows().Name())
+	fmt.Fprintf(a.stderr, "Wrote %s: %s answers with tokens of %s.\n", path, req.target, req.server.Flows().Name())
 	return nil
 }
 
+// removeEntry removes the config entry for match; it reports whether
+// there was one.
+func (a *app) removeEntry(match string) (bool, error) {
+	path, err := helper.ConfigPath()
+	if err != nil {
+		return false, err
+	}
+	found, err := helper.RemoveServer(path, match)
+	if err != nil {
+		return false, err
+	}
+	if found {
+		fmt.Fprintf(a.stderr, "Removed %s from %s.\n", match, path)
+	}
+	return found, nil
+}
+
 func (a *app) setupGit(c *cli.Context) error {
-	target, err := setupTarget(c, "URL")
+	req, err := a.setupArgs(c, "URL")
 	if err != nil {
 		return err
 	}
+	target := flows.WithScheme(req.target)
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return usagef(c, "%q is not a URL like https://git.example.org/team/", target)
+		return usagef(c, "%q is not a URL like https://git.example.org/team/", req.target)
 	}
-	if err := a.configEntry(c, target); err != nil {
-		return err
-	}
+	req.target, req.server.Match = target, target
 	section := "credential." + target
 	if c.Bool("unset") {
+		asked := gitAsksHelper(c.Context, section+".helper")
+		removed, err := a.removeEntry(target)
+		if err != nil {
+			return err
+		}
 		for _, key := range []string{".helper", ".useHttpPath"} {
 			if err := gitConfig(c.Context, "--unset-all", section+key); err != nil {
 				return err
 			}
 		}
+		if !asked && !removed {
+			fmt.Fprintf(a.stderr, "Nothing to undo: git does not ask oidc-auth for %s.\n", target)
+			return nil
+		}
 		fmt.Fprintf(a.stderr, "git no longer asks oidc-auth for %s.\n", target)
 		return nil
+	}
+	if err := a.addEntry(c, req); err != nil {
+		return err
 	}
 	steps := [][]string{
 		{"--unset-all", section + ".helper"},
@@ -150,7 +260,23 @@ func (a *app) setupGit(c *cli.Context) error {
 	}
 	fmt.Fprintf(a.stderr, "git now asks git-credential-oidc for %s.\n", target)
 	warnStorageHelpers(c.Context, a.stderr, target)
+	a.next(req, "git clone "+strings.TrimRight(target, "/")+"/…")
 	return nil
+}
+
+// gitAsksHelper reports whether git's global config names this helper
+// under key.
+func gitAsksHelper(ctx context.Context, key string) bool {
+	out, err := exec.CommandContext(ctx, "git", "config", "--global", "--get-all", key).Output()
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.TrimSpace(l) == helper.HelperName {
+			return true
+		}
+	}
+	return false
 }
 
 // gitConfig runs git config --global; unsetting a key that is not set is
@@ -170,48 +296,59 @@ func gitConfig(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// setupRegistry returns setup docker's or setup helm's REGISTRY argument,
-// lowercased: the tools look credHelpers up by the exact host they
-// resolved, which is lowercase.
-func setupRegistry(c *cli.Context) (string, error) {
-	registry, err := setupTarget(c, "REGISTRY")
+// setupRegistry reads setup docker's or setup helm's arguments, the
+// REGISTRY lowercased: the tools look credHelpers up by the exact host
+// they resolved, which is lowercase.
+func (a *app) setupRegistry(c *cli.Context) (*setupRequest, error) {
+	req, err := a.setupArgs(c, "REGISTRY")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if strings.Contains(registry, "://") || strings.Contains(registry, "/") {
-		return "", usagef(c, "%q is not a registry host like registry.example.org or 127.0.0.1:5000", registry)
+	if strings.Contains(req.target, "://") || strings.Contains(req.target, "/") {
+		return nil, usagef(c, "%q is not a registry host like registry.example.org or 127.0.0.1:5000", req.target)
 	}
-	return strings.ToLower(registry), nil
+	req.target = strings.ToLower(req.target)
+	req.server.Match = req.target
+	return req, nil
 }
 
 // removeEntryUnlessAsked removes the config entry of registry (as
-// configEntry with --unset does) unless the other tool's config file at
-// path still asks oidc-auth for it, which the entry must keep answering.
-func (a *app) removeEntryUnlessAsked(c *cli.Context, registry, path, tool, undo string) error {
+// removeEntry does) unless the other tool's config file at path still
+// asks oidc-auth for it, which the entry must keep answering; it reports
+// whether it removed or kept one.
+func (a *app) removeEntryUnlessAsked(registry, path, tool, undo string) (bool, error) {
 	// A file that cannot be read (or no path) asks nothing: it must not
 	// keep this tool's setup from being undone.
 	if asked, err := helper.AsksHelper(path, registry); err == nil && asked {
 		cfg, _ := helper.ConfigPath()
 		fmt.Fprintf(a.stderr, "Kept %s in %s: %s still asks oidc-auth for it (undo that with %s).\n", registry, cfg, tool, undo)
-		return nil
+		return true, nil
 	}
-	return a.configEntry(c, registry)
+	return a.removeEntry(registry)
 }
 
 func (a *app) setupDocker(c *cli.Context) error {
-	registry, err := setupRegistry(c)
+	req, err := a.setupRegistry(c)
 	if err != nil {
 		return err
 	}
+	registry := req.target
 	unset, credsStore := c.Bool("unset"), c.Bool("creds-store")
 	if !unset {
-		if err := a.configEntry(c, registry); err != nil {
+		if err := a.addEntry(c, req); err != nil {
 			return err
 		}
 	}
 	dir, err := helper.DockerConfigDir()
 	if err != nil {
 		return err
+	}
+	changed := false
+	if unset {
+		changed, err = helper.DockerHelperSet(filepath.Join(dir, "config.json"), registry, credsStore)
+		if err != nil {
+			return err
+		}
 	}
 	if err := helper.SetDockerHelper(dir, registry, credsStore, unset); err != nil {
 		return err
@@ -221,48 +358,63 @@ func (a *app) setupDocker(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		changed, err := conf.SetHelper(unset)
+		confChanged, err := conf.SetHelper(unset)
 		if err != nil {
 			return err
 		}
+		changed = changed || confChanged
 		switch {
-		case changed && unset:
+		case confChanged && unset:
 			fmt.Fprintf(a.stderr, "Removed %s: skopeo, podman and buildah no longer ask oidc-auth.\n", conf.DropInPath())
-		case changed:
+		case confChanged:
 			fmt.Fprintf(a.stderr, "Wrote %s: skopeo, podman and buildah ask docker-credential-oidc first for every registry.\n", conf.DropInPath())
 		}
 	}
 	if unset {
 		helm, _ := helper.HelmRegistryConfigPath() // none: helm asks nothing
-		if err := a.removeEntryUnlessAsked(c, registry, helm, "helm", "oidc-auth setup helm "+registry+" --unset"); err != nil {
+		removed, err := a.removeEntryUnlessAsked(registry, helm, "helm", "oidc-auth setup helm "+registry+" --unset")
+		if err != nil {
 			return err
+		}
+		if !changed && !removed {
+			fmt.Fprintf(a.stderr, "Nothing to undo: docker does not ask oidc-auth for %s.\n", registry)
+			return nil
 		}
 	}
 	switch {
 	case unset:
 		fmt.Fprintf(a.stderr, "docker no longer asks oidc-auth for %s.\n", registry)
+		return nil
 	case credsStore:
 		fmt.Fprintf(a.stderr, "docker now keeps all registry credentials with docker-credential-oidc; %s gets tokens.\n", registry)
 	default:
 		fmt.Fprintf(a.stderr, "docker (and skopeo, podman, buildah, which read its credHelpers) now asks docker-credential-oidc for %s.\n", registry)
 	}
+	a.next(req, "docker pull "+registry+"/…")
 	return nil
 }
 
 func (a *app) setupHelm(c *cli.Context) error {
-	registry, err := setupRegistry(c)
+	req, err := a.setupRegistry(c)
 	if err != nil {
 		return err
 	}
+	registry := req.target
 	unset := c.Bool("unset")
 	if !unset {
-		if err := a.configEntry(c, registry); err != nil {
+		if err := a.addEntry(c, req); err != nil {
 			return err
 		}
 	}
 	path, err := helper.HelmRegistryConfigPath()
 	if err != nil {
 		return err
+	}
+	changed := false
+	if unset {
+		if changed, err = helper.DockerHelperSet(path, registry, false); err != nil {
+			return err
+		}
 	}
 	if err := helper.SetHelmHelper(path, registry, unset); err != nil {
 		return err
@@ -272,12 +424,18 @@ func (a *app) setupHelm(c *cli.Context) error {
 		if dir, err := helper.DockerConfigDir(); err == nil { // none: docker asks nothing
 			docker = filepath.Join(dir, "config.json")
 		}
-		if err := a.removeEntryUnlessAsked(c, registry, docker, "docker", "oidc-auth setup docker "+registry+" --unset"); err != nil {
+		removed, err := a.removeEntryUnlessAsked(registry, docker, "docker", "oidc-auth setup docker "+registry+" --unset")
+		if err != nil {
 			return err
+		}
+		if !changed && !removed {
+			fmt.Fprintf(a.stderr, "Nothing to undo: helm does not ask oidc-auth for %s (%s).\n", registry, path)
+			return nil
 		}
 		fmt.Fprintf(a.stderr, "helm no longer asks oidc-auth for %s (%s).\n", registry, path)
 		return nil
 	}
 	fmt.Fprintf(a.stderr, "helm now asks docker-credential-oidc for %s (%s).\n", registry, path)
+	a.next(req, "helm pull oci://"+registry+"/…")
 	return nil
 }
