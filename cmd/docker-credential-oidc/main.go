@@ -63,9 +63,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "docker-credential-oidc: unknown action %q; usage: docker-credential-oidc store|get|erase|list|version\n", args[1])
 		return 2
 	}
-	if level := flows.DebugLevelFromEnv(); level > flows.DebugOff && !flows.DebugEnabled(ctx, level) {
-		ctx = flows.WithDebug(ctx, stderr, level, "docker-credential-oidc")
-	}
 	var h credentials.Helper
 	if args[1] != credentials.ActionVersion {
 		base, err := helper.Open("docker-credential-oidc", stderr)

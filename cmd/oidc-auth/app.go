@@ -787,9 +787,10 @@ oidc-auth login -v https://auth.example.org/api/app`,
 export TOKEN=$(oidc-auth token https://auth.example.org/api/app)
 oidc-auth token --json https://auth.example.org/api/app | jq .expires`,
 	"status": `oidc-auth status
-oidc-auth status --json`,
+oidc-auth status --json | jq -r '.[] | select(.valid or .refreshable) | .server_url'
+oidc-auth status >/dev/null 2>&1 || oidc-auth login https://auth.example.org/api/app`,
 	"doctor": `oidc-auth doctor
-oidc-auth doctor --json`,
+oidc-auth doctor --json | jq -r '.checks[] | select(.level == "error") | .fix'`,
 	"logout": `oidc-auth logout https://auth.example.org/api/app
 oidc-auth logout --all`,
 	"setup": `oidc-auth setup git https://git.example.org/team/ --host https://auth.example.org/api/app

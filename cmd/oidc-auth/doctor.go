@@ -36,10 +36,7 @@ func (a *app) doctorCommand(onUsage cli.OnUsageErrorFunc, storeFlag func() cli.F
 			"server whether it answers and whether this computer's clock agrees with its Date header.\n" +
 			"A failed check (✗) names the command that fixes it; a warning (!) does not fail.\n" +
 			"Servers are sent one plain GET each, with no credentials, within " + doctorTimeout.String() + ".\n\n" +
-			"Exit status: 0 when no check failed, 1 when one did.\n\n" +
-			"Examples:\n" +
-			"   oidc-auth doctor\n" +
-			"   oidc-auth doctor --json | jq -r '.checks[] | select(.level == \"error\") | .fix'",
+			"Exit status: 0 when no check failed, 1 when one did.",
 		Flags:        []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the checks as JSON"}, storeFlag()},
 		OnUsageError: onUsage,
 		Action:       a.doctor,

@@ -26,11 +26,7 @@ func (a *app) statusCommand(onUsage cli.OnUsageErrorFunc, storeFlag func() cli.F
 			"is stored, how long the access and refresh tokens are valid, and the git URLs and docker\n" +
 			"registries that use the login. No token is ever printed. --json prints the same as a list.\n\n" +
 			"Exit status: 0 when at least one login is valid or can be refreshed, 1 when there is\n" +
-			"none (no stored login, or all of them expired), so that scripts can test for a login.\n\n" +
-			"Examples:\n" +
-			"   oidc-auth status\n" +
-			"   oidc-auth status --json | jq -r '.[] | select(.valid or .refreshable) | .server_url'\n" +
-			"   oidc-auth status >/dev/null 2>&1 || oidc-auth login https://auth.example.org/api/app",
+			"none (no stored login, or all of them expired), so that scripts can test for a login.",
 		Flags:        []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}, storeFlag()},
 		OnUsageError: onUsage,
 		Action:       a.status,
