@@ -14,6 +14,7 @@ import (
 
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
+	"github.com/oidc-auth/oidc-auth/internal/verbose"
 	versioninfo "github.com/oidc-auth/oidc-auth/internal/version"
 )
 
@@ -57,16 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return func(c *cli.Context) error {
 			// git starts the helper: -v comes from the helper's config
 			// line ("oidc -v"), else $OIDC_AUTH_DEBUG.
-			n := 0
-			for _, cc := range c.Lineage() { // -v before and after the action
-				if cc.Command != nil {
-					n += cc.Count("verbose")
-				}
-			}
-			level := min(max(n, flows.DebugLevelFromEnv()), flows.DebugDetails)
-			if level > flows.DebugOff && !flows.DebugEnabled(c.Context, level) {
-				c.Context = flows.WithDebug(c.Context, stderr, level, "git-credential-oidc")
-			}
+			verbose.Apply(c, stderr, "git-credential-oidc")
 			h, err := helper.Open("git-credential-oidc", stderr)
 			if err == nil {
 				err = do(h, c)
@@ -91,7 +83,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		HideHelpCommand: true,
 		HideVersion:     true, // -v is verbose
 		Flags: []cli.Flag{
-			verboseFlag(),
+			verbose.Flag(),
 			&cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true},
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -135,39 +127,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		},
 	}
 	for _, cmd := range app.Commands {
-		cmd.Flags = append(cmd.Flags, verboseFlag())
+		cmd.Flags = append(cmd.Flags, verbose.Flag())
 		cmd.OnUsageError = onUsage
 		cmd.HideHelpCommand = true
 	}
-	if err := app.RunContext(ctx, expandVerbose(args)); err != nil {
+	if err := app.RunContext(ctx, verbose.Expand(args)); err != nil {
 		fmt.Fprintf(stderr, "git-credential-oidc: %v\n", err)
 		return 1
 	}
 	return failed
-}
-
-// verboseFlag is -v, repeatable: -v shows requests and decisions, -vv
-// their details too.
-func verboseFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), DisableDefaultText: true,
-		Usage: "show requests, answers and decisions on stderr, secrets masked; -vv adds details (or $" + flows.DebugEnv + "=1 or 2)"}
-}
-
-// expandVerbose spells out -vv (and -vvv) before a "--" as -v -v, which
-// the flag parser does not know.
-func expandVerbose(args []string) []string {
-	var out []string
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if len(a) > 2 && a[0] == '-' && strings.Trim(a[1:], "v") == "" {
-			for range len(a) - 1 {
-				out = append(out, "-v")
-			}
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
 }

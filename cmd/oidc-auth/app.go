@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
+	"github.com/oidc-auth/oidc-auth/internal/verbose"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -130,7 +130,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	}
 	root.Commands = append(root.Commands, helpCommand(onUsage, nil))
 	a.finishCommands(root.Commands, onUsage, "")
-	root.Flags = append(root.Flags, verboseFlag())
+	root.Flags = append(root.Flags, verbose.Flag())
 	// urfave/cli adds -h only when the app has no help command of its own.
 	root.Flags = append(root.Flags, cli.HelpFlag)
 	for _, f := range root.Flags {
@@ -463,46 +463,10 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// verboseFlag is -v, repeatable: -v shows requests and decisions, -vv
-// their details too (see flows.DebugDecisions and flows.DebugDetails).
-// Every command has it, so that it goes before or after the command name.
-func verboseFlag() cli.Flag {
-	return &cli.BoolFlag{
-		Name:    "verbose",
-		Aliases: []string{"v"},
-		Usage:   "show requests, answers and decisions on stderr, secrets masked; -vv adds details (or $" + flows.DebugEnv + "=1 or 2)",
-		Count:   new(int),
-	}
-}
-
-// verbosity is the debug level the command line asks for: the -v flags
-// before and after the command names, added up, or $OIDC_AUTH_DEBUG when
-// that asks for more.
-func verbosity(c *cli.Context) int {
-	n := 0
-	for _, cc := range c.Lineage() {
-		if cc.Command != nil && hasFlag(cc.Command.Flags, "verbose") || cc.Command == nil && cc.App != nil && hasFlag(cc.App.Flags, "verbose") {
-			n += cc.Count("verbose")
-		}
-	}
-	return min(max(n, flows.DebugLevelFromEnv()), flows.DebugDetails)
-}
-
-func hasFlag(flags []cli.Flag, name string) bool {
-	for _, f := range flags {
-		if slices.Contains(f.Names(), name) {
-			return true
-		}
-	}
-	return false
-}
-
 // withDebug puts the debug log the command line asks for into the
-// command's context, unless one at that level is there already.
+// command's context.
 func (a *app) withDebug(c *cli.Context) error {
-	if level := verbosity(c); level > flows.DebugOff && !flows.DebugEnabled(c.Context, level) {
-		c.Context = flows.WithDebug(c.Context, a.stderr, level, "oidc-auth")
-	}
+	verbose.Apply(c, a.stderr, "oidc-auth")
 	return nil
 }
 
@@ -516,7 +480,7 @@ func (a *app) finishCommands(cmds []*cli.Command, onUsage cli.OnUsageErrorFunc, 
 		if cmd.Name == "help" {
 			continue
 		}
-		cmd.Flags = append(cmd.Flags, verboseFlag())
+		cmd.Flags = append(cmd.Flags, verbose.Flag())
 		for _, f := range cmd.Flags {
 			if bf, ok := f.(*cli.BoolFlag); ok {
 				bf.DisableDefaultText = true

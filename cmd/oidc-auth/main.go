@@ -14,6 +14,7 @@ import (
 
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
+	"github.com/oidc-auth/oidc-auth/internal/verbose"
 )
 
 // Exit codes.
@@ -75,7 +76,7 @@ func usagef(c *cli.Context, format string, a ...any) error {
 // and leaves a shell's completion request (--generate-bash-completion
 // last) as the shell wrote it.
 func reorderArgs(app *cli.App, args []string) []string {
-	args = expandVerbose(args)
+	args = verbose.Expand(args)
 	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
 		return args
 	}
@@ -134,24 +135,6 @@ func reorderArgs(app *cli.App, args []string) []string {
 		out = append(out, "--")
 	}
 	return append(out, positional...)
-}
-
-// expandVerbose spells out -vv (and -vvv) before a "--" as -v -v.
-func expandVerbose(args []string) []string {
-	var out []string
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if len(a) > 2 && a[0] == '-' && strings.Trim(a[1:], "v") == "" {
-			for range len(a) - 1 {
-				out = append(out, "-v")
-			}
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 // takesValue reports whether arg is a flag of flags that needs the next
