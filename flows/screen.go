@@ -115,26 +115,33 @@ func (s *screen) deviceScreen(name, page, userCode string, opened bool, openErr 
 	if opened {
 		lead = "To log in to " + name + ", use the page that opened in your browser, or open it on any device"
 	}
-	// The lines besides the code: the lead, the body, the waiting line,
-	// and one to spare for the prompt that follows.
-	lines := 1 + strings.Count(body.String(), "\n") + 2
-	if openErr != nil {
-		lines++
-	}
-	qr := s.qrCode(page, lines)
 	var b strings.Builder
 	if openErr != nil {
 		fmt.Fprintf(&b, "Could not open a browser (%s); open the page by hand.\n", oneLine(terminalSafe(trimPackage(openErr.Error()))))
 	}
-	if qr != "" {
-		lead += " (or scan the QR code)"
+	withQR := lead + " (or scan the QR code):\n" + body.String()
+	// The rows besides the code: the text, a blank one below it, the
+	// waiting line, and one to spare for the prompt that follows.
+	if qr := s.qrCode(page, s.rowsOf(b.String()+withQR)+3); qr != "" {
+		b.WriteString(withQR + qr + "\n")
+		return b.String()
 	}
-	b.WriteString(lead + ":\n")
-	b.WriteString(body.String())
-	if qr != "" {
-		b.WriteString(qr + "\n")
-	}
+	b.WriteString(lead + ":\n" + body.String())
 	return b.String()
+}
+
+// rowsOf counts the terminal rows text takes, long lines wrapped.
+func (s *screen) rowsOf(text string) int {
+	rows := 0
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		n := utf8.RuneCountInString(l)
+		if s.cols <= 0 || n <= s.cols {
+			rows++
+			continue
+		}
+		rows += (n + s.cols - 1) / s.cols
+	}
+	return rows
 }
 
 // countdown formats a time left as m:ss, or h:mm:ss from an hour on,
