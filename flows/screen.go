@@ -162,6 +162,20 @@ func waitingLine(left time.Duration) string {
 	return "Waiting for approval… (code expires in " + countdown(left) + ")"
 }
 
+// fit shortens the waiting line to the terminal's width, so that the
+// line never wraps: a wrapped line could not be updated in place.
+func (s *screen) fit(left time.Duration) string {
+	line := waitingLine(left)
+	if s.cols <= 0 || utf8.RuneCountInString(line) < s.cols {
+		return line
+	}
+	line = "Waiting… " + countdown(left)
+	if r := []rune(line); len(r) >= s.cols {
+		line = string(r[:max(s.cols-1, 0)])
+	}
+	return line
+}
+
 // eraseLine returns the cursor to the start of the line and clears it.
 const eraseLine = "\r\x1b[K"
 
@@ -182,7 +196,7 @@ func (s *screen) waiting(deadline time.Time, now func() time.Time) (stop func())
 	if tick <= 0 {
 		tick = time.Second
 	}
-	s.printf("%s%s", eraseLine, waitingLine(deadline.Sub(now())))
+	s.printf("%s%s", eraseLine, s.fit(deadline.Sub(now())))
 	done, ended := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(ended)
@@ -193,7 +207,7 @@ func (s *screen) waiting(deadline time.Time, now func() time.Time) (stop func())
 			case <-done:
 				return
 			case <-t.C:
-				s.printf("%s%s", eraseLine, waitingLine(deadline.Sub(now())))
+				s.printf("%s%s", eraseLine, s.fit(deadline.Sub(now())))
 			}
 		}
 	}()

@@ -141,6 +141,24 @@ func TestCountdown(t *testing.T) {
 	}
 }
 
+func TestWaitingLineFitsTheTerminal(t *testing.T) {
+	t.Parallel()
+	left := 272 * time.Second
+	for cols, want := range map[int]string{
+		0:   "Waiting for approval… (code expires in 4:32)",
+		120: "Waiting for approval… (code expires in 4:32)",
+		45:  "Waiting for approval… (code expires in 4:32)",
+		44:  "Waiting… 4:32",
+		14:  "Waiting… 4:32",
+		13:  "Waiting… 4:3",
+		1:   "",
+	} {
+		if got := (&screen{tty: true, cols: cols}).fit(left); got != want {
+			t.Errorf("%d columns: %q, want %q", cols, got, want)
+		}
+	}
+}
+
 func TestWaitingLine(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 1, 2, 15, 0, 0, 0, time.UTC)
