@@ -414,3 +414,33 @@ type failingStore struct{ *memStore }
 func (failingStore) Put(context.Context, string, *Record) error {
 	return errors.New("keyring: disk full")
 }
+
+func TestLoginDecisionsAtDebug(t *testing.T) {
+	t.Parallel()
+	s := newFakeServer(t)
+	s.device = deviceStart(1, 300)
+	s.token = func(w http.ResponseWriter, r *http.Request, n int) { issue(w, "tok") }
+	cfg := s.config()
+	store := newMemStore()
+	var debug lockedBuffer
+	ctx := WithDebug(context.Background(), &debug, DebugDecisions, "oidc-auth")
+	if _, err := Authenticate(ctx, cfg, store, Options{Interaction: InteractAlways, Out: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Authenticate(ctx, cfg, store, Options{Out: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	got := debug.String()
+	for _, want := range []string{
+		"starting a login to " + cfg.Host + ": not logged in",
+		"login flow: device, since the login's output is not a terminal",
+		"stored token of " + cfg.Host[:strings.LastIndex(cfg.Host, "/")] + " valid for 5 minutes: using it",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("debug output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "r-tok") {
+		t.Errorf("the refresh token reached the debug output:\n%s", got)
+	}
+}
