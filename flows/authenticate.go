@@ -427,7 +427,7 @@ func login(ctx context.Context, cfg Config, opts Options, out io.Writer) (*Token
 		Debugf(ctx, DebugDecisions, "login flow: %s, as asked", flow)
 	}
 	if flow != FlowCode {
-		df := &DeviceFlow{Config: cfg, Out: out}
+		df := &DeviceFlow{Config: cfg, Out: out, screen: newScreen(out, env)}
 		if ok, _ := env.DesktopBrowser(); ok && terminal {
 			df.Browser = opts.Browser
 			if df.Browser == nil {
