@@ -468,3 +468,30 @@ func TestScreenDockerHelperLogin(t *testing.T) {
 		t.Errorf("the terminal does not say who is logged in:\n%s", p.screen())
 	}
 }
+
+// TestScreenDeviceLoginOpensTheBrowser: --flow device at a terminal with
+// a browser opens the complete verification URL in it, and the screen
+// says so instead of asking to open the page; the test browser approves
+// the code there.
+func TestScreenDeviceLoginOpensTheBrowser(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	srv.PlanDevice(pyauthserver.DevicePlan{Manual: true})
+	s := newSandbox(t)
+	p := startPTY(t, s, 120, 50, s.dir, []string{"BROWSER=" + testBrowserBin}, nil, nil, nil, oidcAuthBin, "login", "--flow", "device", "--timeout", "30s", srv.URL())
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.screen())
+	}
+	_, userCode := srv.LastDevice()
+	verify := srv.URL() + "/idp/device?user_code=" + userCode
+	if urls := s.browserURLs(); len(urls) != 1 || urls[0] != verify {
+		t.Errorf("the browser opened %q, want %s", urls, verify)
+	}
+	screen := p.screen()
+	if !strings.Contains(screen, "use the page that opened in your browser") || strings.Contains(screen, "by hand") {
+		t.Errorf("the screen does not say that the page opened:\n%s", screen)
+	}
+	if !strings.Contains(screen, "Logged in to "+srv.URL()) || srv.Count(pyauthserver.RouteVerify) != 1 {
+		t.Errorf("no login through the browser's approval (requests %v):\n%s", requestCounts(srv), screen)
+	}
+}
