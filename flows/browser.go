@@ -1,7 +1,9 @@
 package flows
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -66,7 +68,16 @@ func startBrowser(argv []string, visited <-chan struct{}) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("flows: cannot start the browser %q: %w", argv[0], err)
+		// The command's name is said once: not again in exec's own words.
+		cause := err
+		var ee *exec.Error
+		var pe *fs.PathError
+		if errors.As(err, &ee) {
+			cause = ee.Err
+		} else if errors.As(err, &pe) {
+			cause = pe.Err
+		}
+		return fmt.Errorf("flows: cannot start the browser %q: %w", argv[0], cause)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }() // reaps it whenever it ends

@@ -94,7 +94,8 @@ func TestOpenBrowserCommands(t *testing.T) {
 	}{
 		{"a browser that starts", "true", ""},
 		{"a browser that fails at once", "false", "failed"},
-		{"a browser that does not exist", dir + "/no-such-browser", "cannot start"},
+		{"a browser that does not exist", dir + "/no-such-browser", "cannot start the browser \"" + dir + "/no-such-browser\": "},
+		{"a browser not on PATH", "no-such-browser-on-path", "cannot start the browser \"no-such-browser-on-path\": executable file not found"},
 		{"the first that works of a list", dir + "/no-such-browser:false:true", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +104,9 @@ func TestOpenBrowserCommands(t *testing.T) {
 			err := openBrowser(env, "http://localhost:1/x", nil)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("openBrowser with BROWSER=%q: %v, want %q", tt.browser, err, tt.wantErr)
+			}
+			if err != nil && (strings.Contains(err.Error(), "fork/exec") || strings.Contains(err.Error(), "exec: ")) {
+				t.Errorf("the error names the command twice: %v", err)
 			}
 		})
 	}

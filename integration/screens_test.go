@@ -348,6 +348,7 @@ func TestScreenCodeLogin(t *testing.T) {
 			if code := p.wait(); code != 0 {
 				t.Fatalf("exit %d:\n%s", code, p.screen())
 			}
+			t.Logf("terminal:\n%s", p.screen())
 			if !strings.Contains(p.screen(), "Logged in to "+srv.URL()) {
 				t.Errorf("the screen does not say who is logged in:\n%s", p.screen())
 			}
@@ -370,6 +371,7 @@ func TestScreenCtrlC(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := p.wait()
+	t.Logf("terminal after Ctrl-C:\n%s", p.screen())
 	if code != 130 {
 		t.Errorf("exit %d after Ctrl-C, want 130:\n%s", code, p.screen())
 	}
