@@ -19,8 +19,9 @@ type Flow string
 
 // The interactive flows Authenticate can run.
 const (
-	// FlowAuto runs the device flow, and the code flow when the server has
-	// no device flow.
+	// FlowAuto runs the flow ChooseFlow picks for where the login runs:
+	// the code flow where a person is at a desktop browser, else the
+	// device flow, and the code flow when the server has no device flow.
 	FlowAuto Flow = "auto"
 	// FlowDevice runs only the device flow.
 	FlowDevice Flow = "device"
@@ -74,6 +75,14 @@ type Options struct {
 	NoLoginReason string
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
+	// Reason says who needs the token, when a command starts a login on
+	// its own ("git needs a token for https://git.example.org/team"): the
+	// login's first line is then "<Reason>; logging in to <server> (Ctrl-C
+	// to stop)". Empty when the person asked for the login.
+	Reason string
+	// Env is where the login runs, for the automatic flow choice and the
+	// screens; the zero value is the process's environment.
+	Env Environment
 	// LockTimeout bounds the wait for another process that holds the
 	// server's lock (refreshing, or logging in); default
 	// DefaultLockTimeout, or the Config's Timeout when Interaction is
@@ -142,9 +151,10 @@ func (e *LoginRequiredError) Is(target error) bool { return target == ErrLoginRe
 // more than a minute is returned without any network request or lock; else,
 // under the store's lock of the server's key and after reading the store
 // again (another process may have refreshed meanwhile), the stored refresh
-// token is used; else an interactive login runs (device flow first, the
-// code flow when the server has none or Flow asks for it), if Interaction
-// allows one. Every new token is stored before the lock is released.
+// token is used; else an interactive login runs (see Login), if
+// Interaction allows one. Every new token is stored before the lock is
+// released, and a stored login ends with a line on Out that says who is
+// logged in until when.
 func Authenticate(ctx context.Context, cfg Config, store TokenStore, opts Options) (*Token, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -165,6 +175,7 @@ func Authenticate(ctx context.Context, cfg Config, store TokenStore, opts Option
 	if !opts.Force {
 		rec, err := store.Get(ctx, key)
 		if tok, ok := Cached(rec, cfg.Host, now()); err == nil && ok {
+			Debugf(ctx, DebugDecisions, "stored token of %s valid for %s: using it", key, relative(tok.ExpiresAt().Sub(now())))
 			return tok, nil // the cached path: no lock, no network
 		} else if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
@@ -194,8 +205,10 @@ func Authenticate(ctx context.Context, cfg Config, store TokenStore, opts Option
 		switch {
 		case err != nil:
 		case rec.Token.Valid(now()):
+			Debugf(ctx, DebugDecisions, "another process stored a token of %s meanwhile, valid for %s: using it", key, relative(rec.Token.ExpiresAt().Sub(now())))
 			return &rec.Token, nil
 		case rec.Token.Refreshable(now()):
+			Debugf(ctx, DebugDecisions, "stored access token of %s %s: refreshing, since the refresh token is valid for %s", key, expiryWords(rec.Token.ExpiresAt(), now()), relative(rec.Token.RefreshExpiresAt().Sub(now())))
 			tok, err := refreshStored(ctx, cfg, store, key, rec, now, out)
 			if err == nil || !errors.Is(err, ErrSessionExpired) {
 				return tok, err
@@ -213,17 +226,50 @@ func Authenticate(ctx context.Context, cfg Config, store TokenStore, opts Option
 		if command == "" {
 			command = cfg.LoginCommand()
 		}
+		Debugf(ctx, DebugDecisions, "no login to %s may start: %s; %s", cfg.Name(), reason, why)
 		return nil, &LoginRequiredError{Host: cfg.Name(), Reason: reason + "; " + why, Command: command}
 	}
-	if replaces != "" {
-		fmt.Fprintf(out, "This login replaces the stored login of %s: one login per host is kept.\n", replaces)
+	if opts.Force {
+		Debugf(ctx, DebugDecisions, "starting a login to %s: a new login was asked for", cfg.Name())
+	} else {
+		Debugf(ctx, DebugDecisions, "starting a login to %s: %s", cfg.Name(), reason)
 	}
-	tok, err := Login(ctx, cfg, opts)
+	announce(out, cfg, opts)
+	if replaces != "" {
+		fmt.Fprintf(out, "This login replaces the stored login of %s: one login per host is kept.\n", terminalSafe(replaces))
+	}
+	tok, err := login(ctx, cfg, opts, out)
 	if err != nil {
 		return nil, err
 	}
-	save(ctx, store, key, cfg, tok, out)
+	if save(ctx, store, key, cfg, tok, out) {
+		sayLoggedIn(out, cfg, tok, now())
+	}
 	return tok, nil
+}
+
+// announce writes the first line of a login that a command started on
+// its own: who needs the token, and where the login goes.
+func announce(out io.Writer, cfg Config, opts Options) {
+	if opts.Reason != "" {
+		fmt.Fprintf(out, "%s; logging in to %s (Ctrl-C to stop)\n", oneLine(terminalSafe(opts.Reason)), terminalSafe(cfg.Name()))
+	}
+}
+
+// sayLoggedIn ends a login with who is now logged in and until when; a
+// token that is not valid is left for the caller to warn about.
+func sayLoggedIn(out io.Writer, cfg Config, tok *Token, now time.Time) {
+	if tok.Valid(now) {
+		fmt.Fprint(out, loggedInLine(cfg.Name(), tok, now))
+	}
+}
+
+// expiryWords says when a token expired or expires, for a debug line.
+func expiryWords(t, now time.Time) string {
+	if d := t.Sub(now); d > 0 {
+		return "expires in " + relative(d)
+	}
+	return "expired " + relative(now.Sub(t)) + " ago"
 }
 
 // lock takes the store's lock of key, bounded by opts.LockTimeout. After
@@ -239,6 +285,8 @@ func lock(ctx context.Context, cfg Config, store TokenStore, key string, opts Op
 	}
 	lctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	Debugf(ctx, DebugDetails, "taking the lock of %s (waiting at most %s)", key, wait.Round(time.Second))
+	start := time.Now()
 	noticed := make(chan struct{})
 	notice := time.AfterFunc(lockNoticeAfter, func() {
 		defer close(noticed)
@@ -248,11 +296,15 @@ func lock(ctx context.Context, cfg Config, store TokenStore, key string, opts Op
 				who = fmt.Sprintf("process %d (%s)", h.PID, terminalSafe(h.Command))
 			}
 		}
-		fmt.Fprintf(out, "Waiting for %s, which is refreshing or logging in to %s; giving up after %s…\n", who, cfg.Name(), wait.Round(time.Second))
+		Debugf(ctx, DebugDecisions, "the lock of %s is held by %s: waiting", key, who)
+		fmt.Fprintf(out, "Waiting for %s, which is refreshing or logging in to %s; giving up after %s…\n", who, terminalSafe(cfg.Name()), wait.Round(time.Second))
 	})
 	unlock, err := store.Lock(lctx, key)
 	if !notice.Stop() {
 		<-noticed
+	}
+	if waited := time.Since(start); waited >= lockNoticeAfter || DebugEnabled(ctx, DebugDetails) {
+		Debugf(ctx, DebugDecisions, "lock of %s: %s after %s", key, errOK(err), waited.Round(time.Millisecond))
 	}
 	if err != nil {
 		// The wait ran out (the store's lock error wraps the deadline),
@@ -335,39 +387,77 @@ func refreshStored(ctx context.Context, cfg Config, store TokenStore, key string
 	return nil, err
 }
 
-// Login runs an interactive login with the flow opts.Flow names, without
-// looking at or writing any store.
+// Login runs an interactive login with the flow opts.Flow names (for
+// FlowAuto the one ChooseFlow picks, with the code flow as the fallback
+// of a server without device flow), without looking at or writing any
+// store. It starts with the line of opts.Reason, if any, and ends with who
+// is logged in until when.
 func Login(ctx context.Context, cfg Config, opts Options) (*Token, error) {
 	out := opts.Out
 	if out == nil {
 		out = os.Stderr
 	}
+	announce(out, cfg, opts)
+	tok, err := login(ctx, cfg, opts, out)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	sayLoggedIn(out, cfg, tok, now())
+	return tok, nil
+}
+
+// login runs the interactive flow of Login, without its first and last
+// lines.
+func login(ctx context.Context, cfg Config, opts Options, out io.Writer) (*Token, error) {
+	env := opts.Env
+	terminal := isTerminal(out)
 	flow := opts.Flow
 	if flow == "" {
 		flow = FlowAuto
 	}
+	if flow == FlowAuto {
+		var why string
+		flow, why = ChooseFlow(env, terminal)
+		Debugf(ctx, DebugDecisions, "login flow: %s, since %s", flow, why)
+	} else {
+		Debugf(ctx, DebugDecisions, "login flow: %s, as asked", flow)
+	}
 	if flow != FlowCode {
-		tok, err := (&DeviceFlow{Config: cfg, Out: out}).Run(ctx)
-		if flow == FlowDevice || !errors.Is(err, ErrNoDeviceFlow) {
+		df := &DeviceFlow{Config: cfg, Out: out, screen: newScreen(out, env)}
+		if ok, _ := env.DesktopBrowser(); ok && terminal {
+			df.Browser = opts.Browser
+			if df.Browser == nil {
+				df.Browser = func(u string) error { return openBrowser(env, u, nil) }
+			}
+		}
+		tok, err := df.Run(ctx)
+		if opts.Flow == FlowDevice || !errors.Is(err, ErrNoDeviceFlow) {
 			return tok, err
 		}
-		fmt.Fprintf(out, "%s has no device login; using the browser login instead.\n", cfg.Name())
+		Debugf(ctx, DebugDecisions, "login flow: code, since the server has no device flow")
+		fmt.Fprintf(out, "%s has no device login; using the browser login instead.\n", terminalSafe(cfg.Name()))
 	}
-	return (&CodeFlow{Config: cfg, Out: out, Browser: opts.Browser}).Run(ctx)
+	return (&CodeFlow{Config: cfg, Out: out, Browser: opts.Browser, env: env}).Run(ctx)
 }
 
 // save stores a new token with the settings it was obtained with. It is
 // not cancelled with ctx: a server that issued the token has already
 // rotated the old refresh token. A token that cannot be stored (a full
 // disk, a read-only store) is still the caller's to use; out says plainly
-// that the login is not saved.
-func save(ctx context.Context, store TokenStore, key string, cfg Config, tok *Token, out io.Writer) {
+// that the login is not saved, and save reports false.
+func save(ctx context.Context, store TokenStore, key string, cfg Config, tok *Token, out io.Writer) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.RequestTimeout)
 	defer cancel()
 	if err := store.Put(ctx, key, &Record{Token: *tok, Server: cfg.Server()}); err != nil {
 		fmt.Fprintf(out, "Warning: the new login to %s could not be saved (%s). This command uses it, but the next one will need a new login: `%s`.\n",
 			cfg.Name(), oneLine(trimPackage(err.Error())), cfg.LoginCommand())
+		return false
 	}
+	return true
 }
 
 // trimPackage drops a leading package prefix from an error message that

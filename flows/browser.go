@@ -1,50 +1,97 @@
 package flows
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
+	"time"
 )
+
+// browserFailWait is how long OpenBrowser watches a started browser
+// command for an early failure: an opener that finds no browser
+// (xdg-open without a desktop, $BROWSER=false) exits at once with an
+// error, while a browser that opened keeps running or exits 0.
+const browserFailWait = time.Second
 
 // OpenBrowser starts the person's browser at url without waiting for it. It
 // honours $BROWSER (a list of commands separated like PATH; "%s" in a command
 // stands for the URL, else the URL is its last argument), then falls back to
-// the platform's opener (xdg-open, open, or rundll32 on Windows). The
-// browser's output is discarded so that it never reaches a protocol stream.
+// the platform's opener (wslview under WSL, xdg-open, open, or rundll32 on
+// Windows). A command that exits with an error within a second counts as
+// failed, and the next one is tried. The browser's output is discarded so
+// that it never reaches a protocol stream.
 func OpenBrowser(url string) error {
+	return openBrowser(Environment{}, url, nil)
+}
+
+// openBrowser is OpenBrowser in env; a receive from visited (the page was
+// requested) ends the watch for an early failure at once.
+func openBrowser(env Environment, url string, visited <-chan struct{}) error {
 	var cmds [][]string
-	for _, c := range filepath.SplitList(os.Getenv("BROWSER")) {
+	for _, c := range filepath.SplitList(env.getenv("BROWSER")) {
 		if f := strings.Fields(c); len(f) > 0 {
 			cmds = append(cmds, withURL(f, url))
 		}
 	}
 	if len(cmds) == 0 {
-		switch runtime.GOOS {
+		switch env.goos() {
 		case "darwin":
 			cmds = append(cmds, []string{"open", url})
 		case "windows":
 			cmds = append(cmds, []string{"rundll32", "url.dll,FileProtocolHandler", url})
 		default:
+			if env.wsl() {
+				cmds = append(cmds, []string{"wslview", url})
+			}
 			cmds = append(cmds, []string{"xdg-open", url})
 		}
 	}
 	var firstErr error
 	for _, argv := range cmds {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
-		if err := cmd.Start(); err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("flows: cannot start the browser %q: %w", argv[0], err)
-			}
-			continue
+		err := startBrowser(argv, visited)
+		if err == nil {
+			return nil
 		}
-		go cmd.Wait() // reap it whenever it ends
-		return nil
+		if firstErr == nil {
+			firstErr = err
+		}
 	}
 	return firstErr
+}
+
+// startBrowser starts one browser command and watches it for
+// browserFailWait, or until visited, for an exit with an error.
+func startBrowser(argv []string, visited <-chan struct{}) error {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	if err := cmd.Start(); err != nil {
+		// The command's name is said once: not again in exec's own words.
+		cause := err
+		var ee *exec.Error
+		var pe *fs.PathError
+		if errors.As(err, &ee) {
+			cause = ee.Err
+		} else if errors.As(err, &pe) {
+			cause = pe.Err
+		}
+		return fmt.Errorf("flows: cannot start the browser %q: %w", argv[0], cause)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }() // reaps it whenever it ends
+	t := time.NewTimer(browserFailWait)
+	defer t.Stop()
+	select {
+	case err := <-exited:
+		if err != nil {
+			return fmt.Errorf("flows: the browser %q failed: %v", argv[0], err)
+		}
+	case <-visited:
+	case <-t.C:
+	}
+	return nil
 }
 
 // withURL puts url into a browser command: in place of each "%s", or as the

@@ -42,6 +42,12 @@ type CodeFlow struct {
 	// OpenBrowser. A failure to open it is reported on Out, and the flow
 	// keeps waiting for a login from the printed URL.
 	Browser func(url string) error
+
+	// env is where the flow runs (an SSH session needs a port forward);
+	// the zero value is the process's.
+	env Environment
+	// screen overrides what Out is taken for; nil looks at Out.
+	screen *screen
 }
 
 // callbackResult is what the one accepted callback carried.
@@ -103,15 +109,20 @@ func (f *CodeFlow) Run(ctx context.Context) (*Token, error) {
 	// provider: it holds no part of the state, so the terminal (and a log
 	// of it) never shows the code verifier.
 	startURL := "http://" + host + ":" + strconv.Itoa(port) + cb.startPath
-	fmt.Fprintf(out, "To log in to %s, open this page in a browser:\n\n    %s\n\n", cfg.Name(), startURL)
-	browser := f.Browser
-	if browser == nil {
-		browser = OpenBrowser
+	scr := f.screen
+	if scr == nil {
+		scr = newScreen(out, f.env)
 	}
-	if err := browser(startURL); err != nil {
-		fmt.Fprintf(out, "Could not open a browser (%s); open the page above by hand.\n", oneLine(err.Error()))
+	if f.env.ssh() && !f.env.display() && strings.TrimSpace(f.env.getenv("BROWSER")) == "" {
+		scr.printf("%s", sshForward(f.env, host, port))
 	}
-	fmt.Fprintf(out, "Waiting for the browser to finish the login on %s…\n", redirectURI)
+	if err := f.openBrowser(startURL, cb.visited); err != nil && !cb.wasVisited() {
+		Debugf(ctx, DebugDecisions, "code flow: the browser did not open: %v", err)
+		scr.printf("Could not open a browser (%s). Open this page by hand:\n\n    %s\n\n", oneLine(terminalSafe(trimPackage(err.Error()))), startURL)
+	} else {
+		scr.printf("Opening the login page in your browser…\n\n    %s\n\n", startURL)
+	}
+	scr.printf("Waiting for the browser to finish the login of %s (Ctrl-C to stop)…\n", terminalSafe(cfg.Name()))
 
 	var res callbackResult
 	select {
@@ -127,6 +138,42 @@ func (f *CodeFlow) Run(ctx context.Context) (*Token, error) {
 	}
 	cb.finish(err)
 	return tok, err
+}
+
+// openBrowser starts the browser on url: Browser, or OpenBrowser in the
+// flow's environment, which stops watching for an early failure once the
+// page was visited.
+func (f *CodeFlow) openBrowser(url string, visited <-chan struct{}) error {
+	if f.Browser != nil {
+		return f.Browser(url)
+	}
+	return openBrowser(f.env, url, visited)
+}
+
+// sshForward tells a person logged in over SSH without a display that the
+// browser's answer goes to this machine, and gives the ssh command that
+// forwards the callback port from the computer with the browser.
+func sshForward(env Environment, host string, port int) string {
+	p := strconv.Itoa(port)
+	addr, sshPort := "HOST", ""
+	if f := strings.Fields(env.getenv("SSH_CONNECTION")); len(f) == 4 {
+		addr = f[2] // the server's address of the connection
+		if f[3] != "22" {
+			sshPort = "-p " + f[3] + " "
+		}
+	}
+	user := env.getenv("USER")
+	if user == "" {
+		user = env.getenv("LOGNAME")
+	}
+	if user != "" && !strings.ContainsAny(user, " @") {
+		addr = user + "@" + addr
+	}
+	command := "ssh " + sshPort + "-L " + p + ":" + host + ":" + p + " " + addr
+	return terminalSafe(fmt.Sprintf("This is an SSH session: the browser's answer goes to port %s of this machine (http://%s:%s/callback).", p, host, p)) + "\n" +
+		"On the computer with your browser, forward that port first:\n\n" +
+		"    " + terminalSafe(command) + "\n\n" +
+		"or stop (Ctrl-C) and log in with --flow device instead.\n\n"
 }
 
 // codeStart is how one code-flow login begins and ends: where the browser
@@ -284,6 +331,9 @@ type callbackHandler struct {
 	authURL   string
 	state     string // the expected state; "" when it cannot be checked
 
+	visitOnce sync.Once
+	visited   chan struct{} // closed when the start page is first requested
+
 	once   sync.Once
 	result chan callbackResult
 	done   chan struct{}
@@ -299,8 +349,19 @@ func newCallbackHandler(port int, state, authURL string) *callbackHandler {
 		startPath: "/login/" + rand.Text(),
 		authURL:   authURL,
 		state:     state,
+		visited:   make(chan struct{}),
 		result:    make(chan callbackResult, 1),
 		done:      make(chan struct{}),
+	}
+}
+
+// wasVisited reports whether a browser has requested the start page.
+func (h *callbackHandler) wasVisited() bool {
+	select {
+	case <-h.visited:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -325,6 +386,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.URL.Path == h.startPath && r.Method == http.MethodGet:
+		h.visitOnce.Do(func() { close(h.visited) })
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, h.authURL, http.StatusFound)
 		return

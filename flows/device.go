@@ -23,8 +23,17 @@ type DeviceFlow struct {
 	// Config describes the server.
 	Config Config
 	// Out receives the messages for the person (the verification URL and
-	// code). Nil discards them.
+	// code, and a QR code of the URL when Out is a terminal with room for
+	// it). Nil discards them.
 	Out io.Writer
+	// Browser, when set, is started on the verification URL as well (see
+	// OpenBrowser); Login sets it where a desktop browser can open. Nil
+	// opens no browser.
+	Browser func(url string) error
+
+	// screen overrides what Out is taken for (terminal, size); nil looks
+	// at Out.
+	screen *screen
 
 	// wait sleeps for d or until ctx ends; nil means a real timer. Tests
 	// replace it to observe the poll schedule without sleeping.
@@ -64,9 +73,10 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 	}
 	expiresIn := clampSeconds(da.ExpiresIn, 0, maxDeviceExpiry)
 	every := clampSeconds(da.Interval, defaultInterval, maxInterval)
-	f.show(cfg, da.VerificationURIComplete, da.VerificationURI, da.UserCode)
-
 	deadline := f.clock().Add(expiresIn)
+	stop := f.present(ctx, cfg, da.VerificationURIComplete, da.VerificationURI, da.UserCode, deadline)
+	defer stop()
+
 	tokenURL := cfg.Endpoint(cfg.TokenRoute)
 	for {
 		body, err := postForm(ctx, cfg, tokenURL, url.Values{"device-code": {da.DeviceCode}}, nil)
@@ -99,18 +109,42 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 	}
 }
 
-// show tells the person where to approve the login: the complete
-// verification URI when the server sent one, else the plain one, and the
-// code.
+// show tells the person where to approve the login, for a flow that does
+// not know when the code expires (see present).
 func (f *DeviceFlow) show(cfg Config, complete, uri, userCode string) {
+	f.present(context.Background(), cfg, complete, uri, userCode, time.Time{})
+}
+
+// present tells the person where to approve the login: the complete
+// verification URI when the server sent one, else the plain one, opened in
+// the browser when the flow has one, the code, a QR code of the URI when
+// the terminal has room, and a waiting line that counts down to deadline
+// until the returned stop is called.
+func (f *DeviceFlow) present(ctx context.Context, cfg Config, complete, uri, userCode string, deadline time.Time) (stop func()) {
 	if complete == "" {
 		complete = uri
 	}
-	out := f.Out
-	if out == nil {
-		out = io.Discard
+	scr := f.screen
+	if scr == nil {
+		scr = newScreen(f.Out, Environment{})
 	}
-	fmt.Fprintf(out, "To log in to %s, open this page in a browser:\n\n    %s\n\nand confirm the code %s\n\nWaiting for the login to be approved…\n", cfg.Name(), complete, userCode)
+	opened, openErr := false, error(nil)
+	if f.Browser != nil {
+		if openErr = f.Browser(complete); openErr == nil {
+			opened = true
+		}
+		Debugf(ctx, DebugDecisions, "device flow: opening the verification page in the browser: %v", errOK(openErr))
+	}
+	scr.printf("%s", scr.deviceScreen(cfg.Name(), complete, userCode, opened, openErr))
+	return scr.waiting(deadline, f.clock)
+}
+
+// errOK describes the outcome of a step for a debug line.
+func errOK(err error) string {
+	if err != nil {
+		return oneLine(err.Error())
+	}
+	return "ok"
 }
 
 // Bounds on the numbers a device authorization carries (RFC 8628 §3.2):

@@ -136,7 +136,7 @@ func (d Docker) Get(serverURL string) (string, string, error) {
 		return "", "", err
 	}
 	if r != nil {
-		tok, err := d.token(ctx, r)
+		tok, err := d.token(ctx, r, "docker needs a token for "+t.String())
 		if err != nil {
 			msg := dockerDescribe(err)
 			d.logf("%s", msg)

@@ -125,7 +125,7 @@ func (h *Helper) GitGet(ctx context.Context, in io.Reader, out io.Writer) error 
 	if r == nil {
 		return nil
 	}
-	tok, err := h.token(ctx, r)
+	tok, err := h.token(ctx, r, "git needs a token for "+t.String())
 	if err != nil {
 		h.explain(err)
 		return nil

@@ -46,8 +46,9 @@ func (h *Helper) logf(format string, a ...any) {
 
 // token returns a valid token of r's server: the stored one when it is
 // valid (no network), else a refresh, else an interactive login on the
-// terminal when there is one and no batch job runs.
-func (h *Helper) token(ctx context.Context, r *resolved) (*keyring.Token, error) {
+// terminal when there is one and no batch job runs. reason says who needs
+// the token, for the login's first line ("git needs a token for …").
+func (h *Helper) token(ctx context.Context, r *resolved, reason string) (*keyring.Token, error) {
 	if r.rec == nil { // a config entry: read its login once, here
 		if key, err := r.server.Flows().Key(); err == nil {
 			if rec, err := h.Store.Get(ctx, key); err == nil {
@@ -74,6 +75,7 @@ func (h *Helper) token(ctx context.Context, r *resolved) (*keyring.Token, error)
 		NoLoginReason: "no terminal to log in from",
 		Now:           h.Now,
 		LockTimeout:   wait,
+		Reason:        reason,
 	}
 	if name, batch := flows.JobEnvironment(); batch {
 		opts.NoLoginReason = name + " is set, and a batch job cannot log in interactively"
@@ -90,6 +92,16 @@ func (h *Helper) token(ctx context.Context, r *resolved) (*keyring.Token, error)
 		return nil, err
 	}
 	return tok, nil
+}
+
+// String is the URL of t for people: scheme, host and path, without
+// userinfo or query.
+func (t Target) String() string {
+	scheme := t.Scheme
+	if scheme == "" {
+		return t.Host + t.Path
+	}
+	return scheme + "://" + t.Host + t.Path
 }
 
 // explain leaves the note of Describe on Log.

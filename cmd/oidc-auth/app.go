@@ -288,15 +288,10 @@ func (a *app) login(c *cli.Context) error {
 		}
 		return fmt.Errorf("the login to %s was not saved; fix the store and log in again", host)
 	}
-	who := ""
-	if u := tok.Claims.User(); u != "" {
-		who = " as " + u
-	}
-	if tok.Valid(time.Now()) {
-		fmt.Fprintf(a.stderr, "Logged in to %s%s; the token is valid until %s.\n", host, who, clock(tok.ExpiresAt()))
-	} else {
-		// A server clock far off, or a server that lies: do not call
-		// such a token valid.
+	// Authenticate has said who is logged in until when, for a valid
+	// token. A server clock far off, or a server that lies: do not call
+	// such a token valid.
+	if !tok.Valid(time.Now()) {
 		fmt.Fprintf(a.stderr, "Logged in to %s, but the server sent an access token that has already expired (at %s); check this computer's clock and the server.\n", host, clock(tok.ExpiresAt()))
 	}
 	return a.printLoginJSON(c, tok)
