@@ -127,6 +127,7 @@ func (f *CodeFlow) Run(ctx context.Context) (*Token, error) {
 	var res callbackResult
 	select {
 	case res = <-cb.result:
+		NoteSecret(ctx, res.code, res.state) // before any line about the callback
 	case <-ctx.Done():
 		err := context.Cause(ctx)
 		cb.finish(err)

@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// lockedBuffer is a bytes.Buffer that concurrent debug writers may share.
+// lockedBuffer is a bytes.Buffer that concurrent writers (debug lines,
+// the countdown's goroutine) may share.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -109,12 +109,6 @@ func (f *DeviceFlow) Run(ctx context.Context) (*Token, error) {
 	}
 }
 
-// show tells the person where to approve the login, for a flow that does
-// not know when the code expires (see present).
-func (f *DeviceFlow) show(cfg Config, complete, uri, userCode string) {
-	f.present(context.Background(), cfg, complete, uri, userCode, time.Time{})
-}
-
 // present tells the person where to approve the login: the complete
 // verification URI when the server sent one, else the plain one, opened in
 // the browser when the flow has one, the code, a QR code of the URI when

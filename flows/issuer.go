@@ -424,8 +424,9 @@ func (f *DeviceFlow) issuerDevice(ctx context.Context, cfg Config) (*Token, erro
 		da.Expiry = now.Add(maxDeviceExpiry)
 	}
 	da.Interval = int64(clampSeconds(json.Number(fmt.Sprint(da.Interval)), defaultInterval, maxInterval) / time.Second)
-	f.show(cfg, da.VerificationURIComplete, da.VerificationURI, da.UserCode)
+	stop := f.present(ctx, cfg, da.VerificationURIComplete, da.VerificationURI, da.UserCode, da.Expiry)
 	t, err := p.oauth.DeviceAccessToken(p.ctx, da, opts...)
+	stop()
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			// The device code's expiry, which x/oauth2 makes a deadline

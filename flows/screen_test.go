@@ -12,24 +12,6 @@ import (
 	"time"
 )
 
-// lockedBuffer is a strings.Builder safe for the countdown's goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 const testPage = "https://auth.example.org/realms/x/device?user_code=ABCD-EFGH"
 
 // hasQR reports whether text holds the half blocks of a QR code.

@@ -70,10 +70,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Name:      "login",
 				Usage:     "log in to a server and store its token",
 				ArgsUsage: "HOST | --issuer URL --client-id ID",
-				Description: "Runs the device flow, or the browser (code) flow when the server has no device flow,\n" +
-					"and stores the token. HOST is the py-oidc-auth server URL, with its path prefix\n" +
-					"(https:// when it names no scheme); --issuer and --client-id name a standard\n" +
-					"OpenID Provider (Keycloak, Dex, Entra, GitLab, …) instead.",
+				Description: "Runs the browser (code) flow at a terminal on a desktop, else the device flow\n" +
+					"(--flow chooses; -v says why), and stores the token. HOST is the py-oidc-auth\n" +
+					"server URL, with its path prefix (https:// when it names no scheme); --issuer and\n" +
+					"--client-id name a standard OpenID Provider (Keycloak, Dex, Entra, GitLab, …) instead.",
 				Flags: append(append([]cli.Flag{
 					&cli.StringFlag{Name: "flow", Usage: "login flow: auto, device or code", Value: string(flows.FlowAuto)},
 					&cli.BoolFlag{Name: "force", Usage: "log in even when a valid token is stored"},
@@ -338,7 +338,7 @@ func (a *app) token(c *cli.Context) error {
 		if err := cfg.Check(); err != nil {
 			return err
 		}
-	} else if tok, err = flows.Authenticate(c.Context, cfg, store, flows.Options{Out: a.stderr, LockTimeout: wait}); err != nil {
+	} else if tok, err = flows.Authenticate(c.Context, cfg, store, flows.Options{Out: a.stderr, LockTimeout: wait, Reason: "`oidc-auth token` found no valid login"}); err != nil {
 		return err
 	}
 	switch {
