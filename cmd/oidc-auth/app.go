@@ -72,8 +72,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				ArgsUsage: "HOST | --issuer URL --client-id ID",
 				Description: "Runs the browser (code) flow at a terminal on a desktop, else the device flow\n" +
 					"(--flow chooses; -v says why), and stores the token. HOST is the py-oidc-auth\n" +
-					"server URL, with its path prefix (https:// when it names no scheme); --issuer and\n" +
-					"--client-id name a standard OpenID Provider (Keycloak, Dex, Entra, GitLab, …) instead.",
+					"server URL, with its path prefix (https:// when it names no scheme); instead of\n" +
+					"HOST, --issuer and --client-id name a standard OpenID Provider (Keycloak, Dex,\n" +
+					"Entra, GitLab, …).",
 				Flags: append(append([]cli.Flag{
 					&cli.StringFlag{Name: "flow", Usage: "login flow: auto, device or code", Value: string(flows.FlowAuto)},
 					&cli.BoolFlag{Name: "force", Usage: "log in even when a valid token is stored"},
