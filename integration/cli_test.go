@@ -636,9 +636,10 @@ func TestStatus(t *testing.T) {
 
 	r = s.run("status")
 	mustSucceed(t, r)
-	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("status: want a header and two lines\n%v", r)
+	table, path, _ := strings.Cut(r.stdout, "\n\nfile: ")
+	lines := strings.Split(table, "\n")
+	if len(lines) != 3 || path != s.storePath()+"\n" {
+		t.Fatalf("status: want a header, two lines and the token file's path\n%v", r)
 	}
 	for _, w := range want {
 		n := 0

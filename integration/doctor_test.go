@@ -321,7 +321,7 @@ func TestDoctorKeychainAbsent(t *testing.T) {
 	}
 	st := s.runEnv(autoStore, "status")
 	mustSucceed(t, st)
-	if !strings.Contains(st.stdout, "file "+s.storePath()) ||
+	if !strings.Contains(st.stdout, "file: "+s.storePath()) ||
 		!strings.Contains(st.stderr, "Note: the OS keychain cannot be used (") || !strings.Contains(st.stderr, "new logins are stored there") {
 		t.Errorf("status does not say where the tokens are:\n%v", st)
 	}

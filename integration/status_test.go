@@ -58,10 +58,10 @@ func TestStatusAfterLogin(t *testing.T) {
 	r = s.run("status")
 	mustSucceed(t, r)
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "SERVER") {
-		t.Fatalf("status: want a header and one line\n%v", r)
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "SERVER") || lines[3] != "file: "+s.storePath() {
+		t.Fatalf("status: want a header, one line and the token file's path\n%v", r)
 	}
-	for _, want := range []string{srv.URL(), "py-oidc-auth", "file " + s.storePath(), "valid for 42m", "valid for 29d"} {
+	for _, want := range []string{srv.URL(), "py-oidc-auth", "file ", "valid for 42m", "valid for 29d"} {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("status line %q lacks %q", lines[1], want)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -290,12 +291,15 @@ func span(d time.Duration) string {
 	return fmt.Sprintf("%dd", int64(d/(24*time.Hour)))
 }
 
-// writeStatusTable prints the status table; every cell goes through
-// flows.TerminalSafe, since stored names reach a terminal.
+// writeStatusTable prints the status table, then the path of the token
+// file when a login is kept there (a path is too long for a column); every
+// cell goes through flows.TerminalSafe, since stored names reach a
+// terminal.
 func writeStatusTable(w io.Writer, list []statusEntry) error {
 	if len(list) == 0 {
 		return nil
 	}
+	var paths []string
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVER\tKIND\tUSER\tSTORE\tACCESS TOKEN\tREFRESH TOKEN\tUSED BY")
 	for _, e := range list {
@@ -304,8 +308,8 @@ func writeStatusTable(w io.Writer, list []statusEntry) error {
 			user = "-"
 		}
 		store := e.Store
-		if e.StorePath != "" {
-			store += " " + e.StorePath
+		if e.StorePath != "" && !slices.Contains(paths, e.StorePath) {
+			paths = append(paths, e.StorePath)
 		}
 		var used []string
 		for _, u := range e.UsedBy {
@@ -320,7 +324,15 @@ func writeStatusTable(w io.Writer, list []statusEntry) error {
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if _, err := fmt.Fprintf(w, "\nfile: %s\n", flows.TerminalSafe(p)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // warnGitStorage warns, on stderr, about generic git credential helpers

@@ -119,11 +119,11 @@ func TestStatusEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n")
-	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "SERVER KIND USER STORE ACCESS TOKEN REFRESH TOKEN USED BY" {
+	if len(lines) != 6 || lines[4] != "" || lines[5] != "file: /cache/token-store.json" || strings.Join(strings.Fields(lines[0]), " ") != "SERVER KIND USER STORE ACCESS TOKEN REFRESH TOKEN USED BY" {
 		t.Fatalf("table:\n%s", table.String())
 	}
 	for i, want := range [][]string{
-		{"https://auth.example.org/api/app", "py-oidc-auth", " - ", "file /cache/token-store.json", "valid for 42m", "valid for 24h", "git https://git.example.org/team/, docker registry.example.org"},
+		{"https://auth.example.org/api/app", "py-oidc-auth", " - ", "file ", "valid for 42m", "valid for 24h", "git https://git.example.org/team/, docker registry.example.org"},
 		{"https://idp.example.org/realms/x (client cli)", "oidc provider", "jane", "keychain", "expired 60s ago", "none"},
 		{"(the token in $OIDC_TOKEN_FILE)", "token file", "valid for 60m"},
 	} {
