@@ -411,8 +411,18 @@ func Login(ctx context.Context, cfg Config, opts Options) (*Token, error) {
 }
 
 // login runs the interactive flow of Login, without its first and last
-// lines.
+// lines. A py-oidc-auth server's token gets the claims that name its user
+// (see pyClaims); a provider's come from its verified ID token.
 func login(ctx context.Context, cfg Config, opts Options, out io.Writer) (*Token, error) {
+	tok, err := runFlow(ctx, cfg, opts, out)
+	if err == nil && !cfg.isIssuer() && tok.Claims == nil {
+		tok.Claims = pyClaims(ctx, cfg.withDefaults(), tok)
+	}
+	return tok, err
+}
+
+// runFlow chooses the interactive flow and runs it.
+func runFlow(ctx context.Context, cfg Config, opts Options, out io.Writer) (*Token, error) {
 	env := opts.Env
 	terminal := isTerminal(out)
 	flow := opts.Flow

@@ -95,7 +95,7 @@ func TestRefresh(t *testing.T) {
 			t.Parallel()
 			s := newFakeServer(t)
 			s.token = func(w http.ResponseWriter, r *http.Request, n int) { tt.answer(w) }
-			old := &Token{AccessToken: "old", RefreshToken: "old-r", RefreshExpires: 1_900_000_000}
+			old := &Token{AccessToken: "old", RefreshToken: "old-r", RefreshExpires: 1_900_000_000, Claims: &Claims{PreferredUsername: "jdoe"}}
 			tok, err := Refresh(context.Background(), s.config(), old)
 			if got := s.tokenForms(); len(got) != 1 || len(got[0]) != 1 || got[0]["refresh-token"] != "old-r" {
 				t.Errorf("sent %v, want only refresh-token=old-r", got)
@@ -104,8 +104,8 @@ func TestRefresh(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if tok.AccessToken != "new" || tok.RefreshToken == "" {
-					t.Errorf("token %+v", tok)
+				if tok.AccessToken != "new" || tok.RefreshToken == "" || tok.Claims.User() != "jdoe" {
+					t.Errorf("token %+v (a refresh keeps who the login named)", tok)
 				}
 				if tt.name == "keeps refresh token when none is sent" && (tok.RefreshToken != "old-r" || tok.RefreshExpires != 1_900_000_000) {
 					t.Errorf("refresh token not kept: %+v", tok)

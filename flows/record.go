@@ -38,9 +38,11 @@ type Token struct {
 	// IDToken is the OpenID Connect ID token of a standard provider's
 	// login, as the provider sent it.
 	IDToken string `json:"id_token,omitempty"`
-	// Claims are who the ID token says is logged in, taken from it when it
-	// was verified at login.
-	Claims *Claims `json:"claims,omitempty"`
+	// Claims name who is logged in: from a provider's verified ID token
+	// (or its userinfo endpoint), or what a py-oidc-auth server says of its
+	// user (see Login). They are not part of the token's JSON, which keeps
+	// the reference client's fields alone; stores keep them beside it.
+	Claims *Claims `json:"-"`
 }
 
 // Claims are the claims of a verified ID token that oidc-auth keeps, to

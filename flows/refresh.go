@@ -61,5 +61,8 @@ func Refresh(ctx context.Context, cfg Config, tok *Token) (*Token, error) {
 		Debugf(ctx, DebugDecisions, "refresh: the answer has no refresh token; the old one is kept")
 		nt.RefreshToken, nt.RefreshExpires = tok.RefreshToken, tok.RefreshExpires
 	}
+	if nt.Claims == nil {
+		nt.Claims = tok.Claims // the same user, whom the login named
+	}
 	return nt, nil
 }

@@ -275,7 +275,7 @@ func TestScreenDeviceLogin(t *testing.T) {
 			if strings.Contains(final, "Waiting") {
 				t.Errorf("the waiting line stays after the login:\n%s", final)
 			}
-			loggedIn := regexp.MustCompile(`Logged in to ` + regexp.QuoteMeta(srv.URL()) + `, valid until \d\d:\d\d \(for (4|5) minutes\)\.`)
+			loggedIn := regexp.MustCompile(`Logged in to ` + regexp.QuoteMeta(srv.URL()) + ` as janedoe, valid until \d\d:\d\d \(for (4|5) minutes\)\.`)
 			if !loggedIn.MatchString(strings.ReplaceAll(final, "\n", "")) {
 				t.Errorf("the screen does not end with who is logged in until when:\n%s", final)
 			}
@@ -327,7 +327,7 @@ func TestScreenCodeLogin(t *testing.T) {
 				if srv.Count(pyauthserver.RouteDevice) != 0 || srv.Count(pyauthserver.CountTokenCode) != 1 {
 					t.Errorf("requests %v, want one code login and no device flow", requestCounts(srv))
 				}
-				if !strings.Contains(final, "Logged in to "+srv.URL()+", valid until") {
+				if !strings.Contains(final, "Logged in to "+srv.URL()+" as janedoe, valid until") {
 					t.Errorf("the screen does not say who is logged in:\n%s", final)
 				}
 				return
@@ -416,7 +416,7 @@ func TestScreenGitCloneLogin(t *testing.T) {
 	screen := p.screen()
 	t.Logf("terminal:\n%s", screen)
 	_, userCode := w.auth.LastDevice()
-	if !strings.Contains(screen, userCode) || !strings.Contains(screen, "Logged in to "+w.auth.URL()+", valid until") {
+	if !strings.Contains(screen, userCode) || !strings.Contains(screen, "Logged in to "+w.auth.URL()+" as janedoe, valid until") {
 		t.Errorf("the terminal lacks the code %s or the end of the login:\n%s", userCode, screen)
 	}
 	for name, out := range map[string]string{"stdout": stdout.String(), "stderr": stderr.String()} {
@@ -466,7 +466,7 @@ func TestScreenDockerHelperLogin(t *testing.T) {
 	if strings.Contains(stdout.String(), "Waiting") || strings.Contains(stderr.String(), "Waiting") {
 		t.Errorf("the login's screen reached the helper's stdout or stderr")
 	}
-	if !strings.Contains(p.screen(), "Logged in to "+srv.URL()+", valid until") {
+	if !strings.Contains(p.screen(), "Logged in to "+srv.URL()+" as janedoe, valid until") {
 		t.Errorf("the terminal does not say who is logged in:\n%s", p.screen())
 	}
 }

@@ -69,6 +69,10 @@ type storedRecord struct {
 	StoredAt float64 `json:"stored_at"`
 	// Server is this client's own addition; the reference client ignores it.
 	Server *Server `json:"server,omitempty"`
+	// Claims, who the login names, are this client's own addition too;
+	// they are kept beside the token, so that the token object holds the
+	// v1 fields alone.
+	Claims *flows.Claims `json:"claims,omitempty"`
 }
 
 // encodeRecord turns rec into its stored JSON, stamped with now when it
@@ -79,7 +83,7 @@ func encodeRecord(rec *Record, now time.Time) ([]byte, error) {
 		stored = now
 	}
 	tok := rec.Token
-	b, err := json.Marshal(storedRecord{Token: &tok, StoredAt: float64(stored.UnixMicro()) / 1e6, Server: rec.Server})
+	b, err := json.Marshal(storedRecord{Token: &tok, StoredAt: float64(stored.UnixMicro()) / 1e6, Server: rec.Server, Claims: tok.Claims})
 	if err != nil {
 		return nil, fmt.Errorf("keyring: encode token: %w", err)
 	}
@@ -92,6 +96,17 @@ func decodeRecord(raw []byte) (*Record, bool) {
 	var e storedRecord
 	if len(raw) == 0 || json.Unmarshal(raw, &e) != nil || e.Token == nil {
 		return nil, false
+	}
+	e.Token.Claims = e.Claims
+	if e.Claims == nil { // older files kept them in the token
+		var old struct {
+			Token struct {
+				Claims *flows.Claims `json:"claims"`
+			} `json:"token"`
+		}
+		if json.Unmarshal(raw, &old) == nil {
+			e.Token.Claims = old.Token.Claims
+		}
 	}
 	sec := int64(e.StoredAt)
 	return &Record{
