@@ -101,6 +101,10 @@ func Open(opts Options) (TokenStore, error) {
 	if backend == BackendFile {
 		return file, nil
 	}
+	var python *FileStore
+	if pyPath, err := PythonFilePath(""); err == nil && pyPath != defPath {
+		python = &FileStore{Path: pyPath}
+	}
 	kc := &KeychainStore{
 		Service:  opts.AppName,
 		Keychain: opts.Keychain,
@@ -110,7 +114,7 @@ func Open(opts Options) (TokenStore, error) {
 	if backend == BackendKeychain {
 		return kc, nil
 	}
-	return &AutoStore{Keychain: kc, File: file, Warn: opts.Warn, AppName: opts.AppName}, nil
+	return &AutoStore{Keychain: kc, File: file, Python: python, Warn: opts.Warn, AppName: opts.AppName}, nil
 }
 
 // defaultLockDir is where the default stores of an application keep their
@@ -135,11 +139,20 @@ const silentFor = 5 * time.Minute
 // "keychain-warned" beside the lock files lists the reasons already
 // warned about, so that later processes stay quiet until the keychain
 // fails in a new way. Where says where a save goes, warned or not.
+//
+// A server that neither backend holds a login of is looked up in the
+// reference client's token file (Python), so that a login made with the
+// Python client serves git, docker and kubectl too; such a login is
+// refreshed and removed there, under that file's locks.
 type AutoStore struct {
 	// Keychain is the preferred backend.
 	Keychain *KeychainStore
 	// File is the fallback.
 	File *FileStore
+	// Python is the reference client's token file (see PythonFilePath),
+	// read for the servers that neither backend holds a login of; nil
+	// reads none. Open sets it.
+	Python *FileStore
 	// Warn receives the fallback warning, once per machine and reason;
 	// nil discards it.
 	Warn io.Writer
@@ -246,7 +259,11 @@ func (s *AutoStore) warn(ctx context.Context) {
 
 // Lock takes the cross-process lock of key (shared by both backends).
 func (s *AutoStore) Lock(ctx context.Context, key string) (func(), error) {
-	return s.File.Lock(ctx, key)
+	unlock, err := s.File.Lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return s.lockPython(ctx, key, unlock)
 }
 
 // LockHolder returns the process that holds the lock of key right now (see
@@ -255,27 +272,26 @@ func (s *AutoStore) LockHolder(key string) (holder LockHolder, ok bool) {
 	return s.File.LockHolder(key)
 }
 
-// Get returns the live record of key from the keychain, else from the file.
+// Get returns the live record of key from the keychain, else from the
+// file, else from the reference client's file.
 func (s *AutoStore) Get(ctx context.Context, key string) (*Record, error) {
-	if s.keychainDown(ctx) == nil {
-		rec, err := s.Keychain.Get(ctx, key)
-		switch {
-		case err == nil:
-			flows.Debugf(ctx, flows.DebugDecisions, "store: the keychain holds the login of %s", key)
-			return rec, nil
-		case errors.Is(err, ErrNotFound):
-			flows.Debugf(ctx, flows.DebugDecisions, "store: the keychain holds no login of %s; looking in the file %s", key, s.File.Path)
-		case s.usable(ctx, err):
-			return nil, err
+	rec, err := s.ownGet(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		if py, ok := s.pythonFor(ctx, key); ok {
+			return py, nil
 		}
 	}
-	return s.File.Get(ctx, key)
+	return rec, err
 }
 
 // Put stores rec in the keychain, dropping any copy in the file; when the
 // keychain cannot be used, it stores rec in the file and warns, once per
-// machine and reason.
+// machine and reason. A login that Get finds in the reference client's
+// file only is saved back there.
 func (s *AutoStore) Put(ctx context.Context, key string, rec *Record) error {
+	if ok, err := s.putPython(ctx, key, rec); ok {
+		return err
+	}
 	if s.keychainDown(ctx) == nil {
 		err := s.Keychain.Put(ctx, key, rec)
 		if err == nil {
@@ -294,10 +310,13 @@ func (s *AutoStore) Put(ctx context.Context, key string, rec *Record) error {
 	return s.File.Put(ctx, key, rec)
 }
 
-// Remove deletes key's record from both backends; it returns ErrNotFound
-// when neither had one.
+// Remove deletes key's record from both backends and from the reference
+// client's file; it returns ErrNotFound when none had one.
 func (s *AutoStore) Remove(ctx context.Context, key string) error {
-	found := false
+	found, err := s.removePython(ctx, key)
+	if err != nil {
+		return err
+	}
 	if s.keychainDown(ctx) == nil {
 		err := s.Keychain.Remove(ctx, key)
 		switch {
@@ -309,7 +328,7 @@ func (s *AutoStore) Remove(ctx context.Context, key string) error {
 			return err
 		}
 	}
-	err := s.File.Remove(ctx, key)
+	err = s.File.Remove(ctx, key)
 	switch {
 	case err == nil:
 		return nil
@@ -320,7 +339,8 @@ func (s *AutoStore) Remove(ctx context.Context, key string) error {
 }
 
 // List returns the records of both backends, sorted by key; a key in both
-// is listed once, from the keychain.
+// is listed once, from the keychain. The logins of the reference client's
+// file that neither has are listed too, as BackendPython entries.
 func (s *AutoStore) List(ctx context.Context) ([]Entry, error) {
 	var out []Entry
 	seen := map[string]bool{}
@@ -340,9 +360,11 @@ func (s *AutoStore) List(ctx context.Context) ([]Entry, error) {
 	}
 	for _, e := range list {
 		if !seen[e.Key] {
+			seen[e.Key] = true
 			out = append(out, e)
 		}
 	}
+	out = s.listPython(ctx, out, seen)
 	sortEntries(out)
 	return out, nil
 }

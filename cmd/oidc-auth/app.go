@@ -42,7 +42,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Usage: "log in to OIDC auth servers and hand out their tokens",
 		// The usage line of the default template names "[global
 		// options]" people never need; say how the commands go instead.
-		UsageText:             "oidc-auth [-v] COMMAND [options] [arguments]",
+		UsageText: "oidc-auth [-v] COMMAND [options] [arguments]\n" +
+			"oidc-auth HOST [options]   (the Python client's command line; also --list, --clear, --remove HOST)",
 		Writer:                stdout,
 		ErrWriter:             stderr,
 		Suggest:               true,
@@ -50,17 +51,29 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		HideHelpCommand:       true, // our own help command, with suggestions
 		HideVersion:           true, // our own --version, since -v is verbose
 		CustomAppHelpTemplate: appHelpTemplate,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 			storeFlag(),
-		},
+		}, pyFlags()...),
 		OnUsageError:   onUsage,
 		ExitErrHandler: func(*cli.Context, error) {}, // run maps errors to exit codes
+		Before: func(c *cli.Context) error {
+			// The flags of the Python client's form belong to it alone.
+			if c.Args().Present() && c.App.Command(c.Args().First()) != nil && pyFormUsed(c) {
+				return usagef(c, "the flags of `oidc-auth HOST` do not go with the %s command", c.Args().First())
+			}
+			return nil
+		},
 		Action: func(c *cli.Context) error {
-			switch {
-			case c.Bool("version"):
+			if c.Bool("version") {
 				return a.printVersion(c)
-			case c.NArg() > 0:
+			}
+			// "oidc-auth HOST", "--list", "--clear", "--remove HOST": the
+			// Python client's command line (see pycompat.go).
+			if ok, err := a.pyRoot(c); ok {
+				return err
+			}
+			if c.NArg() > 0 {
 				return unknownCommand(c, c.App.Commands, c.Args().First())
 			}
 			return cli.ShowAppHelp(c)

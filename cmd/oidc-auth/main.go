@@ -39,6 +39,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	var pf *pyFailure
+	if errors.As(err, &pf) {
+		fmt.Fprintln(stderr, pf.Error()) // the Python client's words
+		return exitFailure
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "oidc-auth: %s\n", flows.TerminalSafe(ue.msg))
@@ -72,6 +77,9 @@ func usagef(c *cli.Context, format string, a ...any) error {
 // flag parser stops at the first positional argument). A "--" ends flag
 // parsing as usual.
 //
+// A first argument that is no command but a server (see looksLikeHost)
+// is the Python client's form, whose flags go anywhere (see pyReorder).
+//
 // It also spells out -vv as -v -v, which the flag parser does not know,
 // and leaves a shell's completion request (--generate-bash-completion
 // last) as the shell wrote it.
@@ -84,12 +92,14 @@ func reorderArgs(app *cli.App, args []string) []string {
 	i := 1
 	for ; i < len(args); i++ {
 		if strings.HasPrefix(args[i], "-") {
-			if takesValue(app.Flags, args[i]) {
-				i++
-			}
+			i += max(pyValues(app.Flags, args, i), 0)
 			continue
 		}
 		cmd = app.Command(args[i])
+		if cmd == nil && looksLikeHost(args[i]) {
+			// The Python client's form: "oidc-auth HOST --json".
+			return pyReorder(app.Flags, args)
+		}
 		break
 	}
 	if cmd == nil {
