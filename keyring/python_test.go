@@ -1,0 +1,215 @@
+package keyring_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/oidc-auth/oidc-auth/keyring"
+)
+
+// pythonFile writes the reference client's token file as its json.dumps
+// (indent=2) writes it, in a 0755 directory as it leaves it, holding the
+// login of auth.example.org with access token access.
+func pythonFile(t *testing.T, access string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "py-oidc-auth", "token-store.json")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := strconv.FormatInt(exp, 10)
+	re := strconv.FormatInt(exp+3600, 10)
+	content := `{
+  "https://auth.example.org": {
+    "token": {
+      "access_token": "` + access + `",
+      "token_type": "Bearer",
+      "expires": ` + e + `,
+      "refresh_token": "refresh-` + access + `",
+      "refresh_expires": ` + re + `,
+      "scope": "openid profile",
+      "headers": {
+        "Authorization": "Bearer ` + access + `"
+      }
+    },
+    "stored_at": 1767225000.5
+  }
+}`
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestAutoStoreUsesThePythonClientsLogin: a login only the reference
+// client's file holds is found, refreshed back into that file in the v1
+// format, listed as that file's, and removed from it by a logout.
+func TestAutoStoreUsesThePythonClientsLogin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := autoStore(t, newFakeKeychain(), nil)
+	pyPath := pythonFile(t, "py-at")
+	s.Python = &keyring.FileStore{Path: pyPath, Now: s.File.Now}
+
+	rec, err := s.Get(ctx, "https://auth.example.org/api/app")
+	if err != nil || rec.Token.AccessToken != "py-at" || rec.Token.RefreshToken != "refresh-py-at" {
+		t.Fatalf("Get = %+v, %v; want the Python client's login", rec, err)
+	}
+	if _, err := s.Get(ctx, "other.example.org"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("Get of a server no store holds = %v, want ErrNotFound", err)
+	}
+
+	// A refresh goes back into the Python client's file, not the keychain.
+	unlock, err := s.Lock(ctx, "auth.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(keyring.LockPath(s.Python, "auth.example.org")); err != nil {
+		t.Errorf("the Python client's file is not locked: %v", err)
+	}
+	err = s.Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken("refreshed"), Server: &keyring.Server{Host: "https://auth.example.org/api/app"}})
+	unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Keychain.Get(ctx, "auth.example.org"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("the refresh went to the keychain too: %v", err)
+	}
+	if _, err := s.File.Get(ctx, "auth.example.org"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("the refresh went to our file too: %v", err)
+	}
+	var v1 map[string]struct {
+		Token    map[string]any `json:"token"`
+		StoredAt float64        `json:"stored_at"`
+	}
+	b, err := os.ReadFile(pyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &v1); err != nil {
+		t.Fatalf("the Python client's file after the refresh: %v\n%s", err, b)
+	}
+	tok := v1["https://auth.example.org"].Token
+	if tok["access_token"] != "refreshed" || tok["refresh_token"] != "refresh-refreshed" || tok["token_type"] != "Bearer" ||
+		tok["expires"] != float64(exp) || tok["scope"] != "openid profile" || v1["https://auth.example.org"].StoredAt == 0 {
+		t.Errorf("v1 entry after the refresh: %s", b)
+	}
+	if fi, err := os.Stat(pyPath); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
+		t.Errorf("the Python client's file after the refresh: %v, %v; want mode 0600", fi.Mode(), err)
+	}
+
+	list, err := s.List(ctx)
+	if err != nil || len(list) != 1 || list[0].Backend != keyring.BackendPython || list[0].Token.AccessToken != "refreshed" {
+		t.Errorf("List = %+v, %v; want the Python client's login", list, err)
+	}
+
+	if err := s.Remove(ctx, "auth.example.org"); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if _, err := s.Get(ctx, "auth.example.org"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("Get after Remove = %v, want ErrNotFound", err)
+	}
+}
+
+// TestAutoStoreOwnLoginWins: where both hold a login, ours is used and
+// saved, and the Python client's file is left as it was.
+func TestAutoStoreOwnLoginWins(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := autoStore(t, newFakeKeychain(), nil)
+	pyPath := pythonFile(t, "py-at")
+	s.Python = &keyring.FileStore{Path: pyPath, Now: s.File.Now}
+	before, err := os.ReadFile(pyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken("ours")}); err != nil {
+		t.Fatal(err)
+	}
+	// That Put found the Python login but no own one: it went there.
+	// A second login of ours, stored by the keychain directly, wins.
+	if err := s.Keychain.Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken("keychain")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pyPath, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.Get(ctx, "auth.example.org")
+	if err != nil || rec.Token.AccessToken != "keychain" {
+		t.Fatalf("Get = %+v, %v; want ours", rec, err)
+	}
+	if err := s.Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken("ours-again")}); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := os.ReadFile(pyPath); err != nil || string(after) != string(before) {
+		t.Errorf("the Python client's file changed: %v\n%s", err, after)
+	}
+	list, err := s.List(ctx)
+	if err != nil || len(list) != 1 || list[0].Backend != "keychain" {
+		t.Errorf("List = %+v, %v; want our login once", list, err)
+	}
+}
+
+// TestAutoStoreIgnoresAnUnsafePythonFile: a Python client's file that
+// others may write is not used, and does not break our own store.
+func TestAutoStoreIgnoresAnUnsafePythonFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the ownership and mode checks run on Unix only")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	s := autoStore(t, newFakeKeychain(), nil)
+	pyPath := pythonFile(t, "py-at")
+	if err := os.Chmod(pyPath, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.Python = &keyring.FileStore{Path: pyPath, Now: s.File.Now}
+	if _, err := s.Get(ctx, "auth.example.org"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("Get through an unsafe Python file = %v, want ErrNotFound", err)
+	}
+	if list, err := s.List(ctx); err != nil || len(list) != 0 {
+		t.Errorf("List = %+v, %v; want nothing", list, err)
+	}
+	unlock, err := s.Lock(ctx, "auth.example.org")
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	unlock()
+	if err := s.Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken("ours")}); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if rec, err := s.Get(ctx, "auth.example.org"); err != nil || rec.Token.AccessToken != "ours" {
+		t.Errorf("Get = %+v, %v", rec, err)
+	}
+}
+
+// TestOpenReadsThePythonClientsFile: the default store looks in
+// $XDG_CACHE_HOME/py-oidc-auth/token-store.json; a token file chosen by
+// path or environment does not.
+func TestOpenReadsThePythonClientsFile(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	t.Setenv(keyring.TokenFileEnv, "")
+	t.Setenv(keyring.StoreEnv, "")
+	s, err := keyring.Open(keyring.Options{Keychain: newFakeKeychain()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, ok := s.(*keyring.AutoStore)
+	if !ok || as.Python == nil || as.Python.Path != filepath.Join(cache, "py-oidc-auth", "token-store.json") {
+		t.Fatalf("Open = %T %+v; want an AutoStore reading the Python client's file", s, s)
+	}
+	// The Python client's own app name is that file already.
+	s, err = keyring.Open(keyring.Options{AppName: keyring.PythonAppName, Keychain: newFakeKeychain()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if as := s.(*keyring.AutoStore); as.Python != nil {
+		t.Errorf("Open(py-oidc-auth) reads %s beside itself", as.Python.Path)
+	}
+}
