@@ -62,7 +62,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			if c.Args().Present() && c.App.Command(c.Args().First()) != nil && pyFormUsed(c) {
 				return usagef(c, "the flags of `oidc-auth HOST` do not go with the %s command", c.Args().First())
 			}
-			return nil
+			return a.withDebug(c) // -v of `oidc-auth -v HOST`
 		},
 		Action: func(c *cli.Context) error {
 			if c.Bool("version") {
