@@ -306,6 +306,15 @@ func TestPyClientLoginServesTools(t *testing.T) {
 		t.Errorf("the Python client's file after the refresh: %v", file)
 	}
 	s.learn(fmt.Sprint(entry.Token["refresh_token"]))
+	raw, err := os.ReadFile(pyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Laid out as json.dumps(data, indent=2) lays it out.
+	if want := "{\n  \"" + storeKey(t, srv) + "\": {\n    \"token\": {\n      \"access_token\": \""; !strings.HasPrefix(string(raw), want) ||
+		!strings.Contains(string(raw), "\n    },\n    \"stored_at\": ") || !strings.HasSuffix(string(raw), "\n  }\n}") {
+		t.Errorf("the Python client's file is not laid out as the Python client writes it:\n%s", raw)
+	}
 	if fi, err := os.Stat(pyPath); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the Python client's file: %v, %v; want mode 0600", fi, err)
 	}

@@ -101,9 +101,9 @@ func Open(opts Options) (TokenStore, error) {
 	if backend == BackendFile {
 		return file, nil
 	}
-	var python *FileStore
+	var python *PythonFileStore
 	if pyPath, err := PythonFilePath(""); err == nil && pyPath != defPath {
-		python = &FileStore{Path: pyPath}
+		python = &PythonFileStore{FileStore: FileStore{Path: pyPath}}
 	}
 	kc := &KeychainStore{
 		Service:  opts.AppName,
@@ -152,7 +152,7 @@ type AutoStore struct {
 	// Python is the reference client's token file (see PythonFilePath),
 	// read for the servers that neither backend holds a login of; nil
 	// reads none. Open sets it.
-	Python *FileStore
+	Python *PythonFileStore
 	// Warn receives the fallback warning, once per machine and reason;
 	// nil discards it.
 	Warn io.Writer

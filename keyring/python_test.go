@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
@@ -54,7 +55,7 @@ func TestAutoStoreUsesThePythonClientsLogin(t *testing.T) {
 	ctx := context.Background()
 	s := autoStore(t, newFakeKeychain(), nil)
 	pyPath := pythonFile(t, "py-at")
-	s.Python = &keyring.FileStore{Path: pyPath, Now: s.File.Now}
+	s.Python = &keyring.PythonFileStore{FileStore: keyring.FileStore{Path: pyPath, Now: s.File.Now}}
 
 	rec, err := s.Get(ctx, "https://auth.example.org/api/app")
 	if err != nil || rec.Token.AccessToken != "py-at" || rec.Token.RefreshToken != "refresh-py-at" {
@@ -69,7 +70,7 @@ func TestAutoStoreUsesThePythonClientsLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(keyring.LockPath(s.Python, "auth.example.org")); err != nil {
+	if _, err := os.Stat(keyring.LockPath(&s.Python.FileStore, "auth.example.org")); err != nil {
 		t.Errorf("the Python client's file is not locked: %v", err)
 	}
 	err = s.Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken("refreshed"), Server: &keyring.Server{Host: "https://auth.example.org/api/app"}})
@@ -123,7 +124,7 @@ func TestAutoStoreOwnLoginWins(t *testing.T) {
 	ctx := context.Background()
 	s := autoStore(t, newFakeKeychain(), nil)
 	pyPath := pythonFile(t, "py-at")
-	s.Python = &keyring.FileStore{Path: pyPath, Now: s.File.Now}
+	s.Python = &keyring.PythonFileStore{FileStore: keyring.FileStore{Path: pyPath, Now: s.File.Now}}
 	before, err := os.ReadFile(pyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +169,7 @@ func TestAutoStoreIgnoresAnUnsafePythonFile(t *testing.T) {
 	if err := os.Chmod(pyPath, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.Python = &keyring.FileStore{Path: pyPath, Now: s.File.Now}
+	s.Python = &keyring.PythonFileStore{FileStore: keyring.FileStore{Path: pyPath, Now: s.File.Now}}
 	if _, err := s.Get(ctx, "auth.example.org"); !errors.Is(err, keyring.ErrNotFound) {
 		t.Errorf("Get through an unsafe Python file = %v, want ErrNotFound", err)
 	}
@@ -211,5 +212,126 @@ func TestOpenReadsThePythonClientsFile(t *testing.T) {
 	}
 	if as := s.(*keyring.AutoStore); as.Python != nil {
 		t.Errorf("Open(py-oidc-auth) reads %s beside itself", as.Python.Path)
+	}
+}
+
+// pyEntryText is one server's entry as json.dumps(data, indent=2) writes
+// it, at the file's top level.
+func pyEntryText(host, access, scope, auth string, storedAt string) string {
+	return `  "` + host + `": {
+    "token": {
+      "access_token": "` + access + `",
+      "token_type": "Bearer",
+      "expires": ` + strconv.FormatInt(exp, 10) + `,
+      "refresh_token": "refresh-` + access + `",
+      "refresh_expires": ` + strconv.FormatInt(exp+3600, 10) + `,
+      "scope": "` + scope + `",
+      "headers": {
+        "Authorization": "` + auth + `"
+      }
+    },
+    "stored_at": ` + storedAt + `
+  }`
+}
+
+// TestPythonFileStoreWritesAsPythonDoes compares the file byte for byte
+// with what the reference client's json.dumps(data, indent=2) writes for
+// the same content: the servers in the file's order, a new one last,
+// non-ASCII characters escaped, "<&>" as they are, stored_at a Python
+// float, no newline at the end; and {} after a clear.
+func TestPythonFileStoreWritesAsPythonDoes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "py-oidc-auth", "token-store.json")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := &keyring.PythonFileStore{FileStore: keyring.FileStore{Path: path, Now: func() time.Time { return storeNow }}}
+	b := pyEntryText("https://b.example.org", "at-b", `openid caf\u00e9 \ud83d\ude00`, "Bearer <b&c>", "1767225000.5")
+	a := pyEntryText("https://a.example.org", "at-a", "openid profile", "Bearer at-a", "1767225001.123456")
+	if err := os.WriteFile(path, []byte("{\n"+b+",\n"+a+"\n}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what, want string) {
+		t.Helper()
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want {
+			t.Errorf("%s: the file is\n%s\nwant, as the Python client writes it,\n%s", what, got, want)
+		}
+	}
+
+	// A refresh of b keeps its place; what it holds is escaped as Python does.
+	tok := sampleToken("at-b")
+	tok.Scope = "openid café 😀"
+	tok.Headers = map[string]string{"Authorization": "Bearer <b&c>"}
+	if err := s.Put(ctx, "https://b.example.org", &keyring.Record{Token: tok, StoredAt: time.Unix(1767225002, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	b2 := pyEntryText("https://b.example.org", "at-b", `openid caf\u00e9 \ud83d\ude00`, "Bearer <b&c>", "1767225002.0")
+	check("after a refresh", "{\n"+b2+",\n"+a+"\n}")
+
+	// A new server goes last.
+	if err := s.Put(ctx, "c.example.org", &keyring.Record{Token: sampleToken("at-c"), StoredAt: time.Unix(1767225003, 250_000_000)}); err != nil {
+		t.Fatal(err)
+	}
+	c := pyEntryText("https://c.example.org", "at-c", "openid profile", "Bearer at-c", "1767225003.25")
+	check("after a new login", "{\n"+b2+",\n"+a+",\n"+c+"\n}")
+
+	if err := s.Remove(ctx, "https://b.example.org"); err != nil {
+		t.Fatal(err)
+	}
+	check("after a remove", "{\n"+a+",\n"+c+"\n}")
+	if err := s.Remove(ctx, "https://b.example.org"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("Remove of nothing = %v, want ErrNotFound", err)
+	}
+	if rec, err := s.Get(ctx, "a.example.org"); err != nil || rec.Token.AccessToken != "at-a" {
+		t.Errorf("Get after the writes = %+v, %v", rec, err)
+	}
+	if fi, err := os.Stat(path); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
+		t.Errorf("mode %v, %v; want 0600", fi.Mode(), err)
+	}
+
+	if err := s.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after a clear", "{}")
+	if err := s.Put(ctx, "a.example.org", &keyring.Record{Token: sampleToken("at-a"), StoredAt: time.Unix(1767225001, 123456000)}); err != nil {
+		t.Fatal(err)
+	}
+	check("a login into {}", "{\n"+a+"\n}")
+}
+
+// TestPythonFileStoreRefusesWhatFileStoreRefuses: a file that is not JSON
+// is reported and left alone, and a file others may read is refused.
+func TestPythonFileStoreRefusesWhatFileStoreRefuses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "token-store.json")
+	s := &keyring.PythonFileStore{FileStore: keyring.FileStore{Path: path}}
+	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ce *keyring.CorruptError
+	if err := s.Put(ctx, "a.example.org", &keyring.Record{Token: sampleToken("x")}); !errors.As(err, &ce) {
+		t.Errorf("Put into a broken file = %v, want a CorruptError", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "{not json" {
+		t.Errorf("the broken file was changed: %q", b)
+	}
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if err := os.WriteFile(path, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ue *keyring.UnsafeError
+	if err := s.Put(ctx, "a.example.org", &keyring.Record{Token: sampleToken("x")}); !errors.As(err, &ue) {
+		t.Errorf("Put into a file others may read = %v, want an UnsafeError", err)
 	}
 }

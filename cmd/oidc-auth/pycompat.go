@@ -103,10 +103,10 @@ func (a *app) pyRoot(c *cli.Context) (ok bool, err error) {
 
 // pyFileStore is the token store of the reference client's form: the file
 // that $OIDC_TOKEN_FILE names (as the reference client documents), else
-// the Python client's file for --app-name. It is our file store, with its
-// lock, atomic replacement and ownership checks; its writes keep the v1
-// format, which the Python client reads.
-func pyFileStore(c *cli.Context) (*keyring.FileStore, error) {
+// the Python client's file for --app-name, laid out as that client writes
+// it (see keyring.PythonFileStore). Both are our file store, with its
+// lock, atomic replacement and ownership checks.
+func pyFileStore(c *cli.Context) (keyring.TokenStore, error) {
 	if p := os.Getenv(keyring.TokenFileEnv); p != "" {
 		return &keyring.FileStore{Path: p, BareServer: os.Getenv(keyring.TokenHostEnv)}, nil
 	}
@@ -118,7 +118,7 @@ func pyFileStore(c *cli.Context) (*keyring.FileStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &keyring.FileStore{Path: path}, nil
+	return &keyring.PythonFileStore{FileStore: keyring.FileStore{Path: path}}, nil
 }
 
 // pyAuthenticate is `oidc-auth HOST`: the stored token, else a refresh,
@@ -228,14 +228,13 @@ func (a *app) pyStore(c *cli.Context) error {
 		}
 		return nil
 	case c.Bool("clear"):
-		entries, err := store.List(ctx)
+		if py, ok := store.(*keyring.PythonFileStore); ok {
+			err = py.Clear(ctx) // {} as the Python client leaves it
+		} else {
+			err = removeAll(c, store)
+		}
 		if err != nil {
 			return err
-		}
-		for _, e := range entries {
-			if err := store.Remove(ctx, e.Key); err != nil && !errors.Is(err, keyring.ErrNotFound) {
-				return err
-			}
 		}
 		_, err = fmt.Fprintln(a.stdout, "All cached tokens removed.")
 		return err
@@ -252,6 +251,20 @@ func (a *app) pyStore(c *cli.Context) error {
 		_, err = fmt.Fprintf(a.stdout, "No cached token for %s\n", flows.TerminalSafe(host))
 	}
 	return err
+}
+
+// removeAll removes every live login of store.
+func removeAll(c *cli.Context, store keyring.TokenStore) error {
+	entries, err := store.List(c.Context)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := store.Remove(c.Context, e.Key); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // pyReorder puts the flags of the reference client's form in front of its
