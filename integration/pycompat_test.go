@@ -98,7 +98,9 @@ func TestPyCLILogin(t *testing.T) {
 			if err := json.Unmarshal([]byte(r.stdout), &tok); err != nil {
 				t.Fatalf("--json: %v\n%v", err, r)
 			}
-			if tok["access_token"] != access || tok["token_type"] != "Bearer" || tok["scope"] != pyauthserver.Scope || tok["expires"] == nil || tok["refresh_expires"] == nil {
+			headers, _ := tok["headers"].(map[string]any)
+			if tok["access_token"] != access || tok["token_type"] != "Bearer" || tok["scope"] != pyauthserver.Scope || tok["expires"] == nil || tok["refresh_expires"] == nil ||
+				headers["Authorization"] != "Bearer "+access {
 				t.Errorf("--json printed %v, want the stored v1 token", tok)
 			}
 			if !strings.HasPrefix(r.stdout, "{\n  \"access_token\": ") || r.stderr != "" {

@@ -73,6 +73,12 @@ func TestAutoStoreUsesThePythonClientsLogin(t *testing.T) {
 	if _, err := os.Stat(keyring.LockPath(&s.Python.FileStore, "auth.example.org")); err != nil {
 		t.Errorf("the Python client's file is not locked: %v", err)
 	}
+	// `oidc-auth HOST`, on the Python client's file, waits for this refresh.
+	wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	if _, err := (&keyring.FileStore{Path: pyPath}).Lock(wctx, "https://auth.example.org"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the Python client's file could be locked during a refresh: %v", err)
+	}
+	cancel()
 	err = s.Put(ctx, "auth.example.org", &keyring.Record{Token: sampleToken("refreshed"), Server: &keyring.Server{Host: "https://auth.example.org/api/app"}})
 	unlock()
 	if err != nil {
