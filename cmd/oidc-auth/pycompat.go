@@ -39,6 +39,7 @@ func pyFlags() []cli.Flag {
 		&cli.IntSliceFlag{Name: "ports", Aliases: []string{"p"}, Category: pyCategory, Usage: "loopback ports for the browser callback: -p P [P …] (default 53100-53105)"},
 		&cli.StringFlag{Name: "timeout", Category: pyCategory, Usage: "give up the login after this many seconds", Value: pyDefaultTimeout},
 		&cli.StringFlag{Name: "app-name", Category: pyCategory, Usage: "the Python client's application: its token file is $XDG_CACHE_HOME/NAME/token-store.json", Value: keyring.PythonAppName},
+		&cli.BoolFlag{Name: "allow-http", Category: pyCategory, Usage: "allow a plain http:// server that is not on this machine (tokens cross the network in clear text)"},
 		&cli.BoolFlag{Name: "list", Category: pyCategory, Usage: "list the logins in the Python client's token file, then exit"},
 		&cli.BoolFlag{Name: "clear", Category: pyCategory, Usage: "remove every login from the Python client's token file, then exit"},
 		&cli.StringFlag{Name: "remove", Category: pyCategory, Usage: "remove the login of `HOST` from the Python client's token file, then exit"},
@@ -47,7 +48,7 @@ func pyFlags() []cli.Flag {
 
 // pyFlagNames are the names of pyFlags, for telling whether the form is
 // used.
-var pyFlagNames = []string{"json", "force", "login-route", "token-route", "device-route", "ports", "timeout", "app-name", "list", "clear", "remove"}
+var pyFlagNames = []string{"json", "force", "login-route", "token-route", "device-route", "ports", "timeout", "app-name", "allow-http", "list", "clear", "remove"}
 
 // pyFormUsed reports whether any flag of the reference client's form is
 // set on the command line.
@@ -141,6 +142,7 @@ func (a *app) pyAuthenticate(c *cli.Context) error {
 		DeviceRoute:   c.String("device-route"),
 		RedirectPorts: c.IntSlice("ports"),
 		Timeout:       timeout,
+		AllowHTTP:     c.Bool("allow-http"),
 	}
 	if _, err := cfg.Key(); err != nil {
 		return usagef(c, "%s", message(err))
@@ -153,11 +155,16 @@ func (a *app) pyAuthenticate(c *cli.Context) error {
 	// starts when a person is at the terminal and no batch job runs
 	// (InteractAuto); elsewhere the error names the login to run, since
 	// a job would wait out the timeout for nobody.
+	login := cfg.LoginCommand()
+	if cfg.AllowHTTP {
+		login += " --allow-http"
+	}
 	tok, err := flows.Authenticate(c.Context, cfg, store, flows.Options{
-		Force:       c.Bool("force"),
-		Interaction: flows.InteractAuto,
-		Out:         a.stderr,
-		LockTimeout: wait,
+		Force:        c.Bool("force"),
+		Interaction:  flows.InteractAuto,
+		Out:          a.stderr,
+		LockTimeout:  wait,
+		LoginCommand: login,
 	})
 	if err != nil {
 		return &pyFailure{err: err}

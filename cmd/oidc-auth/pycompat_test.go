@@ -37,6 +37,7 @@ func TestPyReorderArgs(t *testing.T) {
 		{"oidc-auth lgoin https://h --flow device", "oidc-auth lgoin https://h --flow device"},
 		{"oidc-auth frob --json", "oidc-auth frob --json"},
 		{"oidc-auth login https://h --json", "oidc-auth login --json -- https://h"},
+		{"oidc-auth http://h.example --allow-http", "oidc-auth --allow-http -- http://h.example"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(reorderArgs(app, strings.Fields(tt.in)), " "); got != tt.want {
