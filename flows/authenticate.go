@@ -93,7 +93,7 @@ type Options struct {
 	// with less than ValidityMargin left always is (for a job that must
 	// not see its token expire halfway). When even the new token has
 	// less left, because the server issues shorter tokens, Authenticate
-	// returns a *LifetimeError (the new token is stored all the same).
+	// returns the new token (stored all the same) with a *LifetimeError.
 	// Zero asks for nothing beyond ValidityMargin.
 	MinValid time.Duration
 	// Rejected is an access token that an API has just refused (401): a

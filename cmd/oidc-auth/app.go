@@ -95,6 +95,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Action:       a.login,
 			},
 			a.tokenCommand(onUsage, storeFlag),
+			a.execCommand(onUsage, storeFlag),
 			a.statusCommand(onUsage, storeFlag),
 			a.doctorCommand(onUsage, storeFlag),
 			a.setupCommand(onUsage),
@@ -691,6 +692,11 @@ oidc-auth token --format json https://auth.example.org/api/app | jq .expires
 oidc-auth token --min-valid 10m https://auth.example.org/api/app
 # For HTCondor, XRootD, dCache, Rucio (WLCG bearer token discovery):
 oidc-auth token --wlcg https://auth.example.org/api/app`,
+	"exec": `# A job that outlives its first token: the file stays valid until the command ends.
+oidc-auth exec --server https://auth.example.org/api/app -- ./analysis.sh --year 2025
+oidc-auth exec --server https://auth.example.org/api/app -- sh -c 'curl -H "Authorization: Bearer $(cat "$BEARER_TOKEN_FILE")" https://api.example.org/'
+# HTCondor, XRootD, dCache and Rucio read $BEARER_TOKEN_FILE themselves:
+oidc-auth exec --issuer https://keycloak.example.org/realms/x --client-id cli -- xrdcp root://eos.example.org//data/f .`,
 	"status": `oidc-auth status
 oidc-auth status --json | jq -r '.[] | select(.valid or .refreshable) | .server_url'
 oidc-auth status >/dev/null 2>&1 || oidc-auth login https://auth.example.org/api/app`,
