@@ -289,3 +289,37 @@ func TestExecExitCode(t *testing.T) {
 	}
 	checkRemoved(t, run, "")
 }
+
+// TestExecCopiedLogin runs a job on a copy of the login, as the README's
+// "copy your login into the job" shows: the job refreshes the copy in
+// place, and then, with a server that rotates refresh tokens, the
+// original's refresh token is refused and it needs a new login.
+func TestExecCopiedLogin(t *testing.T) {
+	t.Parallel()
+	s, srv, run := execSandbox(t, 3*time.Second)
+	r := s.run("login", "--json", srv.URL())
+	mustSucceed(t, r)
+	original := s.readStore()[storeKey(t, srv)].Token
+	copyPath := filepath.Join(s.dir, "token.json")
+	if err := os.WriteFile(copyPath, []byte(r.stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	job := []string{"OIDC_TOKEN_FILE=" + copyPath, "OIDC_AUTH_HOST=" + srv.URL()}
+	r = s.runEnv(job, "exec", "--server", srv.URL(), "--", "sh", "-c", `sleep 2.5; cat "$BEARER_TOKEN_FILE"`)
+	learnIssued(s, srv)
+	mustSucceed(t, r)
+	if tok := strings.TrimSpace(r.stdout); !srv.Valid(tok) {
+		t.Errorf("the job's token is not live\n%v", r)
+	}
+	if b, _ := os.ReadFile(copyPath); bytes.Contains(b, []byte(original.RefreshToken)) || !bytes.Contains(b, []byte(`"refresh_token"`)) {
+		t.Errorf("the copy was not refreshed in place: %s still holds the original refresh token", copyPath)
+	}
+	checkRemoved(t, run, "")
+
+	// The original still holds the refresh token the copy has used up.
+	time.Sleep(time.Second) // its access token (3 s) has expired
+	r = s.run("token", srv.URL())
+	if msg := onlyLine(t, r, 1); !strings.Contains(msg, "oidc-auth login "+srv.URL()) {
+		t.Errorf("the original after the copy refreshed: %q", msg)
+	}
+}
