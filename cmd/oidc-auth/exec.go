@@ -109,16 +109,12 @@ func (a *app) exec(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	get := func(ctx context.Context, interaction flows.Interaction, min time.Duration) (*flows.Token, error) {
-		return flows.Authenticate(ctx, cfg, store, flows.Options{
-			Out:         a.stderr,
-			LockTimeout: wait,
-			MinValid:    min,
-			Interaction: interaction,
-			Reason:      "`oidc-auth exec` found no valid login",
-		})
-	}
-	tok, err := get(c.Context, flows.InteractAuto, minValid)
+	tok, err := flows.Authenticate(c.Context, cfg, store, flows.Options{
+		Out:         a.stderr,
+		LockTimeout: wait,
+		MinValid:    minValid,
+		Reason:      "`oidc-auth exec` found no valid login",
+	})
 	if err != nil {
 		return minValidError(err)
 	}
@@ -134,9 +130,15 @@ func (a *app) exec(c *cli.Context) error {
 	}
 	flows.Debugf(c.Context, flows.DebugDecisions, "exec: %s=%s, valid until %s", helper.BearerTokenFileEnv, path, clock(tok.ExpiresAt()))
 
+	// The command and the refresher share stderr; a file takes their
+	// writes as they come, anything else one at a time.
+	stderr := a.stderr
+	if _, ok := stderr.(*os.File); !ok {
+		stderr = &lockedWriter{w: stderr}
+	}
 	cmd := exec.Command(c.Args().First(), c.Args().Tail()...)
 	cmd.Env = childEnv(c.Context, os.Environ(), path)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, a.stdout, a.stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, a.stdout, stderr
 
 	// From here on, signals are COMMAND's: they are passed on instead of
 	// ending oidc-auth (see helper.CatchSignals, whose handling this
@@ -164,10 +166,15 @@ func (a *app) exec(c *cli.Context) error {
 			path:     path,
 			minValid: minValid,
 			get: func(ctx context.Context, min time.Duration) (*flows.Token, error) {
-				return get(ctx, flows.InteractNever, min)
+				return flows.Authenticate(ctx, cfg, store, flows.Options{
+					Out:         stderr,
+					LockTimeout: wait,
+					MinValid:    min,
+					Interaction: flows.InteractNever,
+				})
 			},
 			write: func(tok *flows.Token) error { return helper.WriteBearerToken(path, tok.AccessToken) },
-			warn:  a.stderr,
+			warn:  stderr,
 		}
 		r.run(ctx, tok)
 	}()
@@ -194,6 +201,18 @@ func (a *app) exec(c *cli.Context) error {
 		return &exitError{code: exitFailure, msg: fmt.Sprintf("%s: %s", c.Args().First(), trimExecPrefix(werr))}
 	}
 	return &exitError{code: exitCode(ee.ProcessState)}
+}
+
+// lockedWriter lets several goroutines write to w, one write at a time.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // trimExecPrefix drops the "exec: " os/exec leads its errors with.
