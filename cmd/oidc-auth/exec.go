@@ -57,8 +57,10 @@ func (a *app) execCommand(onUsage cli.OnUsageErrorFunc, storeFlag func() cli.Fla
 			&cli.StringFlag{Name: "server", Usage: "the py-oidc-auth server URL (HOST), with its path prefix"},
 			&cli.StringFlag{Name: "min-valid", Usage: "keep the file's token valid at least this long (e.g. 10m, or seconds; default 2m or a fifth of its lifetime)"},
 		}, issuerFlags()...), allowHTTPFlag(), storeFlag()),
-		OnUsageError: onUsage,
-		Action:       a.exec,
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usagef(c, "%s (the COMMAND and its arguments go after --)", flagError(c, err))
+		},
+		Action: a.exec,
 	}
 }
 
@@ -332,7 +334,7 @@ func (r *refresher) run(ctx context.Context, tok *flows.Token) {
 			}
 			if !failing {
 				fmt.Fprintf(r.warn, "oidc-auth exec: the token of %s could not be refreshed (%s); retrying in the background, and %s keeps the current token, valid until %s\n",
-					flows.TerminalSafe(r.host), message(err), r.path, clock(tok.ExpiresAt()))
+					flows.TerminalSafe(r.host), message(err), flows.TerminalSafe(r.path), clock(tok.ExpiresAt()))
 			}
 			flows.Debugf(ctx, flows.DebugDecisions, "exec: refresh of %s failed: %s", r.host, message(err))
 			failing, backoff = true, retryAfter(backoff, lifetime)

@@ -191,6 +191,7 @@ func TestExecRuns(t *testing.T) {
 		{"exec -- true", "exec needs --server HOST"},
 		{"exec --server https://h", "exec needs a COMMAND"},
 		{"exec --server https://h --issuer https://i --client-id c -- true", "either --server or --issuer"},
+		{"exec --server https://h ls -l", "unknown flag -l (the COMMAND and its arguments go after --)"},
 	} {
 		if code, _, stderr := runCLI(strings.Fields(tt.args)...); code != exitUsage || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%s: exit %d, stderr %q; want %q", tt.args, code, stderr, tt.want)

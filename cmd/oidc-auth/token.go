@@ -160,6 +160,9 @@ func (a *app) token(c *cli.Context) error {
 			return err
 		}
 		fmt.Fprintf(a.stderr, "wrote the access token of %s to %s (valid until %s)\n", flows.TerminalSafe(cfg.Name()), flows.TerminalSafe(path), clock(tok.ExpiresAt()))
+		if os.Getenv("BEARER_TOKEN") != "" {
+			fmt.Fprintln(a.stderr, "Note: BEARER_TOKEN is set, and tools that follow bearer token discovery read it before the file; unset it.")
+		}
 		return nil
 	}
 	return writeToken(a.stdout, format, tok)

@@ -143,7 +143,8 @@ func TestTokenWLCG(t *testing.T) {
 	other := filepath.Join(dir, "job", "token")
 	os.Mkdir(filepath.Dir(other), 0o700)
 	t.Setenv("BEARER_TOKEN_FILE", other)
-	if code, _, stderr := runCLI("token", "--wlcg", srv.URL()); code != 0 || !strings.Contains(stderr, other) {
+	t.Setenv("BEARER_TOKEN", "stale")
+	if code, _, stderr := runCLI("token", "--wlcg", srv.URL()); code != 0 || !strings.Contains(stderr, other) || !strings.Contains(stderr, "BEARER_TOKEN is set") {
 		t.Fatalf("token --wlcg with BEARER_TOKEN_FILE: exit %d, stderr %q", code, stderr)
 	}
 	if b, err := os.ReadFile(other); err != nil || string(b) != tok.AccessToken+"\n" {
