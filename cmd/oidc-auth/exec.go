@@ -149,6 +149,9 @@ func (a *app) exec(c *cli.Context) error {
 	signal.Reset(forwardSignals...)
 	signal.Notify(signals, forwardSignals...)
 	defer signal.Stop(signals)
+	if c.Context.Err() != nil {
+		return context.Cause(c.Context) // a signal came before COMMAND started
+	}
 
 	if err := cmd.Start(); err != nil {
 		code := exitCannotRun
