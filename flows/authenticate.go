@@ -88,6 +88,43 @@ type Options struct {
 	// DefaultLockTimeout, or the Config's Timeout when Interaction is
 	// InteractAlways (a person asked for a login and waits for it).
 	LockTimeout time.Duration
+	// MinValid is how long the returned access token must stay valid at
+	// least: a stored token with less left is refreshed first, as one
+	// with less than ValidityMargin left always is (for a job that must
+	// not see its token expire halfway). When even the new token has
+	// less left, because the server issues shorter tokens, Authenticate
+	// returns the new token (stored all the same) with a *LifetimeError.
+	// Zero asks for nothing beyond ValidityMargin.
+	MinValid time.Duration
+	// Rejected is an access token that an API has just refused (401): a
+	// stored token equal to it is refreshed rather than returned, even
+	// while its expiry says it is valid. A stored token that differs
+	// (another process refreshed meanwhile) is returned as usual.
+	Rejected string
+}
+
+// LifetimeError says that the server issues access tokens valid for less
+// than Options.MinValid asked for, so that no refresh can give a token
+// valid that long.
+type LifetimeError struct {
+	// Host is the server.
+	Host string
+	// Left is how long the newest token is valid for.
+	Left time.Duration
+	// MinValid is what was asked for.
+	MinValid time.Duration
+}
+
+// Error says how long the server's tokens last, and what to ask for
+// instead.
+func (e *LifetimeError) Error() string {
+	return fmt.Sprintf("flows: %s issues access tokens valid for only %s, less than the %s asked for; ask for %s at most",
+		e.Host, roundDuration(e.Left), roundDuration(e.MinValid), roundDuration(e.Left))
+}
+
+// roundDuration rounds d to whole seconds for people, never below 0.
+func roundDuration(d time.Duration) time.Duration {
+	return max(d, 0).Round(time.Second)
 }
 
 // DefaultLockTimeout is how long Authenticate waits for another process
@@ -172,9 +209,13 @@ func Authenticate(ctx context.Context, cfg Config, store TokenStore, opts Option
 	if out == nil {
 		out = os.Stderr
 	}
+	margin := max(opts.MinValid, ValidityMargin)
+	usable := func(t *Token) bool {
+		return validFor(t, now(), margin) && (opts.Rejected == "" || t.AccessToken != opts.Rejected)
+	}
 	if !opts.Force {
 		rec, err := store.Get(ctx, key)
-		if tok, ok := Cached(rec, cfg.Host, now()); err == nil && ok {
+		if tok, ok := CachedFor(rec, cfg.Host, now(), margin); err == nil && ok && usable(tok) {
 			Debugf(ctx, DebugDecisions, "stored token of %s valid for %s: using it", key, relative(tok.ExpiresAt().Sub(now())))
 			return tok, nil // the cached path: no lock, no network
 		} else if err != nil && !errors.Is(err, ErrNotFound) {
@@ -204,16 +245,30 @@ func Authenticate(ctx context.Context, cfg Config, store TokenStore, opts Option
 	} else if !opts.Force {
 		switch {
 		case err != nil:
-		case rec.Token.Valid(now()):
+		case usable(&rec.Token):
 			Debugf(ctx, DebugDecisions, "another process stored a token of %s meanwhile, valid for %s: using it", key, relative(rec.Token.ExpiresAt().Sub(now())))
 			return &rec.Token, nil
 		case rec.Token.Refreshable(now()):
-			Debugf(ctx, DebugDecisions, "stored access token of %s %s: refreshing, since the refresh token is valid for %s", key, expiryWords(rec.Token.ExpiresAt(), now()), relative(rec.Token.RefreshExpiresAt().Sub(now())))
+			why := expiryWords(rec.Token.ExpiresAt(), now())
+			switch {
+			case opts.Rejected != "" && rec.Token.AccessToken == opts.Rejected:
+				why = "was refused by the API"
+			case rec.Token.Valid(now()):
+				why += ", less than the " + roundDuration(margin).String() + " asked for"
+			}
+			Debugf(ctx, DebugDecisions, "stored access token of %s %s: refreshing, since the refresh token is valid for %s", key, why, relative(rec.Token.RefreshExpiresAt().Sub(now())))
 			tok, err := refreshStored(ctx, cfg, store, key, rec, now, out)
-			if err == nil || !errors.Is(err, ErrSessionExpired) {
-				return tok, err
+			if err == nil {
+				return tok, checkLifetime(cfg, tok, now(), opts.MinValid)
+			}
+			if !errors.Is(err, ErrSessionExpired) {
+				return nil, err
 			}
 			reason = "the server no longer accepts the stored login"
+		case opts.Rejected != "" && rec.Token.AccessToken == opts.Rejected:
+			reason = "the API refused the stored access token, and there is no refresh token to renew it"
+		case rec.Token.Valid(now()):
+			reason = "the stored access token has less than the " + roundDuration(margin).String() + " asked for left, and no refresh token to renew it"
 		default:
 			reason = "the stored login has expired"
 		}
@@ -245,7 +300,22 @@ func Authenticate(ctx context.Context, cfg Config, store TokenStore, opts Option
 	if save(ctx, store, key, cfg, tok, out) {
 		sayLoggedIn(out, cfg, tok, now())
 	}
-	return tok, nil
+	return tok, checkLifetime(cfg, tok, now(), opts.MinValid)
+}
+
+// checkLifetime returns a *LifetimeError when a new token is valid for
+// less than minValid at now (nothing asked for, nothing to check).
+func checkLifetime(cfg Config, tok *Token, now time.Time, minValid time.Duration) error {
+	if minValid <= 0 || validFor(tok, now, minValid) {
+		return nil
+	}
+	return &LifetimeError{Host: cfg.Name(), Left: tok.ExpiresAt().Sub(now), MinValid: minValid}
+}
+
+// validFor reports whether t's access token is valid for more than d at
+// now.
+func validFor(t *Token, now time.Time, d time.Duration) bool {
+	return t != nil && t.AccessToken != "" && now.Add(d).Before(t.ExpiresAt())
 }
 
 // announce writes the first line of a login that a command started on
@@ -325,6 +395,16 @@ func Cached(rec *Record, host string, now time.Time) (*Token, bool) {
 		return nil, false
 	}
 	return &rec.Token, true
+}
+
+// CachedFor is Cached for a token that must stay valid for more than
+// minValid (at least ValidityMargin) at now, as Options.MinValid asks.
+func CachedFor(rec *Record, host string, now time.Time, minValid time.Duration) (*Token, bool) {
+	tok, ok := Cached(rec, host, now)
+	if !ok || !validFor(tok, now, minValid) {
+		return nil, false
+	}
+	return tok, true
 }
 
 // ForServer reports whether rec holds the login of the server at host,

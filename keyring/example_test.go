@@ -95,3 +95,27 @@ func ExampleOpen() {
 	// Output:
 	// /var/lib/ci/tokens.json
 }
+
+// ExampleOpen_appName opens the token file of an application by its
+// name, like the reference client's TokenStore(app_name=…): the Python
+// client's own file, for example, is the app name py-oidc-auth's.
+func ExampleOpen_appName() {
+	for k, v := range map[string]string{"XDG_CACHE_HOME": "/home/jane/.cache", keyring.TokenFileEnv: ""} {
+		old, had := os.LookupEnv(k)
+		os.Setenv(k, v)
+		defer func() {
+			if had {
+				os.Setenv(k, old)
+			} else {
+				os.Unsetenv(k)
+			}
+		}()
+	}
+	store, err := keyring.Open(keyring.Options{AppName: "py-oidc-auth", Backend: keyring.BackendFile})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(store.(*keyring.FileStore).Path)
+	// Output:
+	// /home/jane/.cache/py-oidc-auth/token-store.json
+}

@@ -107,20 +107,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				OnUsageError: onUsage,
 				Action:       a.login,
 			},
-			{
-				Name:      "token",
-				Usage:     "print a valid access token, refreshing it when needed",
-				ArgsUsage: "HOST | --issuer URL --client-id ID",
-				Description: "Prints the stored access token of HOST on stdout, refreshing it first when it\n" +
-					"has expired, and logs in when there is no usable login and a person is there to\n" +
-					"approve it.",
-				Flags: append(append([]cli.Flag{
-					&cli.BoolFlag{Name: "header", Usage: "print an HTTP header line: Authorization: Bearer …"},
-					&cli.BoolFlag{Name: "json", Usage: "print the whole token as JSON"},
-				}, issuerFlags()...), allowHTTPFlag(), storeFlag()),
-				OnUsageError: onUsage,
-				Action:       a.token,
-			},
+			a.tokenCommand(onUsage, storeFlag),
+			a.execCommand(onUsage, storeFlag),
 			a.statusCommand(onUsage, storeFlag),
 			a.doctorCommand(onUsage, storeFlag),
 			a.setupCommand(onUsage),
@@ -317,53 +305,6 @@ func (a *app) printLoginJSON(c *cli.Context, tok *flows.Token) error {
 		return nil
 	}
 	return writeJSON(a.stdout, tok)
-}
-
-func (a *app) token(c *cli.Context) error {
-	named, err := target(c)
-	if err != nil {
-		return err
-	}
-	store, err := a.openStore(c)
-	if err != nil {
-		return err
-	}
-	wait, err := lockTimeout(c)
-	if err != nil {
-		return err
-	}
-	cfg, rec := named, (*keyring.Record)(nil)
-	if named.Issuer == "" {
-		cfg, rec = flows.StoredConfig(c.Context, store, named.Host)
-	} else if key, err := named.Key(); err != nil {
-		return usagef(c, "%s", message(err))
-	} else if rec, err = store.Get(c.Context, key); err == nil && rec.Server != nil && rec.Server.Issuer != "" {
-		cfg = flows.ConfigFromServer(rec.Server) // the scopes and audience it was made with
-		cfg.CacheDir = named.CacheDir
-		if named.ClientSecret != "" {
-			cfg.ClientSecret = named.ClientSecret
-		}
-	}
-	cfg.AllowHTTP = c.Bool("allow-http")
-	tok, ok := flows.Cached(rec, named.Host, time.Now())
-	if ok {
-		// The cached path: one read, no lock, no network. A plain-http
-		// server still needs the same allowance as its refresh would.
-		if err := cfg.Check(); err != nil {
-			return err
-		}
-	} else if tok, err = flows.Authenticate(c.Context, cfg, store, flows.Options{Out: a.stderr, LockTimeout: wait, Reason: "`oidc-auth token` found no valid login"}); err != nil {
-		return err
-	}
-	switch {
-	case c.Bool("json"):
-		return writeJSON(a.stdout, tok)
-	case c.Bool("header"):
-		_, err = fmt.Fprintf(a.stdout, "Authorization: %s\n", tok.Authorization())
-	default:
-		_, err = fmt.Fprintln(a.stdout, tok.AccessToken)
-	}
-	return err
 }
 
 // logins opens the store and lists its logins: every record but the
@@ -756,9 +697,19 @@ oidc-auth login --flow device https://auth.example.org/api/app
 oidc-auth login --issuer https://keycloak.example.org/realms/x --client-id cli
 # Why does it fail? Show the requests and decisions:
 oidc-auth login -v https://auth.example.org/api/app`,
-	"token": `curl -H "$(oidc-auth token --header https://auth.example.org/api/app)" https://api.example.org/
+	"token": `curl -H "$(oidc-auth token --format header https://auth.example.org/api/app)" https://api.example.org/
 export TOKEN=$(oidc-auth token https://auth.example.org/api/app)
-oidc-auth token --json https://auth.example.org/api/app | jq .expires`,
+eval "$(oidc-auth token --format env https://auth.example.org/api/app)"   # OIDC_TOKEN, OIDC_TOKEN_EXPIRES
+oidc-auth token --format json https://auth.example.org/api/app | jq .expires
+# A job that needs its token for the next 10 minutes:
+oidc-auth token --min-valid 10m https://auth.example.org/api/app
+# For HTCondor, XRootD, dCache, Rucio (WLCG bearer token discovery):
+oidc-auth token --wlcg https://auth.example.org/api/app`,
+	"exec": `# A job that outlives its first token: the file stays valid until the command ends.
+oidc-auth exec --server https://auth.example.org/api/app -- ./analysis.sh --year 2025
+oidc-auth exec --server https://auth.example.org/api/app -- sh -c 'curl -H "Authorization: Bearer $(cat "$BEARER_TOKEN_FILE")" https://api.example.org/'
+# HTCondor, XRootD, dCache and Rucio read $BEARER_TOKEN_FILE themselves:
+oidc-auth exec --issuer https://keycloak.example.org/realms/x --client-id cli -- xrdcp root://eos.example.org//data/f .`,
 	"status": `oidc-auth status
 oidc-auth status --json | jq -r '.[] | select(.valid or .refreshable) | .server_url'
 oidc-auth status >/dev/null 2>&1 || oidc-auth login https://auth.example.org/api/app`,

@@ -44,6 +44,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, pf.Error()) // the Python client's words
 		return exitFailure
 	}
+	var xe *exitError // the exit code of the command `exec` ran
+	if errors.As(err, &xe) {
+		if xe.msg != "" {
+			fmt.Fprintf(stderr, "oidc-auth: %s\n", flows.TerminalSafe(xe.msg))
+		}
+		return xe.code
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "oidc-auth: %s\n", flows.TerminalSafe(ue.msg))

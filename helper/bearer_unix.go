@@ -1,0 +1,28 @@
+//go:build !windows
+
+package helper
+
+import (
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// tempDir is where WLCG Bearer Token Discovery looks last: /tmp, whatever
+// $TMPDIR says.
+func tempDir() string { return "/tmp" }
+
+// isWindows reports whether the file semantics are Windows'.
+func isWindows() bool { return false }
+
+// fileOwner returns the user id that owns fi.
+func fileOwner(fi fs.FileInfo) (int, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return int(st.Uid), true
+}
+
+// rename replaces newpath by oldpath in one step.
+func rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
