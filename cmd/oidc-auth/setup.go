@@ -26,10 +26,10 @@ func (a *app) setupCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 	issuerFlag := &cli.StringFlag{Name: "issuer", Usage: "instead of --host: a standard OpenID Provider's issuer URL (with --client-id)"}
 	clientFlag := &cli.StringFlag{Name: "client-id", Usage: "with --issuer: the provider's client id"}
 	return &cli.Command{
-		Name:      "setup",
+		Name: "setup",
 		UsageText: "oidc-auth setup git URL | docker REGISTRY | helm REGISTRY [--host HOST] [--unset]\n" +
 			"oidc-auth setup kubectl HOST | --issuer URL --client-id ID [--context NAME] [--print] [--unset]",
-		Usage:     "make git, docker (and skopeo, podman, buildah), helm or kubectl ask oidc-auth for credentials",
+		Usage: "make git, docker (and skopeo, podman, buildah), helm or kubectl ask oidc-auth for credentials",
 		Subcommands: []*cli.Command{
 			{
 				Name:      "git",
