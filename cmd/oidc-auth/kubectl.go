@@ -82,7 +82,7 @@ func (a *app) kubectl(c *cli.Context) error {
 		LockTimeout:   wait,
 		Reason:        "kubectl needs a token",
 		Interaction:   flows.InteractNever,
-		NoLoginReason: "kubectl gave no terminal to log in on",
+		NoLoginReason: "no terminal to log in from",
 	}
 	if wait == 0 {
 		opts.LockTimeout = flows.DefaultLockTimeout // kubectl must not stall for a login's whole timeout
@@ -95,7 +95,7 @@ func (a *app) kubectl(c *cli.Context) error {
 	case batch:
 		opts.NoLoginReason = name + " is set, and a batch job cannot log in interactively"
 	case info.Set && !info.Interactive:
-		opts.NoLoginReason = "kubectl gave no terminal to log in on (interactiveMode Never, or kubectl's stdin is no terminal)"
+		opts.NoLoginReason = "kubectl gave it no terminal, as interactiveMode is Never or stdin is no terminal"
 	case !stdinTerminal:
 	default:
 		opts.Interaction = flows.InteractAlways
