@@ -756,7 +756,8 @@ oidc-auth doctor --json | jq -r '.checks[] | select(.level == "error") | .fix'`,
 oidc-auth logout --all`,
 	"setup": `oidc-auth setup git https://git.example.org/team/ --host https://auth.example.org/api/app
 oidc-auth setup docker registry.example.org --host https://auth.example.org/api/app
-oidc-auth setup helm registry.example.org --host https://auth.example.org/api/app`,
+oidc-auth setup helm registry.example.org --host https://auth.example.org/api/app
+oidc-auth setup kubectl https://auth.example.org/api/app --context prod`,
 	"setup git": `oidc-auth setup git https://git.example.org/team/ --host https://auth.example.org/api/app
 # With a single stored login, --host can be left out:
 oidc-auth setup git git.example.org

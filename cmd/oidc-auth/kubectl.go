@@ -19,10 +19,11 @@ func (a *app) kubectlCommand(onUsage cli.OnUsageErrorFunc, storeFlag func() cli.
 		Name:      "kubectl",
 		Usage:     "print a kubectl ExecCredential with a valid token (kubectl runs this; see setup kubectl)",
 		ArgsUsage: "HOST | --issuer URL --client-id ID",
-		Description: "A kubectl credential plugin: prints an ExecCredential (the apiVersion\n" +
-			"$" + helper.ExecInfoEnv + " asks for, else " + helper.ExecAPIv1 + ") whose token is a\n" +
-			"standard provider's ID token, which Kubernetes' OIDC authenticator checks (the\n" +
-			"access token with --access-token), or a py-oidc-auth server's access token.\n" +
+		Description: "A kubectl credential plugin: prints an ExecCredential, in the apiVersion\n" +
+			"$" + helper.ExecInfoEnv + " asks for, else " + helper.ExecAPIv1 + ".\n" +
+			"Its token is a standard provider's ID token, which Kubernetes' OIDC\n" +
+			"authenticator checks (the access token with --access-token), or a py-oidc-auth\n" +
+			"server's access token.\n" +
 			"A valid stored token is printed without any request. Otherwise it refreshes,\n" +
 			"and logs in on the terminal when kubectl lets it interact.",
 		Flags: append(append(issuerFlags(),
