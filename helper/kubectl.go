@@ -175,7 +175,8 @@ func (r *KubectlRequest) credential(tok *keyring.Token, now time.Time) (string, 
 // expires: a standard provider's ID token (the claims Kubernetes' OIDC
 // authenticator checks), or with AccessToken, and always for a
 // py-oidc-auth server, the access token. A stored token that is valid is
-// returned without any request or lock. Otherwise flows.Authenticate
+// returned without any request or lock (an ID token while its own exp
+// allows, whatever is left of the access token). Otherwise flows.Authenticate
 // refreshes or logs in. An ID token has its own expiry (its exp claim),
 // which a refresh need not renew: when the access token is valid but the
 // ID token is not, the stored refresh token is used under the store's
@@ -186,8 +187,15 @@ func KubectlToken(ctx context.Context, store keyring.TokenStore, r KubectlReques
 		now = r.Options.Now
 	}
 	cfg := r.Config
-	if tok, ok := flows.Cached(r.Record, cfg.Host, now()); ok {
-		if t, exp, ok := r.credential(tok, now()); ok {
+	stored, ok := flows.Cached(r.Record, cfg.Host, now())
+	if r.useIDToken() && r.Record != nil {
+		// Only the ID token goes to kubectl: its own exp counts, whatever
+		// is left of the access token.
+		stored, ok = &r.Record.Token, true
+	}
+	if ok {
+		if t, exp, ok := r.credential(stored, now()); ok {
+			flows.Debugf(ctx, flows.DebugDecisions, "stored token of %s valid until %s: using it", cfg.Name(), exp.UTC().Format(time.RFC3339))
 			return t, exp, nil // the cached path: no lock, no network
 		}
 	}

@@ -260,3 +260,29 @@ func TestKubectlExecFor(t *testing.T) {
 		t.Errorf("user name %q", name)
 	}
 }
+
+// TestKubectlTokenIDTokenOutlivesAccessToken hands out a valid ID token
+// without any request even when the access token has expired: kubectl
+// needs only the ID token.
+func TestKubectlTokenIDTokenOutlivesAccessToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := newStore(t)
+	exp := time.Now().Add(30 * time.Minute).Unix()
+	id := jwt(fmt.Sprintf(`{"exp":%d}`, exp))
+	cfg, _ := putIssuerToken(t, store, tripwire(t), id, "refresh-1")
+	key, _ := cfg.Key()
+	rec, err := store.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Token.Expires = time.Now().Add(-time.Minute).Unix()
+	if err := store.Put(ctx, key, rec); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ = store.Get(ctx, key)
+	tok, until, err := helper.KubectlToken(ctx, store, helper.KubectlRequest{Config: cfg, Record: rec, Options: flows.Options{Interaction: flows.InteractNever}})
+	if err != nil || tok != id || until.Unix() != exp {
+		t.Errorf("got %q until %v, %v; want the stored ID token", tok, until, err)
+	}
+}
