@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -241,4 +243,50 @@ func DockerHelperSet(path, registry string, credsStore bool) (bool, error) {
 		}
 	}
 	return credsStore && f.store == HelperName, nil
+}
+
+// KubectlCommand is the program a kubeconfig's exec block runs: oidc-auth,
+// found on PATH, so that the file keeps working when the binary moves.
+const KubectlCommand = "oidc-auth"
+
+// KubectlInstallHint is what kubectl says when it cannot find
+// KubectlCommand.
+const KubectlInstallHint = "This kubeconfig gets its token from oidc-auth, which is not on PATH.\n" +
+	"Install it: go install github.com/oidc-auth/oidc-auth/cmd/...@latest\n"
+
+// KubectlExecFor is the exec block that makes kubectl ask oidc-auth for
+// the tokens of s: "oidc-auth kubectl HOST", or "--issuer URL --client-id
+// ID" for a standard provider (with --access-token when accessToken is
+// set). A client secret is never among the arguments, which other users
+// can see and kubeconfig files are shared with; oidc-auth kubectl finds it
+// in the stored login or the config file.
+func KubectlExecFor(s Server, accessToken bool) KubectlExec {
+	args := []string{"kubectl"}
+	if s.Issuer != "" {
+		args = append(args, "--issuer", s.Issuer, "--client-id", s.ClientID)
+		if accessToken {
+			args = append(args, "--access-token")
+		}
+	} else {
+		args = append(args, s.Host)
+	}
+	return KubectlExec{Command: KubectlCommand, Args: args, InstallHint: KubectlInstallHint}
+}
+
+// KubectlUserName is the default name of the kubeconfig user for s:
+// "oidc-" and the server's host (and port), plus the client id for a
+// standard provider.
+func KubectlUserName(s Server) string {
+	raw := s.Host
+	if s.Issuer != "" {
+		raw = s.Issuer
+	}
+	host := raw
+	if u, err := url.Parse(flows.WithScheme(raw)); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	if s.Issuer != "" {
+		return "oidc-" + host + "-" + s.ClientID
+	}
+	return "oidc-" + host
 }

@@ -112,6 +112,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			a.statusCommand(onUsage, storeFlag),
 			a.doctorCommand(onUsage, storeFlag),
 			a.setupCommand(onUsage),
+			a.kubectlCommand(onUsage, storeFlag),
 			{
 				Name:         "logout",
 				Usage:        "forget the stored token of a server (or of all servers), revoking it where the provider allows",
@@ -719,7 +720,8 @@ oidc-auth doctor --json | jq -r '.checks[] | select(.level == "error") | .fix'`,
 oidc-auth logout --all`,
 	"setup": `oidc-auth setup git https://git.example.org/team/ --host https://auth.example.org/api/app
 oidc-auth setup docker registry.example.org --host https://auth.example.org/api/app
-oidc-auth setup helm registry.example.org --host https://auth.example.org/api/app`,
+oidc-auth setup helm registry.example.org --host https://auth.example.org/api/app
+oidc-auth setup kubectl https://auth.example.org/api/app --context prod`,
 	"setup git": `oidc-auth setup git https://git.example.org/team/ --host https://auth.example.org/api/app
 # With a single stored login, --host can be left out:
 oidc-auth setup git git.example.org
@@ -728,6 +730,13 @@ oidc-auth setup git https://git.example.org/team/ --unset`,
 # Every registry through oidc-auth (docker's credsStore):
 oidc-auth setup docker registry.example.org --creds-store --host https://auth.example.org/api/app
 oidc-auth setup docker registry.example.org --unset`,
+	"kubectl": `# kubectl runs this from the kubeconfig that setup kubectl writes; by hand:
+oidc-auth kubectl https://auth.example.org/api/app | jq .status.expirationTimestamp
+oidc-auth kubectl --issuer https://keycloak.example.org/realms/x --client-id kubernetes`,
+	"setup kubectl": `oidc-auth setup kubectl https://auth.example.org/api/app --context prod
+oidc-auth setup kubectl --issuer https://keycloak.example.org/realms/x --client-id kubernetes --context prod
+oidc-auth setup kubectl https://auth.example.org/api/app --print
+oidc-auth setup kubectl https://auth.example.org/api/app --unset`,
 	"setup helm": `oidc-auth setup helm registry.example.org --host https://auth.example.org/api/app
 oidc-auth setup helm registry.example.org --unset`,
 	"completion": `# bash, for this shell, then for every new one:

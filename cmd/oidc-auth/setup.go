@@ -26,9 +26,10 @@ func (a *app) setupCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 	issuerFlag := &cli.StringFlag{Name: "issuer", Usage: "instead of --host: a standard OpenID Provider's issuer URL (with --client-id)"}
 	clientFlag := &cli.StringFlag{Name: "client-id", Usage: "with --issuer: the provider's client id"}
 	return &cli.Command{
-		Name:      "setup",
-		UsageText: "oidc-auth setup git URL | docker REGISTRY | helm REGISTRY [--host HOST] [--unset]",
-		Usage:     "make git, docker (and skopeo, podman, buildah) or helm ask oidc-auth for credentials",
+		Name: "setup",
+		UsageText: "oidc-auth setup git URL | docker REGISTRY | helm REGISTRY [--host HOST] [--unset]\n" +
+			"oidc-auth setup kubectl HOST | --issuer URL --client-id ID [--context NAME] [--print] [--unset]",
+		Usage: "make git, docker (and skopeo, podman, buildah), helm or kubectl ask oidc-auth for credentials",
 		Subcommands: []*cli.Command{
 			{
 				Name:      "git",
@@ -69,6 +70,29 @@ func (a *app) setupCommand(onUsage cli.OnUsageErrorFunc) *cli.Command {
 				Flags:        []cli.Flag{hostFlag, issuerFlag, clientFlag, userFlag, unsetFlag},
 				OnUsageError: onUsage,
 				Action:       a.setupHelm,
+			},
+			{
+				Name:      "kubectl",
+				Usage:     "make kubectl get its tokens from HOST (or a standard provider) through oidc-auth",
+				ArgsUsage: "HOST | --issuer URL --client-id ID",
+				Description: "Adds a users[] entry whose exec block runs `oidc-auth kubectl HOST` to the\n" +
+					"kubeconfig (the first file of $KUBECONFIG, else ~/.kube/config), keeping the\n" +
+					"rest of the file as it is; --context makes that context use it. A standard\n" +
+					"provider's ID token is handed out, which Kubernetes' OIDC authenticator\n" +
+					"checks. A confidential client's secret never goes into the kubeconfig: log in\n" +
+					"with it once, or put client_secret in a [[server]] entry of the config file.",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "issuer", Usage: "instead of HOST: a standard OpenID Provider's issuer URL (with --client-id)"},
+					clientFlag,
+					&cli.StringFlag{Name: "client-secret", Hidden: true}, // refused, with the reason
+					&cli.BoolFlag{Name: "access-token", Usage: "with --issuer: hand out the access token instead of the ID token"},
+					&cli.StringFlag{Name: "context", Usage: "make this kubeconfig context use the user"},
+					&cli.StringFlag{Name: "user", Usage: "the name of the kubeconfig user (default: oidc-<host>)"},
+					&cli.BoolFlag{Name: "print", Usage: "print the users[] entry instead of writing it"},
+					unsetFlag,
+				},
+				OnUsageError: onUsage,
+				Action:       a.setupKubectl,
 			},
 		},
 	}
@@ -437,5 +461,113 @@ func (a *app) setupHelm(c *cli.Context) error {
 	}
 	fmt.Fprintf(a.stderr, "helm now asks docker-credential-oidc for %s (%s).\n", registry, path)
 	a.next(req, "helm pull oci://"+registry+"/…")
+	return nil
+}
+
+func (a *app) setupKubectl(c *cli.Context) error {
+	if c.IsSet("client-secret") {
+		path, _ := helper.ConfigPath()
+		return usagef(c, "setup kubectl does not take --client-secret: kubectl would pass it as an argument, which other users can see, from a kubeconfig that is often shared; log in once with `oidc-auth login --issuer … --client-id … --client-secret …` (the login keeps it), or put client_secret in a [[server]] entry of %s", path)
+	}
+	var server helper.Server
+	issuer, clientID := strings.TrimSpace(c.String("issuer")), strings.TrimSpace(c.String("client-id"))
+	switch {
+	case issuer != "" && c.NArg() > 0:
+		return usagef(c, "give either HOST or --issuer, not both")
+	case issuer != "" && clientID == "":
+		return usagef(c, "--issuer needs --client-id")
+	case issuer != "":
+		server = helper.Server{Issuer: issuer, ClientID: clientID}
+	case clientID != "":
+		return usagef(c, "--client-id goes with --issuer")
+	case c.Bool("access-token"):
+		return usagef(c, "--access-token goes with --issuer: a py-oidc-auth server's token is always its access token")
+	default:
+		host, err := oneHost(c)
+		if err != nil {
+			return err
+		}
+		server = helper.Server{Host: strings.TrimRight(flows.WithScheme(host), "/")}
+	}
+	if _, err := server.Flows().Key(); err != nil {
+		return usagef(c, "%s", message(err))
+	}
+	user := strings.TrimSpace(c.String("user"))
+	if user == "" {
+		user = helper.KubectlUserName(server)
+	}
+	context := strings.TrimSpace(c.String("context"))
+	block := helper.KubectlExecFor(server, c.Bool("access-token"))
+	if c.Bool("print") {
+		if c.Bool("unset") {
+			return usagef(c, "give either --print or --unset, not both")
+		}
+		b, err := block.UserYAML(user)
+		if err != nil {
+			return err
+		}
+		_, err = a.stdout.Write(b)
+		if err == nil && context != "" {
+			fmt.Fprintf(a.stderr, "Then make the context use it: kubectl config set-context %s --user %s\n", context, user)
+		}
+		return err
+	}
+	path, err := helper.KubeconfigPath()
+	if err != nil {
+		return err
+	}
+	kc, err := helper.LoadKubeconfig(path)
+	if err != nil {
+		return err
+	}
+	if c.Bool("unset") {
+		removed, err := kc.RemoveUser(user, helper.KubectlCommand)
+		if err != nil {
+			return err
+		}
+		if !removed {
+			fmt.Fprintf(a.stderr, "Nothing to undo: %s has no user %s.\n", path, user)
+			return nil
+		}
+		if err := kc.Save(); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stderr, "Removed the user %s from %s: kubectl no longer asks oidc-auth for it.\n", user, path)
+		if using := kc.ContextsUsing(user); len(using) > 0 {
+			fmt.Fprintf(a.stderr, "The context(s) %s still name it; point them at another user: kubectl config set-context %s --user …\n", strings.Join(using, ", "), using[0])
+		}
+		return nil
+	}
+	changed, err := kc.SetUser(user, block)
+	if err != nil {
+		return err
+	}
+	if context != "" {
+		ctxChanged, err := kc.SetContextUser(context, user)
+		if err != nil {
+			return err
+		}
+		changed = changed || ctxChanged
+	}
+	if err := kc.Save(); err != nil {
+		return err
+	}
+	if changed {
+		fmt.Fprintf(a.stderr, "Wrote %s: the user %s gets its token from `oidc-auth %s`.\n", path, user, strings.Join(block.Args, " "))
+	} else {
+		fmt.Fprintf(a.stderr, "%s already has the user %s as it should be.\n", path, user)
+	}
+	if _, err := exec.LookPath(helper.KubectlCommand); err != nil {
+		fmt.Fprintf(a.stderr, "Warning: %s is not on PATH, where kubectl looks for it; add its directory to PATH.\n", helper.KubectlCommand)
+	}
+	try := "kubectl --user " + user + " get pods"
+	if context != "" {
+		try = "kubectl --context " + context + " get pods"
+	}
+	req := &setupRequest{server: server}
+	if _, entries, err := a.logins(c); err == nil {
+		req.storeRead, req.logins = true, entries
+	}
+	a.next(req, try)
 	return nil
 }
