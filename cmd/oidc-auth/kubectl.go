@@ -9,7 +9,6 @@ import (
 
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
-	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // kubectlCommand is the credential plugin kubectl runs from a kubeconfig
@@ -54,27 +53,10 @@ func (a *app) kubectl(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, rec := named, (*keyring.Record)(nil)
-	if named.Issuer == "" {
-		cfg, rec = flows.StoredConfig(c.Context, store, named.Host)
-	} else if key, err := named.Key(); err != nil {
-		return usagef(c, "%s", message(err))
-	} else if rec, err = store.Get(c.Context, key); err == nil && rec.Server != nil && rec.Server.Issuer != "" {
-		cfg = flows.ConfigFromServer(rec.Server) // the scopes and audience it was made with
-		cfg.CacheDir = named.CacheDir
-	} else if path, err := helper.ConfigPath(); err == nil {
-		// No login yet: a config file entry of the client says how to
-		// make one, and holds a confidential client's secret.
-		if conf, err := helper.LoadConfig(path); err == nil {
-			if s := conf.IssuerEntry(named.Issuer, named.ClientID); s != nil {
-				cfg = s.Flows()
-			}
-		}
+	cfg, rec, err := tokenConfig(c, store, named)
+	if err != nil {
+		return err
 	}
-	if named.ClientSecret != "" {
-		cfg.ClientSecret = named.ClientSecret
-	}
-	cfg.AllowHTTP = cfg.AllowHTTP || c.Bool("allow-http")
 	if err := cfg.Check(); err != nil {
 		return err
 	}

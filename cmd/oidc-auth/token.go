@@ -96,7 +96,9 @@ func parseMinValid(c *cli.Context) (time.Duration, error) {
 
 // tokenConfig returns the Config and stored record of the login a command
 // names: HOST's with the routes it was made with, or a provider's with
-// the scopes and audience it was made with.
+// the scopes and audience it was made with, else as the provider's entry
+// in the config file describes it (which may hold a confidential client's
+// secret); --client-secret and --allow-http add to either.
 func tokenConfig(c *cli.Context, store keyring.TokenStore, named flows.Config) (cfg flows.Config, rec *keyring.Record, err error) {
 	cfg = named
 	if named.Issuer == "" {
@@ -106,11 +108,19 @@ func tokenConfig(c *cli.Context, store keyring.TokenStore, named flows.Config) (
 	} else if rec, err = store.Get(c.Context, key); err == nil && rec.Server != nil && rec.Server.Issuer != "" {
 		cfg = flows.ConfigFromServer(rec.Server) // the scopes and audience it was made with
 		cfg.CacheDir = named.CacheDir
-		if named.ClientSecret != "" {
-			cfg.ClientSecret = named.ClientSecret
+	} else if path, err := helper.ConfigPath(); err == nil {
+		// No login yet: a config file entry of the client says how to
+		// make one, and holds a confidential client's secret.
+		if conf, err := helper.LoadConfig(path); err == nil {
+			if s := conf.IssuerEntry(named.Issuer, named.ClientID); s != nil {
+				cfg = s.Flows()
+			}
 		}
 	}
-	cfg.AllowHTTP = c.Bool("allow-http")
+	if named.ClientSecret != "" {
+		cfg.ClientSecret = named.ClientSecret
+	}
+	cfg.AllowHTTP = cfg.AllowHTTP || c.Bool("allow-http")
 	return cfg, rec, nil
 }
 
