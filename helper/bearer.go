@@ -34,7 +34,8 @@ func BearerTokenPath(getenv func(string) string, uid int) string {
 // in the same directory, mode 0600, renamed over path), so that a reader
 // never sees half a token. It refuses, leaving path as it is, a path that
 // is a symbolic link or not a regular file, and on Unix one that another
-// user owns: on a shared /tmp, such a file was put there by someone else.
+// user owns (on a shared /tmp, such a file was put there by someone else)
+// or one in a directory that others may write and that is not sticky.
 func WriteBearerToken(path, token string) error {
 	if fi, err := os.Lstat(path); err == nil {
 		if err := checkBearerFile(path, fi); err != nil {
@@ -46,6 +47,11 @@ func WriteBearerToken(path, token string) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
+	}
+	if di, err := os.Stat(dir); err == nil && !isWindows() && di.Mode().Perm()&0o002 != 0 && di.Mode()&fs.ModeSticky == 0 {
+		// Anyone may rename another file over the token there; a sticky
+		// directory like /tmp forbids that.
+		return fmt.Errorf("helper: bearer token file %s: its directory %s is writable by other users and not sticky; choose another $BEARER_TOKEN_FILE (or chmod o-w %s)", path, dir, dir)
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*") // mode 0600, O_EXCL
 	if err != nil {

@@ -93,6 +93,25 @@ func TestWriteBearerTokenRefuses(t *testing.T) {
 			t.Fatalf("got %v, want a refusal of the directory", err)
 		}
 	})
+	t.Run("a directory others may write", func(t *testing.T) {
+		t.Parallel()
+		if runtime.GOOS == "windows" {
+			t.Skip("Windows has no mode bits for other users")
+		}
+		for _, tc := range []struct {
+			mode os.FileMode
+			ok   bool
+		}{{0o777, false}, {0o777 | os.ModeSticky, true}, {0o755, true}} {
+			dir := t.TempDir()
+			if err := os.Chmod(dir, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			err := WriteBearerToken(filepath.Join(dir, "bt_u1"), "secret")
+			if (err == nil) != tc.ok || (err != nil && !strings.Contains(err.Error(), "not sticky")) {
+				t.Errorf("directory mode %v: got %v, want ok=%v", tc.mode, err, tc.ok)
+			}
+		}
+	})
 	t.Run("another user's file", func(t *testing.T) {
 		t.Parallel()
 		if runtime.GOOS == "windows" || os.Geteuid() != 0 {

@@ -275,8 +275,15 @@ func refreshForIDToken(ctx context.Context, cfg flows.Config, store keyring.Toke
 	} else if err != nil {
 		return nil, err
 	}
-	if err := store.Put(ctx, key, &keyring.Record{Token: *tok, Server: cfg.Server()}); err != nil {
-		return nil, err
+	// The server has rotated the refresh token already: the new one is
+	// stored even when kubectl gives up on us meanwhile.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := store.Put(sctx, key, &keyring.Record{Token: *tok, Server: cfg.Server()}); err != nil {
+		if out := r.Options.Out; out != nil {
+			fmt.Fprintf(out, "Warning: the refreshed login to %s could not be saved (%s); the next command will need a new login: `%s`.\n",
+				cfg.Name(), Describe(err), cfg.LoginCommand())
+		}
 	}
 	return tok, nil
 }

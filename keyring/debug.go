@@ -118,33 +118,3 @@ func (s *AutoStore) rememberWarned(ctx context.Context, class string) {
 		flows.Debugf(ctx, flows.DebugDetails, "store: the warning for %q is remembered in %s", class, s.warnedPath())
 	}
 }
-
-// Where reports where the store keeps a token it saves now: BackendKeychain
-// (path empty), or BackendFile with the file's path and, for an AutoStore,
-// why the keychain is not used. For an AutoStore it asks the keychain once
-// (KeychainStore.Probe) unless it is already known not to answer. status
-// and doctor show it, whether or not a warning was shown.
-func Where(ctx context.Context, store TokenStore) (backend, path string, reason error) {
-	switch s := store.(type) {
-	case *AutoStore:
-		return s.Where(ctx)
-	case *KeychainStore:
-		return BackendKeychain, "", nil
-	case *FileStore:
-		return BackendFile, s.Path, nil
-	}
-	return "", "", nil
-}
-
-// Where reports where the store keeps a token it saves now (see the
-// function Where).
-func (s *AutoStore) Where(ctx context.Context) (backend, path string, reason error) {
-	if err := s.keychainDown(ctx); err != nil {
-		return BackendFile, s.File.Path, err
-	}
-	err := s.Keychain.Probe(ctx)
-	if err != nil && !s.usable(ctx, err) {
-		return BackendFile, s.File.Path, err
-	}
-	return BackendKeychain, "", err
-}

@@ -98,7 +98,7 @@ func decodeRecord(raw []byte) (*Record, bool) {
 		return nil, false
 	}
 	e.Token.Claims = e.Claims
-	if e.Claims == nil { // older files kept them in the token
+	if e.Claims == nil && bytes.Contains(raw, []byte(`"claims"`)) { // older files kept them in the token
 		var old struct {
 			Token struct {
 				Claims *flows.Claims `json:"claims"`

@@ -138,7 +138,7 @@ const silentFor = 5 * time.Minute
 // shows once per machine and reason (see ReasonClass): the file
 // "keychain-warned" beside the lock files lists the reasons already
 // warned about, so that later processes stay quiet until the keychain
-// fails in a new way. Where says where a save goes, warned or not.
+// fails in a new way. ProbeStore says where a save goes, warned or not.
 //
 // A server that neither backend holds a login of is looked up in the
 // reference client's token file (Python), so that a login made with the

@@ -125,28 +125,6 @@ func TestReasonClassIsStable(t *testing.T) {
 	}
 }
 
-// TestWhereNamesTheStore reports the keychain when it answers, and the
-// file with the reason when it does not, whether or not a warning shows.
-func TestWhereNamesTheStore(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s := autoStore(t, newFakeKeychain(), nil)
-	if backend, path, reason := keyring.Where(ctx, s); backend != keyring.BackendKeychain || path != "" || reason != nil {
-		t.Errorf("working keychain: %q %q %v", backend, path, reason)
-	}
-	down := newFakeKeychain()
-	down.err = errors.New("dbus: DBUS_SESSION_BUS_ADDRESS not set")
-	s = autoStore(t, down, nil)
-	backend, path, reason := keyring.Where(ctx, s)
-	var ue *keyring.UnavailableError
-	if backend != keyring.BackendFile || path != s.File.Path || !errors.As(reason, &ue) {
-		t.Errorf("keychain down: %q %q %v", backend, path, reason)
-	}
-	if backend, path, _ := keyring.Where(ctx, s.File); backend != keyring.BackendFile || path != s.File.Path {
-		t.Errorf("file store: %q %q", backend, path)
-	}
-}
-
 // TestStoreDebugSaysWhichStoreAnswers writes, at -vv, which store holds a
 // login, why the keychain is not used and where the file is, and never a
 // token.

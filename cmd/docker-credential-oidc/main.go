@@ -46,14 +46,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	ctx = flows.WithDebug(ctx, stderr, flows.DebugLevelFromEnv(), "docker-credential-oidc")
 	credentials.Name = "docker-credential-oidc"
 	credentials.Package = "github.com/oidc-auth/oidc-auth"
-	credentials.Version = versioninfo.String(version)
 	if len(args) != 2 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	switch args[1] {
-	case credentials.ActionStore, credentials.ActionGet, credentials.ActionErase, credentials.ActionList, credentials.ActionVersion:
-	case "--version", "-v":
+	case credentials.ActionStore, credentials.ActionGet, credentials.ActionErase, credentials.ActionList:
+	case credentials.ActionVersion, "--version", "-v":
+		// The build info is read only here, not on every docker call.
+		credentials.Version = versioninfo.String(version)
 		credentials.PrintVersion(stdout)
 		return 0
 	case "-h", "--help", "help":
@@ -63,15 +64,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "docker-credential-oidc: unknown action %q; usage: docker-credential-oidc store|get|erase|list|version\n", args[1])
 		return 2
 	}
-	var h credentials.Helper
-	if args[1] != credentials.ActionVersion {
-		base, err := helper.Open("docker-credential-oidc", stderr)
-		if err != nil {
-			fmt.Fprintln(stdout, helper.Describe(err))
-			return 1
-		}
-		h = helper.Docker{Helper: base, Context: ctx}
+	base, err := helper.Open("docker-credential-oidc", stderr)
+	if err != nil {
+		fmt.Fprintln(stdout, helper.Describe(err))
+		return 1
 	}
+	h := helper.Docker{Helper: base, Context: ctx}
 	if err := credentials.HandleCommand(h, args[1], stdin, stdout); err != nil {
 		fmt.Fprintln(stdout, helper.Describe(err))
 		return 1

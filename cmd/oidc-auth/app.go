@@ -152,10 +152,18 @@ func allowHTTPFlag() cli.Flag {
 
 // issuerFlags name a standard OpenID Provider's login.
 func issuerFlags() []cli.Flag {
+	return append(providerFlags(),
+		&cli.StringFlag{Name: "client-secret", Usage: "with --issuer: the secret of a confidential client (prefer the config file: arguments are visible to other users)"})
+}
+
+// providerFlags name a standard OpenID Provider's client without its
+// secret, for the commands that run for long (exec) or that others write
+// into shared files (kubectl): the login keeps the secret, and so may the
+// config file.
+func providerFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "issuer", Usage: "a standard OpenID Provider's issuer URL, instead of HOST"},
 		&cli.StringFlag{Name: "client-id", Usage: "with --issuer: the provider's client id"},
-		&cli.StringFlag{Name: "client-secret", Usage: "with --issuer: the secret of a confidential client (prefer the config file: arguments are visible to other users)"},
 	}
 }
 

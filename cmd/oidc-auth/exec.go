@@ -56,7 +56,7 @@ func (a *app) execCommand(onUsage cli.OnUsageErrorFunc, storeFlag func() cli.Fla
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: "server", Usage: "the py-oidc-auth server URL (HOST), with its path prefix"},
 			&cli.StringFlag{Name: "min-valid", Usage: "keep the file's token valid at least this long (e.g. 10m, or seconds; default 2m or a fifth of its lifetime)"},
-		}, issuerFlags()...), allowHTTPFlag(), storeFlag()),
+		}, providerFlags()...), allowHTTPFlag(), storeFlag()),
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return usagef(c, "%s (the COMMAND and its arguments go after --)", flagError(c, err))
 		},

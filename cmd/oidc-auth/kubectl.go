@@ -25,7 +25,7 @@ func (a *app) kubectlCommand(onUsage cli.OnUsageErrorFunc, storeFlag func() cli.
 			"server's access token.\n" +
 			"A valid stored token is printed without any request. Otherwise it refreshes,\n" +
 			"and logs in on the terminal when kubectl lets it interact.",
-		Flags: append(append(issuerFlags(),
+		Flags: append(append(providerFlags(),
 			&cli.BoolFlag{Name: "access-token", Usage: "with --issuer: hand out the access token instead of the ID token"},
 		), allowHTTPFlag(), storeFlag()),
 		OnUsageError: onUsage,

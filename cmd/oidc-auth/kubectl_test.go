@@ -67,6 +67,10 @@ func TestKubectlCommand(t *testing.T) {
 	}{
 		{"no host", []string{"kubectl"}, 2, "kubectl needs the server HOST"},
 		{"--access-token without --issuer", []string{"kubectl", host, "--access-token"}, 2, "--access-token goes with --issuer"},
+		// A secret in kubectl's or a job's arguments is visible to every
+		// user; the login keeps it, and so may the config file.
+		{"a secret", []string{"kubectl", "--issuer", "https://kc.example.org", "--client-id", "k", "--client-secret", "hunter2"}, 2, "unknown flag --client-secret"},
+		{"exec with a secret", []string{"exec", "--issuer", "https://kc.example.org", "--client-id", "k", "--client-secret", "hunter2", "--", "true"}, 2, "unknown flag --client-secret"},
 		{"setup with a secret", []string{"setup", "kubectl", "--issuer", "https://kc.example.org", "--client-id", "k", "--client-secret", "hunter2"}, 2, "does not take --client-secret"},
 		{"setup --print --unset", []string{"setup", "kubectl", host, "--print", "--unset"}, 2, "either --print or --unset"},
 		{"setup with a missing context", []string{"setup", "kubectl", host, "--context", "nope"}, 1, `has no context "nope"`},
