@@ -107,17 +107,22 @@ func (a *app) exec(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, _, err := tokenConfig(c, store, named)
+	cfg, rec, err := tokenConfig(c, store, named)
 	if err != nil {
 		return err
 	}
-	tok, err := flows.Authenticate(c.Context, cfg, store, flows.Options{
+	tok, ok := flows.CachedFor(rec, named.Host, time.Now(), minValid)
+	if ok {
+		// The record tokenConfig read serves: no second read, no lock.
+		if err := cfg.Check(); err != nil {
+			return err
+		}
+	} else if tok, err = flows.Authenticate(c.Context, cfg, store, flows.Options{
 		Out:         a.stderr,
 		LockTimeout: wait,
 		MinValid:    minValid,
 		Reason:      "`oidc-auth exec` found no valid login",
-	})
-	if err != nil {
+	}); err != nil {
 		return minValidError(err)
 	}
 
