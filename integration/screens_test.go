@@ -497,3 +497,26 @@ func TestScreenDeviceLoginOpensTheBrowser(t *testing.T) {
 		t.Errorf("no login through the browser's approval (requests %v):\n%s", requestCounts(srv), screen)
 	}
 }
+
+// TestScreenTokenLogin runs `oidc-auth token` at a terminal with no login:
+// the login it starts says first who asked, the screen stays on the
+// terminal (stderr), and stdout carries the new access token alone.
+func TestScreenTokenLogin(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	srv.PlanDevice(pyauthserver.DevicePlan{Pending: 1})
+	s := newSandbox(t)
+	var stdout bytes.Buffer
+	p := startPTY(t, s, 120, 50, s.dir, nil, nil, &stdout, nil, oidcAuthBin, "token", srv.URL())
+	p.expect("`oidc-auth token` found no valid login; logging in to " + regexp.QuoteMeta(srv.URL()) + ` \(Ctrl-C to stop\)\r\n`)
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit %d\nterminal:\n%s", code, p.screen())
+	}
+	tok := strings.TrimSpace(stdout.String())
+	if tok == "" || strings.ContainsAny(tok, " \n") || !srv.Valid(tok) {
+		t.Errorf("stdout %q is not one live access token", stdout.String())
+	}
+	if strings.Contains(p.output(), tok) {
+		t.Error("the access token reached the terminal")
+	}
+}

@@ -99,31 +99,9 @@ func (a *app) exec(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := a.openStore(c)
+	cfg, store, wait, tok, err := a.freshToken(c, named, minValid)
 	if err != nil {
 		return err
-	}
-	wait, err := lockTimeout(c)
-	if err != nil {
-		return err
-	}
-	cfg, rec, err := tokenConfig(c, store, named)
-	if err != nil {
-		return err
-	}
-	tok, ok := flows.CachedFor(rec, named.Host, time.Now(), minValid)
-	if ok {
-		// The record tokenConfig read serves: no second read, no lock.
-		if err := cfg.Check(); err != nil {
-			return err
-		}
-	} else if tok, err = flows.Authenticate(c.Context, cfg, store, flows.Options{
-		Out:         a.stderr,
-		LockTimeout: wait,
-		MinValid:    minValid,
-		Reason:      "`oidc-auth exec` found no valid login",
-	}); err != nil {
-		return minValidError(err)
 	}
 
 	dir, err := os.MkdirTemp(os.Getenv("XDG_RUNTIME_DIR"), "oidc-auth-exec-") // mode 0700

@@ -137,32 +137,9 @@ func (a *app) token(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := a.openStore(c)
+	cfg, _, _, tok, err := a.freshToken(c, named, minValid)
 	if err != nil {
 		return err
-	}
-	wait, err := lockTimeout(c)
-	if err != nil {
-		return err
-	}
-	cfg, rec, err := tokenConfig(c, store, named)
-	if err != nil {
-		return err
-	}
-	tok, ok := flows.CachedFor(rec, named.Host, time.Now(), minValid)
-	if ok {
-		// The cached path: one read, no lock, no network. A plain-http
-		// server still needs the same allowance as its refresh would.
-		if err := cfg.Check(); err != nil {
-			return err
-		}
-	} else if tok, err = flows.Authenticate(c.Context, cfg, store, flows.Options{
-		Out:         a.stderr,
-		LockTimeout: wait,
-		MinValid:    minValid,
-		Reason:      "`oidc-auth token` found no valid login",
-	}); err != nil {
-		return minValidError(err)
 	}
 	if c.Bool("wlcg") {
 		path := helper.BearerTokenPath(os.Getenv, os.Geteuid())
@@ -176,6 +153,41 @@ func (a *app) token(c *cli.Context) error {
 		return nil
 	}
 	return writeToken(a.stdout, format, tok)
+}
+
+// freshToken returns a valid token of the login named, with at least
+// minValid left, and the Config, store and lock wait that got it: the
+// stored token when it serves (one read, no lock, no network), else
+// whatever flows.Authenticate refreshes or logs in to. token and exec
+// share it.
+func (a *app) freshToken(c *cli.Context, named flows.Config, minValid time.Duration) (flows.Config, keyring.TokenStore, time.Duration, *flows.Token, error) {
+	store, err := a.openStore(c)
+	if err != nil {
+		return flows.Config{}, nil, 0, nil, err
+	}
+	wait, err := lockTimeout(c)
+	if err != nil {
+		return flows.Config{}, nil, 0, nil, err
+	}
+	cfg, rec, err := tokenConfig(c, store, named)
+	if err != nil {
+		return flows.Config{}, nil, 0, nil, err
+	}
+	if tok, ok := flows.CachedFor(rec, named.Host, time.Now(), minValid); ok {
+		// A plain-http server still needs the same allowance as its
+		// refresh would.
+		return cfg, store, wait, tok, cfg.Check()
+	}
+	tok, err := flows.Authenticate(c.Context, cfg, store, flows.Options{
+		Out:         a.stderr,
+		LockTimeout: wait,
+		MinValid:    minValid,
+		Reason:      "`" + c.Command.HelpName + "` found no valid login",
+	})
+	if err != nil {
+		return flows.Config{}, nil, 0, nil, minValidError(err)
+	}
+	return cfg, store, wait, tok, nil
 }
 
 // minValidError says what to do when the server's tokens are shorter than
