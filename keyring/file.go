@@ -393,7 +393,7 @@ func (s *FileStore) update(ctx context.Context, action string, change func(*file
 	var b []byte
 	switch {
 	case wasBare && c.bare == nil:
-		if err := os.Remove(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := RemoveFile(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("keyring: cannot %s %s: %w", action, s.Path, cleanPathError(err))
 		}
 		return nil
@@ -427,11 +427,14 @@ func (e *wrapError) Unwrap() error { return e.err }
 func (s *FileStore) removeOrphans() {
 	orphans, _ := filepath.Glob(filepath.Join(filepath.Dir(s.Path), "."+filepath.Base(s.Path)+".*.tmp"))
 	for _, o := range orphans {
-		os.Remove(o)
+		RemoveFile(o)
 	}
 }
 
-// read loads the whole file. A missing or empty file is an empty store.
+// read loads the whole file. A missing or empty file is an empty store; a
+// file missing because a regular file stands where a directory above it
+// should be is an error, as on Unix (ENOTDIR), not an empty store: Windows
+// reports such a path as not found.
 // The file and its directory are checked first (see FileStore); the checks
 // cost one Lstat of the directory and one fstat of the open file.
 func (s *FileStore) read() (*fileContent, error) {
@@ -442,6 +445,9 @@ func (s *FileStore) read() (*fileContent, error) {
 	f, err := openNoFollow(s.Path, os.O_RDONLY, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		if err := notDirAbove(s.Path); err != nil {
+			return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, err)
+		}
 		return c, nil
 	case errors.Is(err, errLink):
 		return nil, linkError(s.Path, roleStore)
@@ -489,79 +495,8 @@ func (s *FileStore) write(action string, data []byte) error {
 	if isLink(s.Path) {
 		return linkError(s.Path, roleStore)
 	}
-	if err := writeAtomic(s.Path, data, s.writeHook); err != nil {
+	if err := writeAtomic(s.Path, data, 0o600, s.writeHook); err != nil {
 		return fmt.Errorf("keyring: cannot %s %s: %w", action, s.Path, err)
 	}
 	return nil
-}
-
-// WriteFileAtomic replaces path with data, readable by its owner only
-// (0600): the data goes to a synced temporary file in the same directory
-// (created 0700 when missing), which is renamed over path, so that readers
-// see the old content or the new, never a mix.
-//
-// A path that is a symbolic link (as dotfile managers make) is written
-// through: the link's target is replaced and the link stays. This suits
-// the user's own configuration files (docker's config.json, config.toml);
-// the token store is never written this way, since FileStore refuses links.
-func WriteFileAtomic(path string, data []byte) error {
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		path = target
-	}
-	if err := writeAtomic(path, data, nil); err != nil {
-		return fmt.Errorf("keyring: write %s: %w", path, err)
-	}
-	return nil
-}
-
-// writeAtomic replaces path with data through a temporary file beside it
-// (see WriteFileAtomic), following no link. write, when set, stands in for
-// the temporary file's writes. Its errors name no temporary file: on
-// failure, that file is gone.
-func writeAtomic(path string, data []byte, write func(*os.File, []byte) (int, error)) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return cleanPathError(err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return cleanPathError(err)
-	}
-	if write == nil {
-		write = (*os.File).Write
-	}
-	if _, err := write(f, data); err != nil {
-		return cleanPathError(err)
-	}
-	if err := f.Sync(); err != nil {
-		return cleanPathError(err)
-	}
-	if err := f.Close(); err != nil {
-		return cleanPathError(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return cleanPathError(err)
-	}
-	ok = true
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes a rename in dir durable where the platform allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
