@@ -133,23 +133,49 @@ func (e *CorruptError) Error() string {
 // Unwrap returns the decoding error.
 func (e *CorruptError) Unwrap() error { return e.Err }
 
-// DefaultFilePath returns the token file of an application:
-// $XDG_CACHE_HOME/<appName>/token-store.json, or
-// ~/.cache/<appName>/token-store.json when XDG_CACHE_HOME is unset, on every
-// platform, as the reference client does.
+// DefaultFilePath returns the token file of an application (default
+// DefaultAppName): $XDG_CACHE_HOME/<appName>/token-store.json when
+// XDG_CACHE_HOME is set, on every platform; else <appName>/token-store.json
+// in the platform's cache directory (os.UserCacheDir): ~/.cache on Linux
+// and the other Unix systems, ~/Library/Caches on macOS, %LocalAppData% on
+// Windows.
+//
+// Releases before this one used ~/.cache on every platform. So that no
+// login is lost by an upgrade, a file there is still used, on macOS and
+// Windows, for as long as the platform's own path holds none.
 func DefaultFilePath(appName string) (string, error) {
+	return defaultFilePath(appName, os.UserCacheDir)
+}
+
+// defaultFilePath is DefaultFilePath with the platform's cache directory
+// from userCacheDir.
+func defaultFilePath(appName string, userCacheDir func() (string, error)) (string, error) {
 	if appName == "" {
 		appName = DefaultAppName
 	}
-	dir := os.Getenv("XDG_CACHE_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("keyring: no cache directory: %w", err)
-		}
-		dir = filepath.Join(home, ".cache")
+	if dir := os.Getenv("XDG_CACHE_HOME"); dir != "" {
+		return filepath.Join(dir, appName, storeFileName), nil
 	}
-	return filepath.Join(dir, appName, "token-store.json"), nil
+	dir, err := userCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("keyring: no cache directory for the token store (%v); set XDG_CACHE_HOME, or %s to the file to use", err, TokenFileEnv)
+	}
+	path := filepath.Join(dir, appName, storeFileName)
+	if home, err := os.UserHomeDir(); err == nil {
+		if old := filepath.Join(home, ".cache", appName, storeFileName); old != path && exists(old) && !exists(path) {
+			return old, nil
+		}
+	}
+	return path, nil
+}
+
+// storeFileName is the name of a token store file in its directory.
+const storeFileName = "token-store.json"
+
+// exists reports whether something, perhaps a link, is at path.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 func (s *FileStore) now() time.Time {
