@@ -39,7 +39,10 @@ import (
 // the store's own may be links); and on Unix, a store file that another
 // user owns or that has group or other permission bits (chmod 600 fixes
 // it), or a store or lock directory that another user owns or that group
-// or others may write to. On Windows only the link checks run.
+// or others may write to. On Windows only the link checks run: there the
+// default store lives in the user's profile (%LocalAppData%, see
+// DefaultFilePath), whose access control list admits the user, SYSTEM and
+// the administrators alone, and a new directory inherits it.
 type FileStore struct {
 	// Path is the file's location (see DefaultFilePath).
 	Path string
