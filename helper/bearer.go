@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // BearerTokenFileEnv names the variable of WLCG Bearer Token Discovery
@@ -30,12 +32,14 @@ func BearerTokenPath(getenv func(string) string, uid int) string {
 }
 
 // WriteBearerToken writes token and a newline to path, as WLCG Bearer
-// Token Discovery readers expect it: atomically (a synced temporary file
-// in the same directory, mode 0600, renamed over path), so that a reader
-// never sees half a token. It refuses, leaving path as it is, a path that
-// is a symbolic link or not a regular file, and on Unix one that another
-// user owns (on a shared /tmp, such a file was put there by someone else)
-// or one in a directory that others may write and that is not sticky.
+// Token Discovery readers expect it: atomically, with keyring.ReplaceFile
+// (a synced temporary file in the same directory, mode 0600, renamed over
+// path, retried on Windows while a reader holds the file open), so that a
+// reader never sees half a token. It refuses, leaving path as it is, a
+// path that is a symbolic link or not a regular file, and on Unix one that
+// another user owns (on a shared /tmp, such a file was put there by
+// someone else) or one in a directory that others may write and that is
+// not sticky.
 func WriteBearerToken(path, token string) error {
 	if fi, err := os.Lstat(path); err == nil {
 		if err := checkBearerFile(path, fi); err != nil {
@@ -44,38 +48,14 @@ func WriteBearerToken(path, token string) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("helper: bearer token file %s: %w", path, err)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
+	dir := filepath.Dir(path)
 	if di, err := os.Stat(dir); err == nil && !isWindows() && di.Mode().Perm()&0o002 != 0 && di.Mode()&fs.ModeSticky == 0 {
 		// Anyone may rename another file over the token there; a sticky
 		// directory like /tmp forbids that.
 		return fmt.Errorf("helper: bearer token file %s: its directory %s is writable by other users and not sticky; choose another $BEARER_TOKEN_FILE (or chmod o-w %s)", path, dir, dir)
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*") // mode 0600, O_EXCL
-	if err != nil {
-		return fmt.Errorf("helper: write the bearer token file: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename, nothing is there
-	if err := f.Chmod(0o600); err != nil && !isWindows() {
-		f.Close()
-		return fmt.Errorf("helper: write the bearer token file: %w", err)
-	}
-	if _, err := f.WriteString(token + "\n"); err != nil {
-		f.Close()
-		return fmt.Errorf("helper: write the bearer token file %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("helper: write the bearer token file %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("helper: write the bearer token file %s: %w", path, err)
-	}
-	if err := rename(tmp, path); err != nil {
-		return fmt.Errorf("helper: write the bearer token file %s: %w", path, err)
+	if err := keyring.ReplaceFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return fmt.Errorf("helper: the bearer token is not saved: %w", err)
 	}
 	return nil
 }

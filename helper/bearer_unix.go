@@ -4,7 +4,6 @@ package helper
 
 import (
 	"io/fs"
-	"os"
 	"syscall"
 )
 
@@ -23,6 +22,3 @@ func fileOwner(fi fs.FileInfo) (int, bool) {
 	}
 	return int(st.Uid), true
 }
-
-// rename replaces newpath by oldpath in one step.
-func rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }

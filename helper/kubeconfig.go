@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // KubeconfigPath returns the kubeconfig file kubectl writes to: the first
@@ -306,9 +308,10 @@ func (k *Kubeconfig) ContextsUsing(user string) []string {
 	return names
 }
 
-// Save writes the file atomically (a temporary file beside it, renamed
-// over it), with the mode it had, 0600 for a new one; the directory is
-// made 0700 when missing.
+// Save writes the file atomically with keyring.ReplaceFile (a temporary
+// file beside it, renamed over it, retried on Windows while kubectl holds
+// the file open), with the mode it had, 0600 for a new one; the directory
+// is made 0700 when missing.
 func (k *Kubeconfig) Save() error {
 	b, err := encodeYAML(k.doc)
 	if err != nil {
@@ -317,39 +320,12 @@ func (k *Kubeconfig) Save() error {
 	if k.existed && bytes.Equal(b, k.orig) {
 		return nil
 	}
-	dir := filepath.Dir(k.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("helper: %w", err)
-	}
 	// The file may have been replaced since it was read.
 	if _, _, err := readOwnFile(k.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(k.path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("helper: write %s: %w", k.path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("helper: write %s: %w", k.path, err)
-	}
-	if err := f.Chmod(k.mode); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return fail(err)
-	}
-	if _, err := f.Write(b); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		return fail(err)
-	}
-	if err := rename(tmp, k.path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("helper: write %s: %w", k.path, err)
+	if err := keyring.ReplaceFile(k.path, b, k.mode); err != nil {
+		return fmt.Errorf("helper: the kubeconfig is not saved: %w", err)
 	}
 	k.orig, k.existed = b, true
 	return nil

@@ -40,6 +40,10 @@ func TestMain(m *testing.M) {
 		lockHolder(path, os.Getenv(lockKeyEnv))
 		return
 	}
+	if path := os.Getenv(readerEnv); path != "" {
+		reader(path, os.Getenv(readerModeEnv))
+		return
+	}
 	os.Exit(m.Run())
 }
 

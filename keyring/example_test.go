@@ -97,8 +97,12 @@ func ExampleOpen() {
 }
 
 // ExampleOpen_appName opens the token file of an application by its
-// name, like the reference client's TokenStore(app_name=…): the Python
-// client's own file, for example, is the app name py-oidc-auth's.
+// name, like the reference client's TokenStore(app_name=…). With
+// XDG_CACHE_HOME set, as here, the app name py-oidc-auth's file is the
+// Python client's own on every platform (PythonFilePath names that file
+// when XDG_CACHE_HOME is unset too). The path is printed with forward
+// slashes, as filepath.ToSlash makes it, so that the output is the same
+// on Windows.
 func ExampleOpen_appName() {
 	for k, v := range map[string]string{"XDG_CACHE_HOME": "/home/jane/.cache", keyring.TokenFileEnv: ""} {
 		old, had := os.LookupEnv(k)
@@ -115,7 +119,7 @@ func ExampleOpen_appName() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(store.(*keyring.FileStore).Path)
+	fmt.Println(filepath.ToSlash(store.(*keyring.FileStore).Path))
 	// Output:
 	// /home/jane/.cache/py-oidc-auth/token-store.json
 }

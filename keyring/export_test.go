@@ -25,3 +25,9 @@ func LockPath(s *FileStore, key string) string {
 	}
 	return lockPath(s.lockDir(), k)
 }
+
+// DefaultFilePathIn is DefaultFilePath with the platform's cache directory
+// given, so that the paths of other platforms can be tried here.
+func DefaultFilePathIn(appName, cacheDir string) (string, error) {
+	return defaultFilePath(appName, func() (string, error) { return cacheDir, nil })
+}

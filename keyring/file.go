@@ -39,7 +39,10 @@ import (
 // the store's own may be links); and on Unix, a store file that another
 // user owns or that has group or other permission bits (chmod 600 fixes
 // it), or a store or lock directory that another user owns or that group
-// or others may write to. On Windows only the link checks run.
+// or others may write to. On Windows only the link checks run: there the
+// default store lives in the user's profile (%LocalAppData%, see
+// DefaultFilePath), whose access control list admits the user, SYSTEM and
+// the administrators alone, and a new directory inherits it.
 type FileStore struct {
 	// Path is the file's location (see DefaultFilePath).
 	Path string
@@ -133,23 +136,49 @@ func (e *CorruptError) Error() string {
 // Unwrap returns the decoding error.
 func (e *CorruptError) Unwrap() error { return e.Err }
 
-// DefaultFilePath returns the token file of an application:
-// $XDG_CACHE_HOME/<appName>/token-store.json, or
-// ~/.cache/<appName>/token-store.json when XDG_CACHE_HOME is unset, on every
-// platform, as the reference client does.
+// DefaultFilePath returns the token file of an application (default
+// DefaultAppName): $XDG_CACHE_HOME/<appName>/token-store.json when
+// XDG_CACHE_HOME is set, on every platform; else <appName>/token-store.json
+// in the platform's cache directory (os.UserCacheDir): ~/.cache on Linux
+// and the other Unix systems, ~/Library/Caches on macOS, %LocalAppData% on
+// Windows.
+//
+// Releases before this one used ~/.cache on every platform. So that no
+// login is lost by an upgrade, a file there is still used, on macOS and
+// Windows, for as long as the platform's own path holds none.
 func DefaultFilePath(appName string) (string, error) {
+	return defaultFilePath(appName, os.UserCacheDir)
+}
+
+// defaultFilePath is DefaultFilePath with the platform's cache directory
+// from userCacheDir.
+func defaultFilePath(appName string, userCacheDir func() (string, error)) (string, error) {
 	if appName == "" {
 		appName = DefaultAppName
 	}
-	dir := os.Getenv("XDG_CACHE_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("keyring: no cache directory: %w", err)
-		}
-		dir = filepath.Join(home, ".cache")
+	if dir := os.Getenv("XDG_CACHE_HOME"); dir != "" {
+		return filepath.Join(dir, appName, storeFileName), nil
 	}
-	return filepath.Join(dir, appName, "token-store.json"), nil
+	dir, err := userCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("keyring: no cache directory for the token store (%v); set XDG_CACHE_HOME, or %s to the file to use", err, TokenFileEnv)
+	}
+	path := filepath.Join(dir, appName, storeFileName)
+	if home, err := os.UserHomeDir(); err == nil {
+		if old := filepath.Join(home, ".cache", appName, storeFileName); old != path && exists(old) && !exists(path) {
+			return old, nil
+		}
+	}
+	return path, nil
+}
+
+// storeFileName is the name of a token store file in its directory.
+const storeFileName = "token-store.json"
+
+// exists reports whether something, perhaps a link, is at path.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 func (s *FileStore) now() time.Time {
@@ -393,7 +422,7 @@ func (s *FileStore) update(ctx context.Context, action string, change func(*file
 	var b []byte
 	switch {
 	case wasBare && c.bare == nil:
-		if err := os.Remove(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := RemoveFile(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("keyring: cannot %s %s: %w", action, s.Path, cleanPathError(err))
 		}
 		return nil
@@ -427,11 +456,14 @@ func (e *wrapError) Unwrap() error { return e.err }
 func (s *FileStore) removeOrphans() {
 	orphans, _ := filepath.Glob(filepath.Join(filepath.Dir(s.Path), "."+filepath.Base(s.Path)+".*.tmp"))
 	for _, o := range orphans {
-		os.Remove(o)
+		RemoveFile(o)
 	}
 }
 
-// read loads the whole file. A missing or empty file is an empty store.
+// read loads the whole file. A missing or empty file is an empty store; a
+// file missing because a regular file stands where a directory above it
+// should be is an error, as on Unix (ENOTDIR), not an empty store: Windows
+// reports such a path as not found.
 // The file and its directory are checked first (see FileStore); the checks
 // cost one Lstat of the directory and one fstat of the open file.
 func (s *FileStore) read() (*fileContent, error) {
@@ -442,6 +474,9 @@ func (s *FileStore) read() (*fileContent, error) {
 	f, err := openNoFollow(s.Path, os.O_RDONLY, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		if err := notDirAbove(s.Path); err != nil {
+			return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, err)
+		}
 		return c, nil
 	case errors.Is(err, errLink):
 		return nil, linkError(s.Path, roleStore)
@@ -489,79 +524,8 @@ func (s *FileStore) write(action string, data []byte) error {
 	if isLink(s.Path) {
 		return linkError(s.Path, roleStore)
 	}
-	if err := writeAtomic(s.Path, data, s.writeHook); err != nil {
+	if err := writeAtomic(s.Path, data, 0o600, s.writeHook); err != nil {
 		return fmt.Errorf("keyring: cannot %s %s: %w", action, s.Path, err)
 	}
 	return nil
-}
-
-// WriteFileAtomic replaces path with data, readable by its owner only
-// (0600): the data goes to a synced temporary file in the same directory
-// (created 0700 when missing), which is renamed over path, so that readers
-// see the old content or the new, never a mix.
-//
-// A path that is a symbolic link (as dotfile managers make) is written
-// through: the link's target is replaced and the link stays. This suits
-// the user's own configuration files (docker's config.json, config.toml);
-// the token store is never written this way, since FileStore refuses links.
-func WriteFileAtomic(path string, data []byte) error {
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		path = target
-	}
-	if err := writeAtomic(path, data, nil); err != nil {
-		return fmt.Errorf("keyring: write %s: %w", path, err)
-	}
-	return nil
-}
-
-// writeAtomic replaces path with data through a temporary file beside it
-// (see WriteFileAtomic), following no link. write, when set, stands in for
-// the temporary file's writes. Its errors name no temporary file: on
-// failure, that file is gone.
-func writeAtomic(path string, data []byte, write func(*os.File, []byte) (int, error)) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return cleanPathError(err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return cleanPathError(err)
-	}
-	if write == nil {
-		write = (*os.File).Write
-	}
-	if _, err := write(f, data); err != nil {
-		return cleanPathError(err)
-	}
-	if err := f.Sync(); err != nil {
-		return cleanPathError(err)
-	}
-	if err := f.Close(); err != nil {
-		return cleanPathError(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return cleanPathError(err)
-	}
-	ok = true
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes a rename in dir durable where the platform allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

@@ -9,12 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -364,9 +364,7 @@ func TestFileStoreReferenceFile(t *testing.T) {
 }
 
 func TestFileStoreModes(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("no Unix permissions on windows")
-	}
+	testfs.RequireUnixPermissions(t)
 	t.Parallel()
 	ctx := context.Background()
 	root := t.TempDir()
@@ -747,9 +745,7 @@ func TestFileStoreWriteFailure(t *testing.T) {
 
 	t.Run("read-only directory", func(t *testing.T) {
 		t.Parallel()
-		if runtime.GOOS == "windows" {
-			t.Skip("no Unix permissions on windows")
-		}
+		testfs.RequireUnixPermissions(t)
 		dir := filepath.Join(t.TempDir(), "ro")
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			t.Fatal(err)
@@ -892,6 +888,7 @@ func FuzzFileStore(f *testing.F) {
 // target gets the new content, as docker's own config writer does.
 func TestWriteFileAtomicThroughSymlink(t *testing.T) {
 	t.Parallel()
+	testfs.RequireSymlinks(t)
 	dir := t.TempDir()
 	real := filepath.Join(dir, "dotfiles", "token-store.json")
 	if err := os.MkdirAll(filepath.Dir(real), 0o700); err != nil {

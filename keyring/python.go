@@ -22,7 +22,7 @@ import (
 
 // PythonAppName is the application name of the reference client
 // (py-oidc-auth-client): its token file is
-// $XDG_CACHE_HOME/py-oidc-auth/token-store.json (see PythonFilePath).
+// ~/.cache/py-oidc-auth/token-store.json (see PythonFilePath).
 const PythonAppName = "py-oidc-auth"
 
 // BackendPython is Entry.Backend of a login that the default store found
@@ -30,12 +30,23 @@ const PythonAppName = "py-oidc-auth"
 const BackendPython = "py-oidc-auth file"
 
 // PythonFilePath returns the reference client's token file for appName
-// (default PythonAppName), where its `oidc-auth` command keeps its logins.
+// (default PythonAppName), where its `oidc-auth` command keeps its logins:
+// $XDG_CACHE_HOME/<appName>/token-store.json, or
+// ~/.cache/<appName>/token-store.json when XDG_CACHE_HOME is unset, on
+// every platform, as that client does (the home directory is
+// os.UserHomeDir's: %USERPROFILE% on Windows).
 func PythonFilePath(appName string) (string, error) {
 	if appName == "" {
 		appName = PythonAppName
 	}
-	return DefaultFilePath(appName)
+	if dir := os.Getenv("XDG_CACHE_HOME"); dir != "" {
+		return filepath.Join(dir, appName, storeFileName), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("keyring: no home directory for the Python client's token file (%v); set XDG_CACHE_HOME, or %s to the file to use", err, TokenFileEnv)
+	}
+	return filepath.Join(home, ".cache", appName, storeFileName), nil
 }
 
 // pythonFor returns the reference client's file when it is to be asked

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -165,9 +166,7 @@ func TestAutoStoreOwnLoginWins(t *testing.T) {
 // TestAutoStoreIgnoresAnUnsafePythonFile: a Python client's file that
 // others may write is not used, and does not break our own store.
 func TestAutoStoreIgnoresAnUnsafePythonFile(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("the ownership and mode checks run on Unix only")
-	}
+	testfs.RequireUnixPermissions(t)
 	t.Parallel()
 	ctx := context.Background()
 	s := autoStore(t, newFakeKeychain(), nil)

@@ -44,10 +44,14 @@ var errLink = errors.New("is a symbolic link")
 
 // openNoFollow opens path without following a symbolic link at it (and,
 // where the platform has them, without blocking on a FIFO there). A link at
-// path gives errLink.
+// path gives errLink. On Windows, a file opened for reading shares delete
+// access (see OpenShared), so that no reader stops a writer's rename.
 func openNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
 	if !refusesLinks && isLink(path) {
 		return nil, errLink
+	}
+	if !refusesLinks && flag&(os.O_WRONLY|os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND) == 0 {
+		return openShared(path)
 	}
 	f, err := os.OpenFile(path, flag|openFlags, perm)
 	if err != nil && refusesLinks && !errors.Is(err, fs.ErrNotExist) && isLink(path) {

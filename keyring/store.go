@@ -3,6 +3,25 @@
 //
 // The file backend writes the reference client's v1 JSON format, so a token
 // store file is shared with py-oidc-auth-client.
+//
+// Where the files live (see DefaultFilePath and PythonFilePath):
+//
+//	                      our token file                       the Python client's
+//	XDG_CACHE_HOME set    $XDG_CACHE_HOME/oidc-auth/           $XDG_CACHE_HOME/py-oidc-auth/
+//	Linux, other Unix     ~/.cache/oidc-auth/                  ~/.cache/py-oidc-auth/
+//	macOS                 ~/Library/Caches/oidc-auth/          ~/.cache/py-oidc-auth/
+//	Windows               %LocalAppData%\oidc-auth\            %USERPROFILE%\.cache\py-oidc-auth\
+//
+// each holding token-store.json, with the lock files, the keychain-silent
+// marker and the keychain-warned marker in .token-store.json.locks beside
+// it. On macOS and Windows, a token file that an older release left in
+// ~/.cache/oidc-auth is used until the platform's path holds one.
+//
+// On Windows, where a file that another process has open cannot be
+// replaced, the store is read with delete access shared, and a rename or
+// removal that a reader's open handle refuses for a moment is retried (see
+// Rename and OpenShared), so that a reader does not make a writer lose a
+// rotated login.
 package keyring
 
 import "github.com/oidc-auth/oidc-auth/flows"
