@@ -30,25 +30,7 @@ func OpenBrowser(url string) error {
 // openBrowser is OpenBrowser in env; a receive from visited (the page was
 // requested) ends the watch for an early failure at once.
 func openBrowser(env Environment, url string, visited <-chan struct{}) error {
-	var cmds [][]string
-	for _, c := range filepath.SplitList(env.getenv("BROWSER")) {
-		if f := strings.Fields(c); len(f) > 0 {
-			cmds = append(cmds, withURL(f, url))
-		}
-	}
-	if len(cmds) == 0 {
-		switch env.goos() {
-		case "darwin":
-			cmds = append(cmds, []string{"open", url})
-		case "windows":
-			cmds = append(cmds, []string{"rundll32", "url.dll,FileProtocolHandler", url})
-		default:
-			if env.wsl() {
-				cmds = append(cmds, []string{"wslview", url})
-			}
-			cmds = append(cmds, []string{"xdg-open", url})
-		}
-	}
+	cmds := browserCommands(env, url)
 	var firstErr error
 	for _, argv := range cmds {
 		err := startBrowser(argv, visited)
@@ -60,6 +42,32 @@ func openBrowser(env Environment, url string, visited <-chan struct{}) error {
 		}
 	}
 	return firstErr
+}
+
+// browserCommands returns the commands that may open url in env, in the
+// order to try them: those of $BROWSER, else the platform's opener. On
+// Windows that is rundll32, which hands its argument to the URL handler
+// as it is: no cmd.exe sees the URL, so its & and ^ stay the URL's.
+func browserCommands(env Environment, url string) [][]string {
+	var cmds [][]string
+	for _, c := range filepath.SplitList(env.getenv("BROWSER")) {
+		if f := strings.Fields(c); len(f) > 0 {
+			cmds = append(cmds, withURL(f, url))
+		}
+	}
+	if len(cmds) > 0 {
+		return cmds
+	}
+	switch env.goos() {
+	case "darwin":
+		return [][]string{{"open", url}}
+	case "windows":
+		return [][]string{{"rundll32", "url.dll,FileProtocolHandler", url}}
+	}
+	if env.wsl() {
+		cmds = append(cmds, []string{"wslview", url})
+	}
+	return append(cmds, []string{"xdg-open", url})
 }
 
 // startBrowser starts one browser command and watches it for
