@@ -83,4 +83,3 @@ func TestChooseFlow(t *testing.T) {
 		})
 	}
 }
-

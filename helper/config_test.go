@@ -3,8 +3,8 @@ package helper_test
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
