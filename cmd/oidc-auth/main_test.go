@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/helper"
 	versioninfo "github.com/oidc-auth/oidc-auth/internal/version"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
@@ -164,7 +165,7 @@ func TestHelpAtEveryLevel(t *testing.T) {
 		name string // the help's NAME line starts with this
 		want []string
 	}{
-		{nil, "oidc-auth - ", []string{"COMMANDS:", "login", "completion", "help", "ENVIRONMENT:", flows.DebugEnv, "EXAMPLES:"}},
+		{nil, "oidc-auth - ", []string{"COMMANDS:", "login", "completion", "help", "ENVIRONMENT:", flows.DebugEnv, helper.ConfigEnv + "=PATH", "%APPDATA% (Windows)", "EXAMPLES:"}},
 		{[]string{"help"}, "oidc-auth - ", []string{"COMMANDS:"}},
 		{[]string{"--help"}, "oidc-auth - ", []string{"COMMANDS:"}},
 		{[]string{"help", "login"}, "oidc-auth login - ", []string{"EXAMPLES:", "oidc-auth login --flow device", "--verbose, -v"}},
