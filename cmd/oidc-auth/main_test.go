@@ -128,7 +128,8 @@ func TestUsageExitCodes(t *testing.T) {
 	}
 }
 
-// sandbox gives the test its own home, config, cache, git, docker and
+// sandbox gives the test its own home ($HOME, and %USERPROFILE% as
+// Windows finds it), config, cache, git, docker and
 // helm configuration and a file store, and no debug variable.
 func sandbox(t *testing.T) (home string) {
 	t.Helper()
@@ -138,7 +139,7 @@ func sandbox(t *testing.T) (home string) {
 		t.Fatal(err)
 	}
 	for k, v := range map[string]string{
-		"HOME": home, "XDG_CONFIG_HOME": filepath.Join(dir, "config"), "XDG_CACHE_HOME": filepath.Join(dir, "cache"),
+		"HOME": home, "USERPROFILE": home, "XDG_CONFIG_HOME": filepath.Join(dir, "config"), "XDG_CACHE_HOME": filepath.Join(dir, "cache"),
 		"GIT_CONFIG_GLOBAL": filepath.Join(home, ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
 		"DOCKER_CONFIG": filepath.Join(dir, "docker"), "HELM_REGISTRY_CONFIG": "", "HELM_CONFIG_HOME": "",
 		"OIDC_AUTH_STORE": "file", "OIDC_TOKEN_FILE": "", flows.DebugEnv: "",
