@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -21,7 +22,8 @@ const browserFailWait = time.Second
 // stands for the URL, else the URL is its last argument), then falls back to
 // the platform's opener (wslview under WSL, xdg-open, open, or rundll32 on
 // Windows). A command that exits with an error within a second counts as
-// failed, and the next one is tried. The browser's output is discarded so
+// failed, and the next one is tried; so does, on Windows, a batch file,
+// since cmd.exe would act on the URL's & and %. The browser's output is discarded so
 // that it never reaches a protocol stream.
 func OpenBrowser(url string) error {
 	return openBrowser(Environment{}, url, nil)
@@ -75,6 +77,9 @@ func browserCommands(env Environment, url string) [][]string {
 func startBrowser(argv []string, visited <-chan struct{}) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	if runtime.GOOS == "windows" && isBatchFile(resolved(cmd.Path)) {
+		return fmt.Errorf("flows: the browser %q is a batch file, which Windows runs with cmd.exe, where the URL's & and %% would be commands and variables; put a program (.exe) in BROWSER, or open the URL shown", argv[0])
+	}
 	if err := cmd.Start(); err != nil {
 		// The command's name is said once: not again in exec's own words.
 		cause := err
@@ -100,6 +105,24 @@ func startBrowser(argv []string, visited <-chan struct{}) error {
 	case <-t.C:
 	}
 	return nil
+}
+
+// isBatchFile reports whether path is a Windows batch file (.bat, .cmd),
+// which CreateProcess hands to cmd.exe: Go's quoting of arguments is not
+// cmd.exe's, so an & in the URL would end the command and start another,
+// and %NAME% would expand.
+func isBatchFile(path string) bool {
+	ext := filepath.Ext(path)
+	return strings.EqualFold(ext, ".bat") || strings.EqualFold(ext, ".cmd")
+}
+
+// resolved is the file Windows runs for path: with the extension from
+// PATHEXT that path may leave out.
+func resolved(path string) string {
+	if lp, err := exec.LookPath(path); err == nil {
+		return lp
+	}
+	return path
 }
 
 // withURL puts url into a browser command: in place of each "%s", or as the
