@@ -78,6 +78,10 @@ func TestNetErrorClassesOfRealSockets(t *testing.T) {
 		if err != nil {
 			return
 		}
+		// Reset only once the client's byte is here, so that the
+		// dial has finished for sure.
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Read(make([]byte, 1))
 		c.(*net.TCPConn).SetLinger(0) // close with a reset
 		c.Close()
 	}()
@@ -87,6 +91,9 @@ func TestNetErrorClassesOfRealSockets(t *testing.T) {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
 	_, err = c.Read(make([]byte, 1))
 	if err == nil || !closedByServer(err) {
 		t.Errorf("read on a reset connection: %v (%#v), not classed as closed by the server", err, errors.Unwrap(err))
