@@ -161,11 +161,16 @@ func TestReorderArgsLeavesTheCommandAlone(t *testing.T) {
 
 // childArg, as the first argument of the test binary, makes it the
 // command of TestExecRuns: it prints $BEARER_TOKEN_FILE, "|", the file's
-// content, "|", its directory's permissions, and exits 7.
+// content, "|", its directory's permissions, and exits 7; with "sleep"
+// after it, it sleeps for a minute.
 const childArg = "oidc-auth-test-exec-child"
 
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == childArg {
+		if len(os.Args) > 2 && os.Args[2] == "sleep" {
+			time.Sleep(time.Minute)
+			os.Exit(0)
+		}
 		os.Exit(execChild())
 	}
 	os.Exit(m.Run())
