@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -21,7 +22,8 @@ const browserFailWait = time.Second
 // stands for the URL, else the URL is its last argument), then falls back to
 // the platform's opener (wslview under WSL, xdg-open, open, or rundll32 on
 // Windows). A command that exits with an error within a second counts as
-// failed, and the next one is tried. The browser's output is discarded so
+// failed, and the next one is tried; so does, on Windows, a batch file,
+// since cmd.exe would act on the URL's & and %. The browser's output is discarded so
 // that it never reaches a protocol stream.
 func OpenBrowser(url string) error {
 	return openBrowser(Environment{}, url, nil)
@@ -30,25 +32,7 @@ func OpenBrowser(url string) error {
 // openBrowser is OpenBrowser in env; a receive from visited (the page was
 // requested) ends the watch for an early failure at once.
 func openBrowser(env Environment, url string, visited <-chan struct{}) error {
-	var cmds [][]string
-	for _, c := range filepath.SplitList(env.getenv("BROWSER")) {
-		if f := strings.Fields(c); len(f) > 0 {
-			cmds = append(cmds, withURL(f, url))
-		}
-	}
-	if len(cmds) == 0 {
-		switch env.goos() {
-		case "darwin":
-			cmds = append(cmds, []string{"open", url})
-		case "windows":
-			cmds = append(cmds, []string{"rundll32", "url.dll,FileProtocolHandler", url})
-		default:
-			if env.wsl() {
-				cmds = append(cmds, []string{"wslview", url})
-			}
-			cmds = append(cmds, []string{"xdg-open", url})
-		}
-	}
+	cmds := browserCommands(env, url)
 	var firstErr error
 	for _, argv := range cmds {
 		err := startBrowser(argv, visited)
@@ -62,11 +46,40 @@ func openBrowser(env Environment, url string, visited <-chan struct{}) error {
 	return firstErr
 }
 
+// browserCommands returns the commands that may open url in env, in the
+// order to try them: those of $BROWSER, else the platform's opener. On
+// Windows that is rundll32, which hands its argument to the URL handler
+// as it is: no cmd.exe sees the URL, so its & and ^ stay the URL's.
+func browserCommands(env Environment, url string) [][]string {
+	var cmds [][]string
+	for _, c := range filepath.SplitList(env.getenv("BROWSER")) {
+		if f := strings.Fields(c); len(f) > 0 {
+			cmds = append(cmds, withURL(f, url))
+		}
+	}
+	if len(cmds) > 0 {
+		return cmds
+	}
+	switch env.goos() {
+	case "darwin":
+		return [][]string{{"open", url}}
+	case "windows":
+		return [][]string{{"rundll32", "url.dll,FileProtocolHandler", url}}
+	}
+	if env.wsl() {
+		cmds = append(cmds, []string{"wslview", url})
+	}
+	return append(cmds, []string{"xdg-open", url})
+}
+
 // startBrowser starts one browser command and watches it for
 // browserFailWait, or until visited, for an exit with an error.
 func startBrowser(argv []string, visited <-chan struct{}) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	if runtime.GOOS == "windows" && isBatchFile(resolved(cmd.Path)) {
+		return fmt.Errorf("flows: the browser %q is a batch file, which Windows runs with cmd.exe, where the URL's & and %% would be commands and variables; put a program (.exe) in BROWSER, or open the URL shown", argv[0])
+	}
 	if err := cmd.Start(); err != nil {
 		// The command's name is said once: not again in exec's own words.
 		cause := err
@@ -92,6 +105,24 @@ func startBrowser(argv []string, visited <-chan struct{}) error {
 	case <-t.C:
 	}
 	return nil
+}
+
+// isBatchFile reports whether path is a Windows batch file (.bat, .cmd),
+// which CreateProcess hands to cmd.exe: Go's quoting of arguments is not
+// cmd.exe's, so an & in the URL would end the command and start another,
+// and %NAME% would expand.
+func isBatchFile(path string) bool {
+	ext := filepath.Ext(path)
+	return strings.EqualFold(ext, ".bat") || strings.EqualFold(ext, ".cmd")
+}
+
+// resolved is the file Windows runs for path: with the extension from
+// PATHEXT that path may leave out.
+func resolved(path string) string {
+	if lp, err := exec.LookPath(path); err == nil {
+		return lp
+	}
+	return path
 }
 
 // withURL puts url into a browser command: in place of each "%s", or as the

@@ -83,31 +83,3 @@ func TestChooseFlow(t *testing.T) {
 		})
 	}
 }
-
-func TestOpenBrowserCommands(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	for _, tt := range []struct {
-		name    string
-		browser string
-		wantErr string
-	}{
-		{"a browser that starts", "true", ""},
-		{"a browser that fails at once", "false", "failed"},
-		{"a browser that does not exist", dir + "/no-such-browser", "cannot start the browser \"" + dir + "/no-such-browser\": "},
-		{"a browser not on PATH", "no-such-browser-on-path", "cannot start the browser \"no-such-browser-on-path\": executable file not found"},
-		{"the first that works of a list", dir + "/no-such-browser:false:true", ""},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			env := fakeEnv("linux", map[string]string{"BROWSER": tt.browser}, nil, nil)
-			err := openBrowser(env, "http://localhost:1/x", nil)
-			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Errorf("openBrowser with BROWSER=%q: %v, want %q", tt.browser, err, tt.wantErr)
-			}
-			if err != nil && (strings.Contains(err.Error(), "fork/exec") || strings.Contains(err.Error(), "exec: ")) {
-				t.Errorf("the error names the command twice: %v", err)
-			}
-		})
-	}
-}

@@ -190,9 +190,23 @@ func (t *retryTransport) CloseIdleConnections() {
 // closed the connection under it: an EOF or a reset before any answer.
 func closedByServer(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, syscall.ECONNABORTED) ||
+		isErrno(err, closedErrnos) ||
 		strings.Contains(err.Error(), "server closed idle connection")
+}
+
+// refused reports whether err is a dial to a port nobody listens on.
+func refused(err error) bool {
+	return isErrno(err, refusedErrnos)
+}
+
+// isErrno reports whether err wraps one of the system errors in list.
+func isErrno(err error, list []syscall.Errno) bool {
+	for _, errno := range list {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
 }
 
 // replay returns a copy of req with a fresh body, when its body can be
@@ -497,7 +511,7 @@ func errorClass(ctx context.Context, err error) string {
 		return "failed: not TLS"
 	case errors.As(err, &dns):
 		return "failed: DNS lookup"
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case refused(err):
 		return "failed: connection refused"
 	case errors.As(err, &op) && op.Op == "dial":
 		return "failed: cannot connect"

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -150,22 +151,65 @@ func (s *Server) username(tok *keyring.Token) string {
 	return DefaultUsername
 }
 
-// ConfigPath returns the config file's path: $OIDC_AUTH_CONFIG, else
-// $XDG_CONFIG_HOME/oidc-auth/config.toml, else
-// ~/.config/oidc-auth/config.toml.
+// ConfigPath returns the config file's path: $OIDC_AUTH_CONFIG; else
+// oidc-auth/config.toml in $XDG_CONFIG_HOME when it is set (on every
+// system); else in the system's per-user config directory
+// (os.UserConfigDir): ~/.config on Linux and other Unix systems,
+// ~/Library/Application Support on macOS, %AppData% on Windows. On macOS
+// and Windows, ~/.config/oidc-auth/config.toml, where earlier versions
+// kept it there too, is used while it exists and the new file does not, so
+// that an upgrade keeps the config.
 func ConfigPath() (string, error) {
-	if p := os.Getenv(ConfigEnv); p != "" {
+	return configPath(runtime.GOOS, os.Getenv, os.UserHomeDir)
+}
+
+// configPath is ConfigPath for the system goos, with getenv and home in
+// place of the process's environment.
+func configPath(goos string, getenv func(string) string, home func() (string, error)) (string, error) {
+	if p := getenv(ConfigEnv); p != "" {
 		return p, nil
 	}
-	dir := os.Getenv("XDG_CONFIG_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("helper: no config directory: %w", err)
-		}
-		dir = filepath.Join(home, ".config")
+	file := filepath.Join(keyring.DefaultAppName, "config.toml")
+	if d := getenv("XDG_CONFIG_HOME"); d != "" {
+		return filepath.Join(d, file), nil
 	}
-	return filepath.Join(dir, keyring.DefaultAppName, "config.toml"), nil
+	h, herr := home()
+	var legacy string
+	if herr == nil {
+		legacy = filepath.Join(h, ".config", file)
+	}
+	var dir string
+	switch goos {
+	case "windows":
+		dir = getenv("APPDATA")
+		if dir == "" {
+			if legacy != "" && exists(legacy) {
+				return legacy, nil
+			}
+			return "", fmt.Errorf("helper: no %%APPDATA%% for the config file; set %s to its path", ConfigEnv)
+		}
+	case "darwin":
+		if herr != nil {
+			return "", fmt.Errorf("helper: no home directory for the config file (%v); set %s to its path", herr, ConfigEnv)
+		}
+		dir = filepath.Join(h, "Library", "Application Support")
+	default:
+		if herr != nil {
+			return "", fmt.Errorf("helper: no home directory for the config file (%v); set %s to its path", herr, ConfigEnv)
+		}
+		return legacy, nil
+	}
+	p := filepath.Join(dir, file)
+	if legacy != "" && !exists(p) && exists(legacy) {
+		return legacy, nil
+	}
+	return p, nil
+}
+
+// exists reports whether something is at path, a broken link included.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // LoadConfig reads and checks the config file at path. A missing file is

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -376,12 +377,19 @@ func TestConfigPath(t *testing.T) {
 		{name: "XDG_CONFIG_HOME", xdg: "/xdg", want: filepath.Join("/xdg", "oidc-auth", "config.toml")},
 		{name: "home", want: filepath.Join(home, ".config", "oidc-auth", "config.toml")},
 	}
+	switch runtime.GOOS {
+	case "windows":
+		tests[2].want = filepath.Join(home, "AppData", "Roaming", "oidc-auth", "config.toml")
+	case "darwin":
+		tests[2].want = filepath.Join(home, "Library", "Application Support", "oidc-auth", "config.toml")
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(helper.ConfigEnv, tt.config)
 			t.Setenv("XDG_CONFIG_HOME", tt.xdg)
 			t.Setenv("HOME", home)
 			t.Setenv("USERPROFILE", home)
+			t.Setenv("APPDATA", filepath.Join(home, "AppData", "Roaming"))
 			got, err := helper.ConfigPath()
 			if err != nil || got != tt.want {
 				t.Errorf("ConfigPath() = %q, %v; want %q", got, err, tt.want)

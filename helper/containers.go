@@ -49,8 +49,10 @@ const containersDropInMark = "# Written by oidc-auth setup docker --creds-store.
 // never creates one: it writes a drop-in of its own into the per-user
 // registries.conf.d, which every tool reads whichever main file it uses.
 type ContainersConf struct {
-	// Home is the user's home directory. containers/image reads
-	// Home/.config/containers, never $XDG_CONFIG_HOME.
+	// Home is the user's home directory ($HOME on Unix, %USERPROFILE% on
+	// Windows, as containers/storage's homedir.Get finds it).
+	// containers/image reads Home/.config/containers on every system,
+	// never $XDG_CONFIG_HOME.
 	Home string
 	// Override is $CONTAINERS_REGISTRIES_CONF (or the older
 	// $REGISTRIES_CONFIG_PATH), "" when it is unset.

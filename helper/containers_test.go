@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -308,11 +309,16 @@ func TestContainersSetHelperRefuses(t *testing.T) {
 	}
 }
 
-// TestDefaultContainersConf changes the environment: no t.Parallel.
+// TestDefaultContainersConf changes the environment: no t.Parallel. The
+// home is containers/storage's homedir.Get: $HOME on Unix, %USERPROFILE%
+// on Windows, where HOME is not read.
 func TestDefaultContainersConf(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("USERPROFILE", home)
+	if runtime.GOOS == "windows" {
+		t.Setenv("HOME", filepath.Join(home, "not-the-home"))
+	}
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "xdg")) // not read by containers/image
 	t.Setenv("CONTAINERS_REGISTRIES_CONF", "/srv/registries.conf")
 	c, err := helper.DefaultContainersConf()

@@ -503,15 +503,42 @@ func quoteERE(s string) string {
 }
 
 // quoteArg quotes a word of a command line for the shell people use here:
-// POSIX sh, or on Windows cmd and PowerShell.
+// POSIX sh, or on Windows cmd, which hands double-quoted words on to the
+// program (git.exe) as they are (see quoteWindowsArg).
 func quoteArg(a string) string {
 	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+") == "" {
 		return a
 	}
 	if runtime.GOOS == "windows" {
-		return `"` + strings.ReplaceAll(a, `"`, `\"`) + `"`
+		return quoteWindowsArg(a)
 	}
 	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}
+
+// quoteWindowsArg quotes a for the command-line parser of Windows programs
+// (CommandLineToArgvW, the C runtime's): in double quotes, each quote
+// preceded by a backslash, and the backslashes before a quote or the
+// closing quote doubled, since 2n backslashes and a quote read as n
+// backslashes and the quote's meaning.
+func quoteWindowsArg(a string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	slashes := 0
+	for i := 0; i < len(a); i++ {
+		switch c := a[i]; c {
+		case '\\':
+			slashes++
+		case '"':
+			b.WriteString(strings.Repeat(`\`, slashes+1)) // those written, doubled, and one
+			slashes = 0
+		default:
+			slashes = 0
+		}
+		b.WriteByte(a[i])
+	}
+	b.WriteString(strings.Repeat(`\`, slashes))
+	b.WriteByte('"')
+	return b.String()
 }
 
 // runGit runs git with args in the current directory and returns its

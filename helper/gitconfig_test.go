@@ -207,7 +207,7 @@ func TestCredentialHelpers(t *testing.T) {
 // removes that helper and nothing else.
 func TestStorageHelpersRemedy(t *testing.T) {
 	if runtime.GOOS == "windows" {
-		t.Skip("the remedies are run with sh")
+		t.Skip("the test runs the remedies with sh, and Windows quotes them for cmd instead (TestQuoteArgOnWindows checks that)")
 	}
 	s := newGitSandbox(t, "")
 	inc := s.write("included.gitconfig", "[credential]\n\thelper = cache --timeout=3600\n")

@@ -89,7 +89,8 @@ func writeConfig(path string, cfg *Config) error {
 }
 
 // DockerConfigDir returns docker's configuration directory: $DOCKER_CONFIG,
-// else ~/.docker.
+// else ~/.docker, the home being docker's: $HOME on Unix, %USERPROFILE% on
+// Windows.
 func DockerConfigDir() (string, error) {
 	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
 		return d, nil

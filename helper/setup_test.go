@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/oidc-auth/oidc-auth/helper"
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 )
 
 const existingConfig = `# oidc-auth: servers of the team
@@ -436,11 +438,16 @@ func TestSetDockerHelperKeepsOtherCredsStore(t *testing.T) {
 	onlyFiles(t, dir, "config.json")
 }
 
-// TestDockerConfigDir changes the environment: no t.Parallel.
+// TestDockerConfigDir changes the environment: no t.Parallel. Docker finds
+// the home directory as os.UserHomeDir does: $HOME on Unix, %USERPROFILE%
+// on Windows, where HOME (as Git for Windows' shells set it) is not read.
 func TestDockerConfigDir(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("USERPROFILE", home)
+	if runtime.GOOS == "windows" {
+		t.Setenv("HOME", filepath.Join(home, "not-the-home"))
+	}
 	t.Setenv("DOCKER_CONFIG", "/etc/docker-cfg")
 	if got, err := helper.DockerConfigDir(); err != nil || got != "/etc/docker-cfg" {
 		t.Errorf("DockerConfigDir() = %q, %v; want $DOCKER_CONFIG", got, err)
@@ -455,6 +462,7 @@ func TestDockerConfigDir(t *testing.T) {
 // dotfile managers make) are written through, the link kept.
 func TestSetupThroughSymlink(t *testing.T) {
 	t.Parallel()
+	testfs.RequireSymlinks(t)
 	dir := t.TempDir()
 	real := filepath.Join(dir, "dotfiles")
 	if err := os.Mkdir(real, 0o700); err != nil {

@@ -38,11 +38,3 @@ func TestCatchSignals(t *testing.T) {
 		t.Fatal("a second signal did not end the process")
 	}
 }
-
-func TestSignalExitCodes(t *testing.T) {
-	for sig, want := range map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143, syscall.SIGHUP: 129} {
-		if got := (&SignalError{Signal: sig}).ExitCode(); got != want {
-			t.Errorf("%v: exit %d, want %d", sig, got, want)
-		}
-	}
-}

@@ -671,6 +671,8 @@ ENVIRONMENT:
 	{keyring.StoreEnv + "=file", "keep tokens in a file instead of the OS keychain"},
 	{keyring.TokenFileEnv + "=PATH", "keep tokens in the file PATH (batch jobs, containers)"},
 	{flows.LockTimeoutEnv + "=DURATION", "how long to wait for another login or refresh of the same server"},
+	{helper.ConfigEnv + "=PATH", "the config file; default oidc-auth/config.toml in $XDG_CONFIG_HOME, else in"},
+	{"", "~/.config (Linux), ~/Library/Application Support (macOS), %APPDATA% (Windows)"},
 }) + `
 EXAMPLES:
 ` + indent(examples[""]) + `

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -228,5 +229,41 @@ func TestRoughly(t *testing.T) {
 		if got := roughly(d); got != want {
 			t.Errorf("roughly(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestDoctorConfigPathPerSystem: without XDG_CONFIG_HOME, doctor reads and
+// names the config file in the system's config directory (%APPDATA% on
+// Windows, ~/Library/Application Support on macOS, ~/.config elsewhere),
+// or at ~/.config where an older version left it.
+func TestDoctorConfigPathPerSystem(t *testing.T) {
+	_, xdgConfig := statusHome(t)
+	t.Setenv("PATH", t.TempDir())
+	dir := filepath.Dir(filepath.Dir(filepath.Dir(xdgConfig)))
+	home := filepath.Join(dir, "home")
+	appData := filepath.Join(dir, "appdata")
+	t.Setenv("XDG_CONFIG_HOME", "")
+	t.Setenv("APPDATA", appData)
+	file := filepath.Join("oidc-auth", "config.toml")
+	want := filepath.Join(home, ".config", file)
+	switch runtime.GOOS {
+	case "windows":
+		want = filepath.Join(appData, file)
+	case "darwin":
+		want = filepath.Join(home, "Library", "Application Support", file)
+	}
+	if _, checks, stderr := doctorRun(t); !strings.Contains(checks["config"].Detail, "no config file at "+want) {
+		t.Errorf("config check %+v, want no file at %s\n%s", checks["config"], want, stderr)
+	}
+
+	old := filepath.Join(home, ".config", file)
+	if err := os.MkdirAll(filepath.Dir(old), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(old, []byte("[[server]]\nmatch = \"registry.example.org\"\nhost = \"https://127.0.0.1:1/api/app\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, checks, stderr := doctorRun(t); !strings.Contains(checks["config"].Detail, "config file "+old+" is valid: 1 [[server]] entry") {
+		t.Errorf("config check %+v, want the file at %s read\n%s", checks["config"], old, stderr)
 	}
 }

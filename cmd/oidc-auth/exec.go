@@ -50,9 +50,12 @@ func (a *app) execCommand(onUsage cli.OnUsageErrorFunc, storeFlag func() cli.Fla
 			"access token of the login, and refreshes that file in the background before the\n" +
 			"token expires, until COMMAND ends (WLCG Bearer Token Discovery, as HTCondor,\n" +
 			"XRootD, dCache, Rucio and curl scripts read it). The token is never put in the\n" +
-			"environment. SIGINT, SIGTERM and SIGHUP are passed on to COMMAND, oidc-auth exits\n" +
-			"with COMMAND's exit code, and the file is removed at the end. A refresh that\n" +
-			"fails is reported once and retried; COMMAND keeps running.",
+			"environment. The file is in a new directory of its own in $XDG_RUNTIME_DIR, else\n" +
+			"in the temporary directory (%TEMP% on Windows). SIGINT, SIGTERM and SIGHUP are\n" +
+			"passed on to COMMAND (on Windows, Ctrl-C reaches COMMAND from the console, and\n" +
+			"closing the console ends it), oidc-auth exits with COMMAND's exit code, and the\n" +
+			"file is removed at the end. A refresh that fails is reported once and retried;\n" +
+			"COMMAND keeps running.",
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: "server", Usage: "the py-oidc-auth server URL (HOST), with its path prefix"},
 			&cli.StringFlag{Name: "min-valid", Usage: "keep the file's token valid at least this long (e.g. 10m, or seconds; default 2m or a fifth of its lifetime)"},

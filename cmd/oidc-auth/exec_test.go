@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
-	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/helper"
 	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
 )
 
@@ -156,29 +159,79 @@ func TestReorderArgsLeavesTheCommandAlone(t *testing.T) {
 	}
 }
 
+// childArg, as the first argument of the test binary, makes it the
+// command of TestExecRuns: it prints $BEARER_TOKEN_FILE, "|", the file's
+// content, "|", its directory's permissions, and exits 7; with "sleep"
+// after it, it sleeps for a minute.
+const childArg = "oidc-auth-test-exec-child"
+
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == childArg {
+		if len(os.Args) > 2 && os.Args[2] == "sleep" {
+			time.Sleep(time.Minute)
+			os.Exit(0)
+		}
+		os.Exit(execChild())
+	}
+	os.Exit(m.Run())
+}
+
+// execChild is the test binary run as the command of `oidc-auth exec`.
+func execChild() int {
+	path := os.Getenv(helper.BearerTokenFileEnv)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fi, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("%s|%s|%v", path, b, fi.Mode().Perm())
+	return 7
+}
+
 // TestExecRuns runs commands in process: the file holds the token, the
 // exit code comes back, and the file and its directory are gone at the
-// end.
+// end. The command is this test binary, so that it runs on every system.
 func TestExecRuns(t *testing.T) {
-	sh, err := exec.LookPath("sh")
+	self, err := os.Executable()
 	if err != nil {
-		t.Skip("no sh:", err)
+		t.Fatal(err)
 	}
 	sandbox(t)
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	runtimeDir := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", runtimeDir)
 	srv := pyauthserver.Start(t, pyauthserver.Options{Prefix: "/api/app", Interval: 1})
 	tok := loginTo(t, srv)
 
-	code, stdout, stderr := runCLI("exec", "--server", srv.URL(), "--", sh, "-c", `printf '%s|' "$BEARER_TOKEN_FILE"; cat "$BEARER_TOKEN_FILE"; ls -ld "$(dirname "$BEARER_TOKEN_FILE")" | cut -c1-10; exit 7`)
+	code, stdout, stderr := runCLI("exec", "--server", srv.URL(), "--", self, childArg)
 	if code != 7 {
 		t.Fatalf("exit %d, want 7; stderr %q", code, stderr)
 	}
-	path, rest, _ := strings.Cut(stdout, "|")
-	if rest != tok.AccessToken+"\ndrwx------\n" {
-		t.Errorf("the command read %q", rest)
+	fields := strings.Split(stdout, "|")
+	if len(fields) != 3 {
+		t.Fatalf("the command printed %q", stdout)
+	}
+	path, content, perm := fields[0], fields[1], fields[2]
+	if content != tok.AccessToken+"\n" {
+		t.Errorf("the command read %q", content)
+	}
+	if !strings.HasPrefix(path, runtimeDir+string(filepath.Separator)) {
+		t.Errorf("the token file %s is not in $XDG_RUNTIME_DIR %s", path, runtimeDir)
+	}
+	// Windows keeps no Unix permission bits; the file's directory is in
+	// the user's own temporary directory there.
+	if runtime.GOOS != "windows" && perm != "-rwx------" {
+		t.Errorf("the token file's directory has mode %s, want -rwx------", perm)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("%s is still there: %v", path, err)
+	}
+	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
+		t.Errorf("the directory of %s is still there: %v", path, err)
 	}
 	if strings.Contains(stderr, tok.AccessToken) {
 		t.Errorf("stderr holds the token: %q", stderr)

@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/helper"
 	versioninfo "github.com/oidc-auth/oidc-auth/internal/version"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
@@ -127,7 +128,8 @@ func TestUsageExitCodes(t *testing.T) {
 	}
 }
 
-// sandbox gives the test its own home, config, cache, git, docker and
+// sandbox gives the test its own home ($HOME, and %USERPROFILE% as
+// Windows finds it), config, cache, git, docker and
 // helm configuration and a file store, and no debug variable.
 func sandbox(t *testing.T) (home string) {
 	t.Helper()
@@ -137,7 +139,7 @@ func sandbox(t *testing.T) (home string) {
 		t.Fatal(err)
 	}
 	for k, v := range map[string]string{
-		"HOME": home, "XDG_CONFIG_HOME": filepath.Join(dir, "config"), "XDG_CACHE_HOME": filepath.Join(dir, "cache"),
+		"HOME": home, "USERPROFILE": home, "XDG_CONFIG_HOME": filepath.Join(dir, "config"), "XDG_CACHE_HOME": filepath.Join(dir, "cache"),
 		"GIT_CONFIG_GLOBAL": filepath.Join(home, ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
 		"DOCKER_CONFIG": filepath.Join(dir, "docker"), "HELM_REGISTRY_CONFIG": "", "HELM_CONFIG_HOME": "",
 		"OIDC_AUTH_STORE": "file", "OIDC_TOKEN_FILE": "", flows.DebugEnv: "",
@@ -164,7 +166,7 @@ func TestHelpAtEveryLevel(t *testing.T) {
 		name string // the help's NAME line starts with this
 		want []string
 	}{
-		{nil, "oidc-auth - ", []string{"COMMANDS:", "login", "completion", "help", "ENVIRONMENT:", flows.DebugEnv, "EXAMPLES:"}},
+		{nil, "oidc-auth - ", []string{"COMMANDS:", "login", "completion", "help", "ENVIRONMENT:", flows.DebugEnv, helper.ConfigEnv + "=PATH", "%APPDATA% (Windows)", "EXAMPLES:"}},
 		{[]string{"help"}, "oidc-auth - ", []string{"COMMANDS:"}},
 		{[]string{"--help"}, "oidc-auth - ", []string{"COMMANDS:"}},
 		{[]string{"help", "login"}, "oidc-auth login - ", []string{"EXAMPLES:", "oidc-auth login --flow device", "--verbose, -v"}},

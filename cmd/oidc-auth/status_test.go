@@ -161,6 +161,7 @@ func statusHome(t *testing.T) (store *keyring.FileStore, config string) {
 		}
 	}
 	t.Setenv("HOME", filepath.Join(dir, "home"))
+	t.Setenv("USERPROFILE", filepath.Join(dir, "home")) // the home on Windows
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
 	t.Setenv("DOCKER_CONFIG", filepath.Join(dir, "docker"))

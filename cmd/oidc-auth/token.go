@@ -41,7 +41,8 @@ func (a *app) tokenCommand(onUsage cli.OnUsageErrorFunc, storeFlag func() cli.Fl
 			"has expired (or has less left than --min-valid), and logs in when there is no\n" +
 			"usable login and a person is there to approve it. With --wlcg, writes it to the\n" +
 			"bearer token file of WLCG Bearer Token Discovery instead ($BEARER_TOKEN_FILE,\n" +
-			"else $XDG_RUNTIME_DIR/bt_u$UID, else /tmp/bt_u$UID) and names the file on stderr.",
+			"else $XDG_RUNTIME_DIR/bt_u$UID, else bt_u$UID in the temporary directory: /tmp,\n" +
+			"%TEMP% on Windows) and names the file on stderr.",
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Usage: "what to print: token, header (Authorization: Bearer …), json, or env (OIDC_TOKEN=… and OIDC_TOKEN_EXPIRES=… for eval)", Value: formatToken},
 			&cli.BoolFlag{Name: "header", Usage: "same as --format header"},

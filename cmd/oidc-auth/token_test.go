@@ -44,7 +44,7 @@ func TestEnvFormatEvals(t *testing.T) {
 	t.Parallel()
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skip("no sh:", err)
+		t.Skip("the env format is for eval in a POSIX shell, and there is no sh here:", err)
 	}
 	for _, access := range []string{"plain", `it's "quoted" $HOME \n; rm -rf / #`, "a'b''c'", "`id`$(id)"} {
 		var b bytes.Buffer
