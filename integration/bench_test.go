@@ -40,7 +40,7 @@ func benchCachedToken(b *testing.B, extra ...string) {
 	srv := pyauthserver.New(pyauthserver.Options{Prefix: "/api/app", Interval: 1, AccessTTL: time.Hour})
 	defer srv.Close()
 	dir := b.TempDir()
-	env := append(append(inheritedEnv(), "HOME="+dir, "XDG_CACHE_HOME="+dir), extra...)
+	env := append(append(append(inheritedEnv(), homeEnv(dir)...), "XDG_CACHE_HOME="+dir), extra...)
 	ctx := context.Background()
 	login := exec.CommandContext(ctx, oidcAuthBin, "login", srv.URL(), "--flow", "device")
 	login.Env = env
@@ -69,7 +69,7 @@ func BenchmarkGitCredentialGet(b *testing.B) {
 	srv := pyauthserver.New(pyauthserver.Options{Prefix: "/api/app", Interval: 1, AccessTTL: time.Hour})
 	defer srv.Close()
 	dir := b.TempDir()
-	env := append(inheritedEnv(), "HOME="+dir, "XDG_CACHE_HOME="+dir, "XDG_CONFIG_HOME="+dir, "OIDC_AUTH_STORE=file")
+	env := append(append(inheritedEnv(), homeEnv(dir)...), "XDG_CACHE_HOME="+dir, "XDG_CONFIG_HOME="+dir, "OIDC_AUTH_STORE=file")
 	ctx := context.Background()
 	for _, args := range [][]string{
 		{"login", srv.URL(), "--flow", "device"},

@@ -110,3 +110,42 @@ func TestConcurrentRefresh(t *testing.T) {
 		t.Errorf("%d concurrent token commands sent %d refresh requests, want 1 (refresh under the store lock)", n, got)
 	}
 }
+
+// TestRefreshWhileStoreHeldOpen refreshes an expired token while another
+// process holds the token file open for reading, as a lock-free reader, a
+// backup tool or a virus scanner may at any moment. Windows refuses to
+// replace a file that is open without FILE_SHARE_DELETE, which Go's
+// os.Open does not ask for; the refreshed login must still be stored, for
+// the server has rotated the refresh token the store held before.
+func TestRefreshWhileStoreHeldOpen(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	s.login(srv)
+	key := storeKey(t, srv)
+	s.expireStoredAccess(key)
+
+	held, err := os.Open(s.storePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan struct{})
+	go func() {
+		defer close(released)
+		time.Sleep(time.Second)
+		held.Close()
+	}()
+	r := s.run("token", srv.URL())
+	<-released
+	mustSucceed(t, r)
+	stored := s.readStore()[key]
+	if r.stdout != stored.Token.AccessToken+"\n" || !srv.Valid(stored.Token.AccessToken) {
+		t.Errorf("the refreshed token was not stored while the file was held open: printed %.8s…, stored %.8s…; stderr:\n%s", r.stdout, stored.Token.AccessToken, r.stderr)
+	}
+	if n := srv.Count(pyauthserver.CountTokenRefresh); n != 1 {
+		t.Errorf("%d refresh requests, want 1", n)
+	}
+	// The stored refresh token is the one the server accepts now.
+	s.expireStoredAccess(key)
+	mustSucceed(t, s.run("token", srv.URL()))
+}

@@ -37,6 +37,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	orascreds "oras.land/oras-go/v2/registry/remote/credentials"
 
+	"github.com/oidc-auth/oidc-auth/integration/gitserver"
 	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
 	"github.com/oidc-auth/oidc-auth/integration/registry"
 )
@@ -714,7 +715,7 @@ func TestHelmSetup(t *testing.T) {
 
 // requireToolsEnv, set by scripts/test, makes a missing client program a
 // failure instead of a skip: there the program was installed on purpose.
-const requireToolsEnv = "OIDC_AUTH_TEST_REQUIRE_TOOLS"
+const requireToolsEnv = gitserver.RequireToolsVariable
 
 // skipWithout skips a test that needs the program name, which is not
 // installed, or fails it when requireToolsEnv says it must be there.
@@ -724,4 +725,20 @@ func skipWithout(t *testing.T, name string) {
 		t.Fatalf("no %s on PATH, but %s is set (apt-get install %s)", name, requireToolsEnv, name)
 	}
 	t.Skipf("no %s on PATH (apt-get install %s)", name, name)
+}
+
+// lookTool returns the path of the program name on PATH. Without one it
+// skips t, saying that why needs it, or fails t when requireToolsEnv says
+// it must be there.
+func lookTool(t *testing.T, name, why string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv(requireToolsEnv) != "" {
+		t.Fatalf("no %s on PATH, but %s is set: %s", name, requireToolsEnv, why)
+	}
+	t.Skipf("no %s on PATH: %s", name, why)
+	return ""
 }

@@ -44,6 +44,7 @@ import (
 	"github.com/oidc-auth/oidc-auth/helper"
 	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
 	"github.com/oidc-auth/oidc-auth/integration/registry"
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 )
 
 // dockerHelperName is what docker config files call our helper: docker
@@ -819,7 +820,7 @@ func TestDockerSetup(t *testing.T) {
 		helpers[reg] = dockerHelperName
 		checkConfig(t, u, "setup", with(t, existing, helpers, ""))
 		onlyConfigJSON(t, u)
-		if st, err := os.Stat(u.dockerConfigPath()); err != nil || st.Mode().Perm() != 0o600 {
+		if st, err := os.Stat(u.dockerConfigPath()); err != nil || unixModes(t) && st.Mode().Perm() != 0o600 {
 			t.Errorf("config.json after setup: mode %v (%v), want 0600 kept: it holds credentials", st.Mode().Perm(), err)
 		}
 		if got, want := u.configEntries(), []string{reg + " → " + host}; !slices.Equal(got, want) {
@@ -911,6 +912,7 @@ func TestDockerSetup(t *testing.T) {
 	// filepath.EvalSymlinks before its rename).
 	t.Run("symlinked config", func(t *testing.T) {
 		t.Parallel()
+		testfs.RequireSymlinks(t)
 		u := newDockerUser(t)
 		reg := loopbackHost(t)
 		target := filepath.Join(u.dir, "dotfiles", "docker-config.json")

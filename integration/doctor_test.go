@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -210,7 +211,7 @@ func TestDoctorMissingBinary(t *testing.T) {
 	for _, bin := range []string{oidcAuthBin, gitCredentialBin} {
 		copyFile(t, bin, filepath.Join(partial, filepath.Base(bin)))
 	}
-	r, checks := s.doctor(filepath.Join(partial, "oidc-auth"), doctorPath(partial))
+	r, checks := s.doctor(filepath.Join(partial, "oidc-auth"+exe), doctorPath(partial))
 	c := checks["binary docker-credential-oidc"]
 	if r.code != 1 || c.Level != "error" || c.Fix != "go install github.com/oidc-auth/oidc-auth/cmd/...@latest" || !strings.Contains(c.Detail, "docker finds") {
 		t.Errorf("a missing docker helper: %+v\n%v", c, r)
@@ -225,7 +226,11 @@ func TestDoctorMissingBinary(t *testing.T) {
 	// The binaries exist beside oidc-auth, but PATH does not have them.
 	r, checks = s.doctor(oidcAuthBin, "PATH="+os.Getenv("PATH"))
 	c = checks["binary docker-credential-oidc"]
-	if r.code != 1 || c.Level != "error" || c.Fix != `export PATH="`+binDir+`:$PATH"` {
+	fix := `export PATH="` + binDir + `:$PATH"`
+	if runtime.GOOS == "windows" {
+		fix = `$env:PATH = "` + binDir + `;$env:PATH"` // PowerShell's
+	}
+	if r.code != 1 || c.Level != "error" || c.Fix != fix {
 		t.Errorf("helpers beside oidc-auth but not on PATH: %+v\n%v", c, r)
 	}
 }
@@ -307,6 +312,7 @@ func copyFile(t *testing.T, from, to string) {
 // the file of the login, and says why logins are read from it alone.
 func TestDoctorKeychainAbsent(t *testing.T) {
 	t.Parallel()
+	requireDBusKeychain(t)
 	srv := startServer(t, pyauthserver.Options{})
 	s := newSandbox(t)
 	srv.PlanDevice(pyauthserver.DevicePlan{})

@@ -297,6 +297,7 @@ var gitRelease = sync.OnceValues(func() (helper.GitRelease, error) {
 // currentGit returns the version of the git on PATH.
 func currentGit(t *testing.T) helper.GitRelease {
 	t.Helper()
+	gitserver.RequireGit(t)
 	v, err := gitRelease()
 	if err != nil {
 		t.Fatal(err)
@@ -970,6 +971,7 @@ func checkGitQuick(t *testing.T, u *gitUser, r result, bound time.Duration) {
 // PATH (CI runs them with the system's and with a current git).
 func TestGitVersionUsed(t *testing.T) {
 	t.Parallel()
+	gitserver.RequireGit(t)
 	path, err := exec.LookPath("git")
 	if err != nil {
 		t.Fatal(err)
@@ -1308,6 +1310,7 @@ func TestGitUsernameInURL(t *testing.T) {
 // git that cannot mark our answer ephemeral (before 2.46); others always.
 func TestSetupAndStatusWarnOfStorageHelpers(t *testing.T) {
 	t.Parallel()
+	gitserver.RequireGit(t)
 	release, err := helper.GitVersion(context.Background())
 	if err != nil {
 		t.Fatal(err)

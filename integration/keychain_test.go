@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ var autoStore = []string{"OIDC_AUTH_STORE="}
 // error, not a silent fallback.
 func TestKeychainFallbackWithoutDBus(t *testing.T) {
 	t.Parallel()
+	requireDBusKeychain(t)
 	daemons := countProcesses(t, "dbus-daemon")
 	t.Cleanup(func() {
 		if n := countProcesses(t, "dbus-daemon"); n > daemons {
@@ -86,15 +88,33 @@ func TestKeychainFallbackWithoutDBus(t *testing.T) {
 	}
 }
 
-// keychainSandbox returns a sandbox whose runs reach the real Secret
-// Service of the test's D-Bus session (scripts/with-secret-service). It
-// skips, with the reason, where no such session was promised; there it
-// would be the person's own keychain.
+// requireDBusKeychain skips a test of how oidc-auth fares without a
+// Secret Service on D-Bus where the OS keychain is no such service.
+func requireDBusKeychain(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		t.Skipf("the OS keychain on %s is no Secret Service on D-Bus and is always there, so it cannot be missing as without D-Bus; the keychainSandbox tests use it", runtime.GOOS)
+	}
+}
+
+// keychainSandbox returns a sandbox whose runs reach a real OS keychain
+// that belongs to the tests: the Secret Service of the test's D-Bus
+// session (scripts/with-secret-service), or on Windows the Credential
+// Manager of the Wine prefix of scripts/test-windows. It skips, with the
+// reason, where no such keychain was promised (OIDC_AUTH_TEST_KEYCHAIN=1);
+// there it would be the person's own keychain.
 func keychainSandbox(t *testing.T) (*sandbox, []string) {
 	t.Helper()
+	const why = "needs a keychain of the tests' own, promised by OIDC_AUTH_TEST_KEYCHAIN=1: the private Secret Service of scripts/with-secret-service, or on Windows the Credential Manager of the Wine prefix of scripts/test-windows; never the person's own keychain"
+	if os.Getenv("OIDC_AUTH_TEST_KEYCHAIN") != "1" {
+		t.Skip(why)
+	}
+	if runtime.GOOS == "windows" {
+		return newSandbox(t), []string{"OIDC_AUTH_STORE="}
+	}
 	bus := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
-	if os.Getenv("OIDC_AUTH_TEST_KEYCHAIN") != "1" || bus == "" {
-		t.Skip("needs the private Secret Service of scripts/with-secret-service (OIDC_AUTH_TEST_KEYCHAIN=1); never the person's own keychain")
+	if bus == "" {
+		t.Skip(why)
 	}
 	return newSandbox(t), []string{"OIDC_AUTH_STORE=", "DBUS_SESSION_BUS_ADDRESS=" + bus}
 }
@@ -242,6 +262,32 @@ func TestBareTokenFile(t *testing.T) {
 	}
 	if b2, _ := os.ReadFile(bare); string(b2) != string(b) {
 		t.Errorf("the bare file changed:\n%s", b2)
+	}
+}
+
+// TestBareTokenFileServesItsPrefixOnly: a bare token in OIDC_TOKEN_FILE
+// serves the server OIDC_AUTH_HOST names, path prefix included, and no
+// other prefix of the same host.
+func TestBareTokenFileServesItsPrefixOnly(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	e := s.login(srv)
+	file := filepath.Join(s.dir, "job-token.json")
+	var entry map[string]json.RawMessage
+	if err := json.Unmarshal(e.raw, &entry); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, entry["token"], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"OIDC_TOKEN_FILE=" + file, "OIDC_AUTH_HOST=" + srv.URL()}
+	r := s.runEnv(env, "token", srv.URL())
+	mustSucceed(t, r)
+	other := strings.TrimSuffix(srv.URL(), "/api/app") + "/other-app"
+	msg := onlyLine(t, s.runEnv(env, "token", other), 1)
+	if !strings.Contains(msg, "is for "+srv.URL()) {
+		t.Errorf("error line %q", msg)
 	}
 }
 

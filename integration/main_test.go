@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,18 +43,35 @@ func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
 }
 
+// binDirVariable names a directory that holds the product binaries built
+// already (oidc-auth, git-credential-oidc, docker-credential-oidc), with
+// testbrowser one level above it. scripts/test-windows sets it: under Wine
+// there is no go command to build them with. Unset, TestMain builds them.
+const binDirVariable = "OIDC_AUTH_TEST_BINDIR"
+
+// exe is the suffix of executable files here: ".exe" on Windows.
+var exe = func() string {
+	if runtime.GOOS == "windows" {
+		return ".exe"
+	}
+	return ""
+}()
+
 func testMain(m *testing.M) int {
+	if prebuilt := os.Getenv(binDirVariable); prebuilt != "" {
+		if err := usePrebuilt(prebuilt); err != nil {
+			fmt.Fprintf(os.Stderr, "integration: %s: %v\n", binDirVariable, err)
+			return 1
+		}
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "oidc-auth-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration:", err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binDir = filepath.Join(dir, "bin")
-	oidcAuthBin = filepath.Join(binDir, "oidc-auth")
-	gitCredentialBin = filepath.Join(binDir, "git-credential-oidc")
-	dockerCredentialBin = filepath.Join(binDir, "docker-credential-oidc")
-	testBrowserBin = filepath.Join(dir, "testbrowser")
+	setBinaries(filepath.Join(dir, "bin"))
 	// One go build for the product binaries, one for the test browser.
 	product := []string{"build", "-o", binDir + string(filepath.Separator)}
 	if cover := os.Getenv(coverDirVariable); cover != "" {
@@ -91,6 +109,32 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
+// setBinaries sets the binaries' paths for the bin directory dir, with the
+// test browser in dir's parent.
+func setBinaries(dir string) {
+	binDir = dir
+	oidcAuthBin = filepath.Join(binDir, "oidc-auth"+exe)
+	gitCredentialBin = filepath.Join(binDir, "git-credential-oidc"+exe)
+	dockerCredentialBin = filepath.Join(binDir, "docker-credential-oidc"+exe)
+	testBrowserBin = filepath.Join(filepath.Dir(binDir), "testbrowser"+exe)
+}
+
+// usePrebuilt takes the binaries from dir instead of building them, and
+// checks that every one is there.
+func usePrebuilt(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	setBinaries(abs)
+	for _, bin := range []string{oidcAuthBin, gitCredentialBin, dockerCredentialBin, testBrowserBin} {
+		if fi, err := os.Stat(bin); err != nil || fi.IsDir() {
+			return fmt.Errorf("no binary %s (build the product binaries into %s and testbrowser into %s)", bin, binDir, filepath.Dir(binDir))
+		}
+	}
+	return nil
+}
+
 // jobVariables are the batch-job variables the flow core knows (flows.JobEnvironment); jobPrefixes
 // catch their relatives. None of them may leak into a child's environment
 // from the machine running the tests.
@@ -105,7 +149,7 @@ var (
 	// dropPrefixes are further variables that would reach outside the
 	// sandbox: the real home, keychain and config, a browser, proxies.
 	dropPrefixes = []string{"OIDC_", "XDG_", "TESTBROWSER_", "DBUS_", "DOCKER_", "GIT_"}
-	dropExact    = []string{"HOME", "BROWSER", "JOB_ID", "REGISTRY_AUTH_FILE", "PE_HOSTFILE", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"}
+	dropExact    = []string{"HOME", "USERPROFILE", "APPDATA", "LOCALAPPDATA", "HOMEDRIVE", "HOMEPATH", "BROWSER", "JOB_ID", "REGISTRY_AUTH_FILE", "PE_HOSTFILE", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"}
 )
 
 // inheritedEnv is the test process's environment without job variables and
@@ -123,6 +167,11 @@ func inheritedEnv() []string {
 }
 
 func dropped(name string) bool {
+	if runtime.GOOS == "windows" {
+		// Windows names its variables without regard to case; the lists
+		// are in upper case, but for the proxies, listed in both.
+		name = strings.ToUpper(name)
+	}
 	for _, list := range [][]string{jobVariables, dropExact} {
 		for _, v := range list {
 			if name == v {
@@ -140,8 +189,46 @@ func dropped(name string) bool {
 	return false
 }
 
-// sandbox is one isolated user of oidc-auth: its own HOME and XDG
-// directories, the test browser as $BROWSER, and a record of every token
+// homeEnv is the environment that makes home the home directory of a
+// child: HOME, and on Windows USERPROFILE (the home directory there) with
+// the profile's roaming and local application-data directories inside it,
+// APPDATA and LOCALAPPDATA, where os.UserConfigDir and os.UserCacheDir
+// point. makeHome creates those directories.
+func homeEnv(home string) []string {
+	env := []string{"HOME=" + home}
+	if runtime.GOOS == "windows" {
+		env = append(env,
+			"USERPROFILE="+home,
+			"APPDATA="+appData(home),
+			"LOCALAPPDATA="+localAppData(home),
+		)
+	}
+	return env
+}
+
+// appData is %APPDATA% of a Windows profile at home.
+func appData(home string) string { return filepath.Join(home, "AppData", "Roaming") }
+
+// localAppData is %LOCALAPPDATA% of a Windows profile at home.
+func localAppData(home string) string { return filepath.Join(home, "AppData", "Local") }
+
+// makeHome creates the home directory home, and on Windows the
+// application-data directories homeEnv names, as a new profile has them.
+func makeHome(home string) error {
+	dirs := []string{home}
+	if runtime.GOOS == "windows" {
+		dirs = append(dirs, appData(home), localAppData(home))
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sandbox is one isolated user of oidc-auth: its own HOME (and on Windows
+// USERPROFILE, APPDATA and LOCALAPPDATA) and XDG directories, the test browser as $BROWSER, and a record of every token
 // it has learned and every stderr it has seen, so that a test's cleanup can
 // check that no token ever reached stderr.
 type sandbox struct {
@@ -173,10 +260,13 @@ func newSandbox(t *testing.T) *sandbox {
 		browserLog: filepath.Join(dir, "browser.log"),
 		secrets:    map[string]bool{},
 	}
-	for _, d := range []string{s.home, s.cache, s.config} {
+	for _, d := range []string{s.cache, s.config} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := makeHome(s.home); err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(s.checkSecrets)
 	return s
@@ -212,12 +302,11 @@ func (s *sandbox) checkSecrets() {
 
 // environ is the environment of every process the sandbox runs (oidc-auth,
 // git, docker and the helpers they start): the test process's without job
-// variables and anything pointing outside the sandbox, the sandbox's HOME
-// and XDG directories, the test browser, the file store (never a real
+// variables and anything pointing outside the sandbox, the sandbox's home
+// (homeEnv) and XDG directories, the test browser, the file store (never a real
 // keychain), the sandbox's own variables, then extra.
 func (s *sandbox) environ(extra ...string) []string {
-	env := append(inheritedEnv(),
-		"HOME="+s.home,
+	env := append(append(inheritedEnv(), homeEnv(s.home)...),
 		"XDG_CACHE_HOME="+s.cache,
 		"XDG_CONFIG_HOME="+s.config,
 		"BROWSER="+testBrowserBin,
@@ -561,6 +650,18 @@ func checkQuick(t *testing.T, s *sandbox, r result, bound time.Duration) {
 	if r.elapsed-base > bound {
 		t.Errorf("oidc-auth %s took %v (a trivial run takes %v now), want under %v", strings.Join(r.args, " "), r.elapsed, base, bound)
 	}
+}
+
+// unixModes reports whether file modes carry Unix permission bits here,
+// for the checks of a file's mode; where they do not (Windows), it logs
+// that those checks are left out, and why.
+func unixModes(t *testing.T) bool {
+	t.Helper()
+	if runtime.GOOS != "windows" {
+		return true
+	}
+	t.Log("file modes not checked: Windows keeps no Unix permission bits (only the read-only attribute); access control lists protect files there")
+	return false
 }
 
 // unixNumber parses a JSON number that must be whole Unix seconds.

@@ -327,6 +327,7 @@ func findSecret(text string, secrets map[string]string) (string, string) {
 // a new reason (a session bus address where no bus listens).
 func TestKeychainWarningOncePerReason(t *testing.T) {
 	t.Parallel()
+	requireDBusKeychain(t)
 	srv := startServer(t, pyauthserver.Options{})
 	s := newSandbox(t)
 	warnings := func(r result) int {

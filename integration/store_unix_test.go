@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,30 +149,4 @@ func TestStoreStrictModes(t *testing.T) {
 		}
 		s.unchanged(before)
 	})
-}
-
-// TestBareTokenFileServesItsPrefixOnly: a bare token in OIDC_TOKEN_FILE
-// serves the server OIDC_AUTH_HOST names, path prefix included, and no
-// other prefix of the same host.
-func TestBareTokenFileServesItsPrefixOnly(t *testing.T) {
-	t.Parallel()
-	srv := startServer(t, pyauthserver.Options{})
-	s := newSandbox(t)
-	e := s.login(srv)
-	file := filepath.Join(s.dir, "job-token.json")
-	var entry map[string]json.RawMessage
-	if err := json.Unmarshal(e.raw, &entry); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, entry["token"], 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"OIDC_TOKEN_FILE=" + file, "OIDC_AUTH_HOST=" + srv.URL()}
-	r := s.runEnv(env, "token", srv.URL())
-	mustSucceed(t, r)
-	other := strings.TrimSuffix(srv.URL(), "/api/app") + "/other-app"
-	msg := onlyLine(t, s.runEnv(env, "token", other), 1)
-	if !strings.Contains(msg, "is for "+srv.URL()) {
-		t.Errorf("error line %q", msg)
-	}
 }

@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oidc-auth/oidc-auth/integration/gitserver"
 )
 
 // lockedBuffer is one output for the demo's stdout and stderr, which the
@@ -56,6 +59,12 @@ var (
 // arrive, that no secret the servers issued is printed, and that nothing is
 // left behind.
 func TestDemo(t *testing.T) {
+	// The demo is what a person runs with `go run`: it builds the binaries
+	// with go and clones with git.
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go on PATH: the demo builds the binaries with go build, as a person runs it from a checkout")
+	}
+	gitserver.RequireGit(t)
 	var out lockedBuffer
 	start := time.Now()
 	rep, err := run(context.Background(), &out, &out)

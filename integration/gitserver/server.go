@@ -124,10 +124,30 @@ type Server struct {
 	repos    map[string]bool
 }
 
-// New starts a Server for tb; it is closed when tb's test ends. New fails
-// tb when git or git-http-backend cannot be found.
+// RequireToolsVariable names the environment variable that, set, makes a
+// missing git a failure instead of a skip: where it is set (scripts/test),
+// git was installed on purpose.
+const RequireToolsVariable = "OIDC_AUTH_TEST_REQUIRE_TOOLS"
+
+// RequireGit skips tb, saying why, when there is no git on PATH, or fails
+// it when RequireToolsVariable is set.
+func RequireGit(tb testing.TB) {
+	tb.Helper()
+	if _, err := exec.LookPath("git"); err == nil {
+		return
+	}
+	if os.Getenv(RequireToolsVariable) != "" {
+		tb.Fatalf("no git on PATH, but %s is set (apt-get install git)", RequireToolsVariable)
+	}
+	tb.Skip("no git on PATH (apt-get install git; on Windows, Git for Windows): the test runs git and its http-backend")
+}
+
+// New starts a Server for tb; it is closed when tb's test ends. New skips
+// tb when there is no git (see RequireGit), and fails it when
+// git-http-backend cannot be found.
 func New(tb testing.TB, opts Options) *Server {
 	tb.Helper()
+	RequireGit(tb)
 	if opts.Realm == "" {
 		opts.Realm = DefaultRealm
 	}

@@ -27,6 +27,7 @@ type gitClient struct {
 
 func newGitClient(t *testing.T) *gitClient {
 	t.Helper()
+	gitserver.RequireGit(t)
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
 	if err := os.Mkdir(home, 0o700); err != nil {

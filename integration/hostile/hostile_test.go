@@ -16,7 +16,6 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -574,7 +573,7 @@ func countingClient(t *testing.T, s *hostile.Server) (*http.Client, *atomic.Int6
 }
 
 func isDropped(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, connReset) ||
 		strings.Contains(err.Error(), "connection reset by peer")
 }
 

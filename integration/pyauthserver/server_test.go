@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -908,15 +909,25 @@ func TestTLS(t *testing.T) {
 
 func TestTestbrowser(t *testing.T) {
 	t.Parallel()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not found")
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "testbrowser")
-	build := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, "../testbrowser")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	var bin string
+	if prebuilt := os.Getenv("OIDC_AUTH_TEST_BINDIR"); prebuilt != "" {
+		// Built already, one level above the product binaries, where
+		// there is no go to build it with (scripts/test-windows).
+		bin = filepath.Join(filepath.Dir(prebuilt), "testbrowser")
+		if runtime.GOOS == "windows" {
+			bin += ".exe"
+		}
+	} else {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			t.Skip("no go on PATH to build the test browser with, and no OIDC_AUTH_TEST_BINDIR with it built")
+		}
+		bin = filepath.Join(dir, "testbrowser")
+		build := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, "../testbrowser")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
 	}
 
 	s := pyauthserver.Start(t, pyauthserver.Options{Flavor: pyauthserver.Flask})
