@@ -319,14 +319,24 @@ func TestCodeFlowScreen(t *testing.T) {
 			cfg.RedirectPorts = freePorts(t, 1)
 			port := strconv.Itoa(cfg.RedirectPorts[0])
 			b := &followBrowser{}
-			browser := func(u string) error {
-				b.open(u) // the person opens the page either way
-				if tt.browser != nil {
-					return tt.browser(u)
-				}
-				return nil
-			}
 			var out lockedBuffer
+			browser := func(u string) error {
+				if tt.browser == nil {
+					b.open(u)
+					return nil
+				}
+				// The browser failed: the person opens the page by hand,
+				// once the screen has said so. Opening it before the
+				// failure is reported would make the flow (rightly) call
+				// the browser a success.
+				go func() {
+					for !strings.Contains(out.String(), "Waiting for the browser") {
+						time.Sleep(time.Millisecond)
+					}
+					b.open(u)
+				}()
+				return tt.browser(u)
+			}
 			f := &CodeFlow{Config: cfg, Out: &out, Browser: browser, env: fakeEnv("linux", tt.vars, nil, nil), screen: screenFor(&out)}
 			tok, err := f.Run(context.Background())
 			b.wg.Wait()
