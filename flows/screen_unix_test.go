@@ -1,5 +1,7 @@
 //go:build !windows
 
+// Unix only: the screen is drawn on a pseudo-terminal (creack/pty), which Windows consoles do not offer.
+
 package flows
 
 import (

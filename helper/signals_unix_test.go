@@ -1,5 +1,7 @@
 //go:build unix
 
+// Unix only: the test sends the process real SIGINT, SIGTERM and SIGHUP, which Windows cannot send (TestForwardOnWindows in cmd/oidc-auth covers the console there).
+
 package helper
 
 import (

@@ -1,5 +1,7 @@
 //go:build !windows
 
+// Unix only: kubectl hands its terminal over, which the test makes with a pseudo-terminal (creack/pty), which Windows consoles do not offer.
+
 package integration
 
 import (

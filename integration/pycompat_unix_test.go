@@ -1,5 +1,7 @@
 //go:build !windows
 
+// Unix only: the Python client's login runs on a pseudo-terminal (creack/pty), which Windows consoles do not offer.
+
 package integration
 
 import (

@@ -1,5 +1,7 @@
 //go:build !windows
 
+// Unix only: the screens are read from a pseudo-terminal (creack/pty) rendered by vt10x, which Windows consoles do not offer.
+
 package integration
 
 import (

@@ -1,5 +1,7 @@
 //go:build unix
 
+// Unix only: the store's refusals of links and of other users' modes need Unix links and permission bits; TestRefreshWhileStoreHeldOpen and TestDefaultPaths cover the store on Windows.
+
 package integration
 
 import (

@@ -1,5 +1,7 @@
 //go:build unix
 
+// Unix only: the tests send SIGINT, SIGTERM, SIGSTOP and SIGCONT and fill a tmpfs, none of which Windows has; TestRefreshWhileStoreHeldOpen and TestKillDuringRefresh cover a refresh there.
+
 package integration
 
 import (

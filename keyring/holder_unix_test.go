@@ -1,5 +1,7 @@
 //go:build unix
 
+// Unix only: the lock holder is stopped with SIGSTOP, which Windows does not have.
+
 package keyring_test
 
 import (

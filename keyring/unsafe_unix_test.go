@@ -1,5 +1,7 @@
 //go:build unix
 
+// Unix only: the checks of owners, modes, /tmp and named pipes are Unix's; on Windows the store lives in the profile, whose ACL protects it (TestDefaultFilePathHome checks the place).
+
 package keyring_test
 
 import (

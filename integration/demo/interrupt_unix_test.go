@@ -1,5 +1,7 @@
 //go:build unix
 
+// Unix only: Ctrl-C reaches the demo as a SIGINT sent by the test, and Windows cannot send one to another process.
+
 package main
 
 import (
