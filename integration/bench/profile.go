@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // initEntry is one line of GODEBUG=inittrace=1:
@@ -77,15 +76,23 @@ func (b *bench) profileGet(h *home, bin, query string) {
 		d.WriteString("\n")
 	}
 
-	// rusage of the child
-	cmd = exec.CommandContext(b.ctx, bin, "get")
+	// /usr/bin/time -v: the child's own rusage (a child of this program
+	// would count this program's RSS too, see peakRSS)
+	cmd = exec.CommandContext(b.ctx, "/usr/bin/time", "-v", bin, "get")
 	cmd.Env = h.env
 	cmd.Stdin = strings.NewReader(gitQueryText(query))
+	errb.Reset()
+	cmd.Stderr = &errb
 	if err := cmd.Run(); err == nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			fmt.Fprintf(d, "getrusage of the child: max RSS %d KiB, %d minor and %d major page faults, user %.2f ms, system %.2f ms, %d voluntary and %d involuntary context switches.\n\n",
-				ru.Maxrss, ru.Minflt, ru.Majflt, float64(ru.Utime.Nano())/1e6, float64(ru.Stime.Nano())/1e6, ru.Nvcsw, ru.Nivcsw)
+		var keep []string
+		for _, l := range strings.Split(errb.String(), "\n") {
+			for _, k := range []string{"Maximum resident", "page faults", "context switches", "User time", "System time"} {
+				if strings.Contains(l, k) {
+					keep = append(keep, strings.TrimSpace(l))
+				}
+			}
 		}
+		fmt.Fprintf(d, "`/usr/bin/time -v`:\n\n```\n%s\n```\n\n", strings.Join(keep, "\n"))
 	}
 
 	// perf stat, strace -c
