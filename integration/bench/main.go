@@ -417,10 +417,10 @@ func (b *bench) cached() error {
 
 	// 1. against git credential-store
 	res, err := b.hyperfine("cached get vs git credential-store", h.env, []cmdSpec{
-		{"git credential-store get", "git credential-store --file " + store + " get < " + gq},
-		{"git-credential-oidc get (static, README install)", git + " get < " + gq},
-		{"git-credential-oidc get (dynamic, CGO_ENABLED=1)", filepath.Join(b.dyn, "git-credential-oidc") + " get < " + gq},
-		{"static hello world", b.hello + " < " + gq},
+		{"git credential-store get", "git credential-store --file " + store + " get < " + gq, "password="},
+		{"git-credential-oidc get (static, README install)", git + " get < " + gq, "password="},
+		{"git-credential-oidc get (dynamic, CGO_ENABLED=1)", filepath.Join(b.dyn, "git-credential-oidc") + " get < " + gq, "password="},
+		{"static hello world", b.hello + " < " + gq, "hello"},
 	})
 	if err != nil {
 		return err
@@ -431,9 +431,9 @@ func (b *bench) cached() error {
 
 	// 3. flat in the number of logins and servers
 	res, err = b.hyperfine("1 vs 1,000 logins and servers", h.env, []cmdSpec{
-		{"get, 1 login, 1 server", "OIDC_TOKEN_FILE=" + h.tokens + " OIDC_AUTH_CONFIG=" + h.config + " " + git + " get < " + gq},
-		{fmt.Sprintf("get, %d logins", manyLogins), "OIDC_TOKEN_FILE=" + many + " OIDC_AUTH_CONFIG=" + h.config + " " + git + " get < " + gq},
-		{fmt.Sprintf("get, %d [[server]] entries", manyServers), "OIDC_TOKEN_FILE=" + h.tokens + " OIDC_AUTH_CONFIG=" + manyCfg + " " + git + " get < " + gq},
+		{"get, 1 login, 1 server", "OIDC_TOKEN_FILE=" + h.tokens + " OIDC_AUTH_CONFIG=" + h.config + " " + git + " get < " + gq, "password="},
+		{fmt.Sprintf("get, %d logins", manyLogins), "OIDC_TOKEN_FILE=" + many + " OIDC_AUTH_CONFIG=" + h.config + " " + git + " get < " + gq, "password="},
+		{fmt.Sprintf("get, %d [[server]] entries", manyServers), "OIDC_TOKEN_FILE=" + h.tokens + " OIDC_AUTH_CONFIG=" + manyCfg + " " + git + " get < " + gq, "password="},
 	})
 	if err != nil {
 		return err
@@ -443,9 +443,9 @@ func (b *bench) cached() error {
 
 	// 2. the other entry points, against the git helper
 	res, err = b.hyperfine("token and docker get vs the git helper", h.env, []cmdSpec{
-		{"git-credential-oidc get", git + " get < " + gq},
-		{"oidc-auth token HOST", filepath.Join(b.static, "oidc-auth") + " token " + h.srv.URL() + " < /dev/null"},
-		{"docker-credential-oidc get", filepath.Join(b.static, "docker-credential-oidc") + " get < " + dq},
+		{"git-credential-oidc get", git + " get < " + gq, "password="},
+		{"oidc-auth token HOST", filepath.Join(b.static, "oidc-auth") + " token " + h.srv.URL() + " < /dev/null", ""},
+		{"docker-credential-oidc get", filepath.Join(b.static, "docker-credential-oidc") + " get < " + dq, `"Secret"`},
 	})
 	if err != nil {
 		return err
@@ -507,7 +507,8 @@ func jwtLike() string {
 
 // manyLogins writes a copy of the file store with the login of tokens and
 // manyLogins-1 more logins of other servers, in the reference v1 layout
-// ({"https://host": {"token": {…}, "stored_at": …}}), each with a ~1 KB
+// ({"https://host": {"token": {…}, "stored_at": …}}, keyed by scheme and
+// host as the store keys them), each with a ~1 KB
 // JWT-like access token and a refresh token. The real login comes last.
 func (b *bench) manyLogins(tokens string) (string, error) {
 	raw, err := os.ReadFile(tokens)
@@ -534,7 +535,7 @@ func (b *bench) manyLogins(tokens string) (string, error) {
 			"stored_at": float64(now.UnixMicro()) / 1e6,
 		}
 		v, _ := json.Marshal(rec)
-		k, _ := json.Marshal(fmt.Sprintf("https://auth-%04d.example.org/api/app", i))
+		k, _ := json.Marshal(fmt.Sprintf("https://auth-%04d.example.org", i))
 		fmt.Fprintf(&buf, "%s: %s, ", k, v)
 	}
 	for k, v := range own {
@@ -618,8 +619,8 @@ func (b *bench) keychain() error {
 	}
 	before := h.hits.Load()
 	res, err := b.hyperfine("keychain get vs docker-credential-secretservice", h.env, []cmdSpec{
-		{"docker-credential-secretservice get", theirs + " get < " + q},
-		{"docker-credential-oidc get (keychain)", docker + " get < " + dq},
+		{"docker-credential-secretservice get", theirs + " get < " + q, `"Secret"`},
+		{"docker-credential-oidc get (keychain)", docker + " get < " + dq, `"Secret"`},
 	})
 	if err != nil {
 		return err
@@ -789,8 +790,9 @@ func (b *bench) peakRSS(h *home, stdin []byte, bin string, args ...string) (int6
 	return peak, nil
 }
 
-// cmdSpec is one command of a hyperfine run.
-type cmdSpec struct{ name, shell string }
+// cmdSpec is one command of a hyperfine run: its name, its shell command
+// line, and what its answer must contain (every answer must be non-empty).
+type cmdSpec struct{ name, shell, expect string }
 
 // result is one command's figures from hyperfine's JSON, in seconds.
 type result struct {
@@ -805,6 +807,16 @@ type result struct {
 // through hyperfine's default shell (whose spawn time it subtracts).
 func (b *bench) hyperfine(title string, env []string, cmds []cmdSpec) ([]result, error) {
 	progress("-- %s", title)
+	// Each command must answer before it is timed: a helper that finds
+	// nothing exits quickly, and would look fast.
+	for _, c := range cmds {
+		cmd := exec.CommandContext(b.ctx, "sh", "-c", c.shell)
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil || len(bytes.TrimSpace(out)) == 0 || !bytes.Contains(out, []byte(c.expect)) {
+			return nil, fmt.Errorf("bench: %s gave no answer (%v); it must answer before it is timed", c.name, err)
+		}
+	}
 	js := filepath.Join(b.dir, "hyperfine.json")
 	md := filepath.Join(b.dir, "hyperfine.md")
 	args := []string{"--warmup", strconv.Itoa(b.o.warmup), "--runs", strconv.Itoa(b.o.runs), "--style", "basic",
