@@ -399,9 +399,11 @@ func (b *bench) cached() error {
 		return err
 	}
 	// git credential-store's file holds a credential of the same host with
-	// a password as long as the access token.
+	// a password as long as the access token. Asked directly, as here, it
+	// matches the query's path too (git credential fill would drop the
+	// path first, unless credential.useHttpPath), so the line has it.
 	pw := passwordLen(ans)
-	store, err := b.write("git-credentials", []byte("https://"+username+":"+randomText(pw)+"@git.example.org\n"))
+	store, err := b.write("git-credentials", []byte("https://"+username+":"+randomText(pw)+"@git.example.org/team/app.git\n"))
 	if err != nil {
 		return err
 	}
