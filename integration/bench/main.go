@@ -113,7 +113,9 @@ type bench struct {
 	hello  string // static hello-world binary
 	root   string // module root
 	rows   []row
-	detail bytes.Buffer // hyperfine tables, storm figures, go test output
+	// loadStart is the load average when the run began.
+	loadStart string
+	detail    bytes.Buffer // hyperfine tables, storm figures, go test output
 }
 
 func (b *bench) add(what, measured, target string, pass *bool) {
@@ -136,7 +138,7 @@ func run(ctx context.Context, o options) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(dir)
-	b := &bench{ctx: ctx, o: o, dir: dir}
+	b := &bench{ctx: ctx, o: o, dir: dir, loadStart: loadAvg()}
 	if err := b.build(); err != nil {
 		return "", err
 	}
@@ -922,6 +924,19 @@ func shortNames(pkgs []string) []string {
 	return s
 }
 
+// loadAvg is the 1-minute load average, or "" where there is none.
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(raw))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
 // machine describes where the figures come from.
 func machine() string {
 	cpu := "unknown CPU"
@@ -951,6 +966,13 @@ func (b *bench) writeReport(w io.Writer, took time.Duration) {
 	fmt.Fprintf(w, "## Results\n\n")
 	fmt.Fprintf(w, "- Date: %s\n- Machine: %s\n- Commit: %s\n- Command: `scripts/bench %s` (took %.0f s)\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), state, strings.Join(os.Args[1:], " "), took.Seconds())
+	if b.loadStart != "" {
+		fmt.Fprintf(w, "- Load average (1 min) at the start and the end: %s and %s", b.loadStart, loadAvg())
+		if l, err := strconv.ParseFloat(b.loadStart, 64); err == nil && l > float64(runtime.NumCPU()) {
+			fmt.Fprintf(w, ". **The machine was busy (more runnable processes than cores): the figures are not reliable; run again on a quiet machine.**")
+		}
+		fmt.Fprintf(w, "\n\n")
+	}
 	fmt.Fprintf(w, "| target | measured | goal | result |\n|---|---|---|---|\n")
 	for _, r := range b.rows {
 		v := r.verdict
