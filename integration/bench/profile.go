@@ -103,6 +103,7 @@ func (b *bench) profileGet(h *home, bin, query string) {
 	}{
 		{"perf stat", "perf", []string{"stat", "-r", "20", "-e", "task-clock,page-faults,context-switches,cpu-migrations", "--", "sh", "-c", bin + " get < " + query}},
 		{"perf stat of the shell alone (to subtract)", "perf", []string{"stat", "-r", "20", "-e", "task-clock,page-faults,context-switches,cpu-migrations", "--", "sh", "-c", "true < " + query}},
+		{"perf stat of the static hello world (the floor of a Go process)", "perf", []string{"stat", "-r", "20", "-e", "task-clock,page-faults,context-switches,cpu-migrations", "--", "sh", "-c", b.hello + " < " + query}},
 		{"strace -f -c", "strace", []string{"-f", "-c", "-o", "/dev/stderr", bin, "get"}},
 	} {
 		if _, err := exec.LookPath(t.tool); err != nil {
