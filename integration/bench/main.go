@@ -964,16 +964,16 @@ func (b *bench) writeReport(w io.Writer, took time.Duration) {
 		state += " with uncommitted changes"
 	}
 	fmt.Fprintf(w, "## Results\n\n")
-	fmt.Fprintf(w, "- Date: %s\n- Machine: %s\n- Commit: %s\n- Command: `scripts/bench %s` (took %.0f s)\n\n",
+	fmt.Fprintf(w, "- Date: %s\n- Machine: %s\n- Commit: %s\n- Command: `scripts/bench %s` (took %.0f s)\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), state, strings.Join(os.Args[1:], " "), took.Seconds())
 	if b.loadStart != "" {
 		fmt.Fprintf(w, "- Load average (1 min) at the start and the end: %s and %s", b.loadStart, loadAvg())
 		if l, err := strconv.ParseFloat(b.loadStart, 64); err == nil && l > float64(runtime.NumCPU()) {
 			fmt.Fprintf(w, ". **The machine was busy (more runnable processes than cores): the figures are not reliable; run again on a quiet machine.**")
 		}
-		fmt.Fprintf(w, "\n\n")
+		fmt.Fprintf(w, "\n")
 	}
-	fmt.Fprintf(w, "| target | measured | goal | result |\n|---|---|---|---|\n")
+	fmt.Fprintf(w, "\n| target | measured | goal | result |\n|---|---|---|---|\n")
 	for _, r := range b.rows {
 		v := r.verdict
 		switch v {
