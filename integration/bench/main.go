@@ -226,6 +226,7 @@ type home struct {
 	hits   *atomic.Int64 // requests the server got
 	config string        // config.toml
 	tokens string        // the file store
+	binDir string        // the binaries this user runs
 }
 
 // sandboxEnv is the caller's environment without anything that points at
@@ -280,7 +281,7 @@ func dropVariable(name string) bool {
 // added to the user's environment.
 func (b *bench) newHome(name string, delay time.Duration, extra ...string) (*home, error) {
 	d := filepath.Join(b.dir, name)
-	h := &home{dir: d, hits: new(atomic.Int64)}
+	h := &home{dir: d, hits: new(atomic.Int64), binDir: b.static}
 	for _, p := range []string{filepath.Join(d, "home", ".config"), filepath.Join(d, "home", ".cache")} {
 		if err := os.MkdirAll(p, 0o700); err != nil {
 			return nil, err

@@ -76,6 +76,43 @@ func (b *bench) profileGet(h *home, bin, query string) {
 		d.WriteString("\n")
 	}
 
+	// package init of each entry point
+	fmt.Fprintf(d, "Package init of each cached entry point:\n\n| command | packages | ms clock | allocs | bytes | slowest three |\n|---|---|---|---|---|---|\n")
+	for _, c := range []struct {
+		name, bin string
+		args      []string
+		stdin     string
+	}{
+		{"git-credential-oidc get", bin, []string{"get"}, gitQueryText(query)},
+		{"docker-credential-oidc get", h.binDir + "/docker-credential-oidc", []string{"get"}, registry},
+		{"oidc-auth token HOST", h.binDir + "/oidc-auth", []string{"token", h.srv.URL()}, ""},
+	} {
+		cmd := exec.CommandContext(b.ctx, c.bin, c.args...)
+		cmd.Env = append(append([]string(nil), h.env...), "GODEBUG=inittrace=1")
+		cmd.Stdin = strings.NewReader(c.stdin)
+		var eb bytes.Buffer
+		cmd.Stderr = &eb
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(d, "| %s | failed: %v | | | | |\n", c.name, err)
+			continue
+		}
+		list := parseInittrace(eb.String())
+		var clock float64
+		var allocs, by int64
+		for _, e := range list {
+			clock += e.clock
+			allocs += e.allocs
+			by += e.bytes
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].clock > list[j].clock })
+		var top []string
+		for i := 0; i < len(list) && i < 3; i++ {
+			top = append(top, fmt.Sprintf("%s %.2f", list[i].pkg, list[i].clock))
+		}
+		fmt.Fprintf(d, "| %s | %d | %.2f | %d | %d | %s |\n", c.name, len(list), clock, allocs, by, strings.Join(top, ", "))
+	}
+	d.WriteString("\n")
+
 	// /usr/bin/time -v: the child's own rusage (a child of this program
 	// would count this program's RSS too, see peakRSS)
 	cmd = exec.CommandContext(b.ctx, "/usr/bin/time", "-v", bin, "get")
