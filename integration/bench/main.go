@@ -805,6 +805,8 @@ type result struct {
 	Mean    float64   `json:"mean"`
 	Stddev  float64   `json:"stddev"`
 	Median  float64   `json:"median"`
+	User    float64   `json:"user"`
+	System  float64   `json:"system"`
 	Times   []float64 `json:"times"`
 }
 
@@ -859,7 +861,11 @@ func (b *bench) ratioRow(res []result, i, ref int, what string, limit float64) {
 	ratio := a.Median / r.Median
 	rel := a.Mean / r.Mean
 	relErr := rel * math.Sqrt(math.Pow(a.Stddev/a.Mean, 2)+math.Pow(r.Stddev/r.Mean, 2))
-	measured := fmt.Sprintf("%.2f× (%.2f / %.2f ms; hyperfine %.2f ± %.2f)", ratio, a.Median*1e3, r.Median*1e3, rel, relErr)
+	measured := fmt.Sprintf("%.2f× (%.2f / %.2f ms; hyperfine %.2f ± %.2f", ratio, a.Median*1e3, r.Median*1e3, rel, relErr)
+	if cpu := r.User + r.System; cpu > 0 {
+		measured += fmt.Sprintf("; CPU %.2f×", (a.User+a.System)/cpu)
+	}
+	measured += ")"
 	if limit == 0 {
 		b.add(what, measured, "reference", nil)
 		return
