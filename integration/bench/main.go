@@ -997,6 +997,6 @@ func (b *bench) writeReport(w io.Writer, took time.Duration) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.what, strings.ReplaceAll(r.measured, "|", `\|`), goal, v)
 	}
-	fmt.Fprintf(w, "\nRatios are of whole-process medians from one hyperfine run per comparison (--warmup %d --runs %d, default shell, whose spawn time hyperfine subtracts); \"hyperfine a ± e\" is hyperfine's own relative figure, the ratio of means with its propagated error.\n\n", b.o.warmup, b.o.runs)
+	fmt.Fprintf(w, "\nRatios are of whole-process medians from one hyperfine run per comparison (--warmup %d --runs %d, default shell, whose spawn time hyperfine subtracts); \"hyperfine a ± e\" is hyperfine's own relative figure, the ratio of means with its propagated error; \"CPU\" is the ratio of mean user+system time, which a busy machine disturbs less than wall time.\n\n", b.o.warmup, b.o.runs)
 	fmt.Fprintf(w, "## Details\n\n%s", b.detail.String())
 }
