@@ -931,6 +931,23 @@ func shortNames(pkgs []string) []string {
 	return s
 }
 
+// measuringArgs are args without --write and its file, which change
+// where the report goes and not what it measures.
+func measuringArgs(args []string) []string {
+	var keep []string
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimLeft(args[i], "-")
+		switch {
+		case a == "write":
+			i++
+		case strings.HasPrefix(a, "write="):
+		default:
+			keep = append(keep, args[i])
+		}
+	}
+	return keep
+}
+
 // loadAvg is the 1-minute load average, or "" where there is none.
 func loadAvg() string {
 	raw, err := os.ReadFile("/proc/loadavg")
@@ -972,7 +989,7 @@ func (b *bench) writeReport(w io.Writer, took time.Duration) {
 	}
 	fmt.Fprintf(w, "## Results\n\n")
 	fmt.Fprintf(w, "- Date: %s\n- Machine: %s\n- Commit: %s\n- Command: `scripts/bench %s` (took %.0f s)\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), state, strings.Join(os.Args[1:], " "), took.Seconds())
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), state, strings.Join(measuringArgs(os.Args[1:]), " "), took.Seconds())
 	if b.loadStart != "" {
 		fmt.Fprintf(w, "- Load average (1 min) at the start and the end: %s and %s", b.loadStart, loadAvg())
 		if l, err := strconv.ParseFloat(b.loadStart, 64); err == nil && l > float64(runtime.NumCPU()) {
