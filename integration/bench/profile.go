@@ -46,7 +46,7 @@ func parseInittrace(stderr string) []initEntry {
 func (b *bench) profileGet(h *home, bin, query string) {
 	progress("-- profile of one cached get")
 	d := &b.detail
-	fmt.Fprintf(d, "### Where the time goes: one cached `git-credential-oidc get` (static build)\n\n")
+	fmt.Fprintf(d, "### Profile of one cached `git-credential-oidc get` (static build)\n\n")
 
 	// package init
 	cmd := exec.CommandContext(b.ctx, bin, "get")
