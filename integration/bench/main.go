@@ -447,16 +447,18 @@ func (b *bench) cached() error {
 	b.ratioRow(res, 2, 0, fmt.Sprintf("cached get with %d `[[server]]` entries / with 1", manyServers), 1.5)
 
 	// 2. the other entry points, against the git helper
-	res, err = b.hyperfine("token and docker get vs the git helper", h.env, []cmdSpec{
+	res, err = b.hyperfine("token, docker get and kubectl vs the git helper", h.env, []cmdSpec{
 		{"git-credential-oidc get", git + " get < " + gq, "password="},
 		{"oidc-auth token HOST", filepath.Join(b.static, "oidc-auth") + " token " + h.srv.URL() + " < /dev/null", ""},
 		{"docker-credential-oidc get", filepath.Join(b.static, "docker-credential-oidc") + " get < " + dq, `"Secret"`},
+		{"oidc-auth kubectl HOST", filepath.Join(b.static, "oidc-auth") + " kubectl " + h.srv.URL() + " < /dev/null", "ExecCredential"},
 	})
 	if err != nil {
 		return err
 	}
 	b.ratioRow(res, 1, 0, "cached `oidc-auth token HOST` / `git-credential-oidc get` (file store)", 1.1)
 	b.ratioRow(res, 2, 0, "cached `docker-credential-oidc get` / `git-credential-oidc get` (file store)", 1.1)
+	b.ratioRow(res, 3, 0, "cached `oidc-auth kubectl HOST` (kubectl's exec plugin) / `git-credential-oidc get` (file store)", 0)
 
 	// 5. peak RSS
 	rss, err := b.peakRSS(h, []byte(gitQuery), git, "get")
@@ -471,7 +473,7 @@ func (b *bench) cached() error {
 
 	// 6. no request on the cached paths
 	n := h.hits.Load() - before
-	b.add("requests to the server during all cached runs (git, docker, token)", strconv.FormatInt(n, 10), "0", ptr(n == 0))
+	b.add("requests to the server during all cached runs (git, docker, token, kubectl)", strconv.FormatInt(n, 10), "0", ptr(n == 0))
 
 	if b.o.profile {
 		b.profileGet(h, git, gq)
