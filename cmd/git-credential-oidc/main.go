@@ -248,6 +248,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if level := min(max(root.verbose.count+cmd.verbose.count, flows.DebugLevelFromEnv()), flows.DebugDetails); level > flows.DebugOff && !flows.DebugEnabled(ctx, level) {
 		ctx = flows.WithDebug(ctx, stderr, level, name)
 	}
+	if action == "erase" {
+		// A change to the store that a signal must not cut short; get
+		// starts the signal handling only to refresh or log in.
+		helper.CatchSignalsNow(ctx)
+	}
 	h, err := helper.Open(name, stderr)
 	if err == nil {
 		if action == "get" {
