@@ -7,7 +7,7 @@ package verbose
 import (
 	"io"
 	"slices"
-	
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/oidc-auth/oidc-auth/flows"
