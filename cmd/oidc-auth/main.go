@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // prefix is dropped, since the program's name already leads the line.
 func message(err error) string {
 	msg := flows.TerminalSafe(err.Error())
-	for _, p := range []string{"flows: ", "keyring: ", "helper: "} {
+	for _, p := range []string{"flows: ", "keyring: ", "helper: ", "kubeconfig: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
 	return msg
