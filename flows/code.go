@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net"
 	"net/http"
@@ -377,7 +376,7 @@ func refuse(w http.ResponseWriter, status int, message string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	page.Execute(w, pageData{Title: "Not this login", Message: message})
+	writePage(w, "Not this login", message)
 }
 
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -410,7 +409,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if !first {
 		w.WriteHeader(http.StatusConflict)
-		page.Execute(w, pageData{Title: "Login already handled", Message: "This login was already completed in another tab. You can close this one."})
+		writePage(w, "Login already handled", "This login was already completed in another tab. You can close this one.")
 		return
 	}
 	select {
@@ -422,10 +421,10 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if h.err != nil {
 		w.WriteHeader(http.StatusBadRequest)
-		page.Execute(w, pageData{Title: "Login failed", Message: h.err.Error() + ". Return to your terminal."})
+		writePage(w, "Login failed", h.err.Error()+". Return to your terminal.")
 		return
 	}
-	page.Execute(w, pageData{Title: "Login succeeded", Message: "You are logged in. You can close this window and return to your terminal."})
+	writePage(w, "Login succeeded", "You are logged in. You can close this window and return to your terminal.")
 }
 
 // parse reads a callback; ok is false when it does not belong to this
@@ -467,10 +466,19 @@ func (h *callbackHandler) parse(r *http.Request) (callbackResult, bool) {
 	return callbackResult{code: q.Get("code"), state: state}, true
 }
 
-type pageData struct{ Title, Message string }
+// pageEscaper escapes text for the page as html/template escapes text in
+// an element: the flows package does without html/template, whose
+// reflection keeps every exported method of every linked type in each
+// binary and so slows the start of every credential helper.
+var pageEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
-var page = template.Must(template.New("page").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>oidc-auth: {{.Title}}</title>
+// writePage writes the browser page of a login with a title and a
+// message, both escaped.
+func writePage(w io.Writer, title, message string) {
+	t, m := pageEscaper.Replace(title), pageEscaper.Replace(message)
+	io.WriteString(w, `<!doctype html>
+<html><head><meta charset="utf-8"><title>oidc-auth: `+t+`</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em}</style>
-</head><body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>
-`))
+</head><body><h1>`+t+`</h1><p>`+m+`</p></body></html>
+`)
+}

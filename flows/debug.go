@@ -99,7 +99,9 @@ func NoteSecret(ctx context.Context, values ...string) {
 
 // jwtLike matches compact JWS and JWE serializations: base64url segments
 // led by "eyJ" (a JSON object's "{"), whatever token they are.
-var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]*){1,4}`)
+var jwtLike = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]*){1,4}`)
+})
 
 // Debugf writes one debug line at level when ctx's output includes it.
 func Debugf(ctx context.Context, level int, format string, args ...any) {
@@ -110,7 +112,7 @@ func Debugf(ctx context.Context, level int, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	msg = jwtLike.ReplaceAllString(l.secrets.mask(terminalSafe(msg)), masked)
+	msg = jwtLike().ReplaceAllString(l.secrets.mask(terminalSafe(msg)), masked)
 	elapsed := time.Since(l.start).Seconds()
 	fmt.Fprintf(l.w, "%s: debug +%.3fs: %s\n", l.name, elapsed, msg)
 }

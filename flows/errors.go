@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Sentinel errors that callers branch on with errors.Is.
@@ -89,7 +90,7 @@ func parseServerError(endpoint string, status int, contentType string, body []by
 	default:
 		e.Description = string(body)
 	}
-	if !errorCodeRE.MatchString(e.Code) {
+	if !errorCodeRE().MatchString(e.Code) {
 		// Not an RFC 6749 error code: keep it as text, never as a code
 		// that callers branch on.
 		e.Description = strings.TrimSpace(e.Code + " " + e.Description)
@@ -101,7 +102,7 @@ func parseServerError(endpoint string, status int, contentType string, body []by
 
 // errorCodeRE matches the RFC 6749 §5.2 error codes servers send
 // (invalid_grant, slow_down, …), or nothing.
-var errorCodeRE = regexp.MustCompile(`^([a-z0-9_.-]{1,64})?$`)
+var errorCodeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([a-z0-9_.-]{1,64})?$`) })
 
 // errorFields takes the error code and text out of a JSON error body. An
 // "Upstream OIDC error: <body>" detail is unwrapped once.
@@ -179,17 +180,17 @@ func looksHTML(contentType string, body []byte) bool {
 }
 
 var (
-	titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
-	h1RE    = regexp.MustCompile(`(?is)<h1[^>]*>(.*?)</h1>`)
-	tagRE   = regexp.MustCompile(`(?s)<[^>]*>`)
+	titleRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`) })
+	h1RE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<h1[^>]*>(.*?)</h1>`) })
+	tagRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<[^>]*>`) })
 )
 
 // htmlTitle describes an HTML page by its title or first heading, never by
 // its whole text, with the secrets of sec masked.
 func htmlTitle(body []byte, sec secrets) string {
-	for _, re := range []*regexp.Regexp{titleRE, h1RE} {
+	for _, re := range []*regexp.Regexp{titleRE(), h1RE()} {
 		if m := re.FindSubmatch(body); m != nil {
-			if t := sec.quote(html.UnescapeString(tagRE.ReplaceAllString(string(m[1]), " "))); t != "" {
+			if t := sec.quote(html.UnescapeString(tagRE().ReplaceAllString(string(m[1]), " "))); t != "" {
 				return "an HTML page titled " + fmt.Sprintf("%q", t)
 			}
 		}

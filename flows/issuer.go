@@ -250,7 +250,7 @@ func oauthError(ctx context.Context, endpoint string, err error, sec secrets) er
 			return newRedirectError(u, &response{status: re.Response.StatusCode, location: re.Response.Header.Get("Location")}, sec)
 		}
 		se := parseServerError(endpoint, re.Response.StatusCode, re.Response.Header.Get("Content-Type"), re.Body, sec)
-		if se.Code == "" && errorCodeRE.MatchString(re.ErrorCode) {
+		if se.Code == "" && errorCodeRE().MatchString(re.ErrorCode) {
 			se.Code = re.ErrorCode
 		}
 		return se

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // GitHelper is one credential helper of the list git runs for a URL
@@ -67,7 +68,9 @@ func (r GitRelease) String() string {
 
 // gitVersionRE finds the version in `git --version` ("git version 2.39.5",
 // "git version 2.45.1.windows.1", "git version 2.39.3 (Apple Git-146)").
-var gitVersionRE = regexp.MustCompile(`^git version (\d+)\.(\d+)(?:\.(\d+))?`)
+var gitVersionRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^git version (\d+)\.(\d+)(?:\.(\d+))?`)
+})
 
 // GitVersion returns the version of the git on PATH.
 func GitVersion(ctx context.Context) (GitRelease, error) {
@@ -80,7 +83,7 @@ func GitVersion(ctx context.Context) (GitRelease, error) {
 
 // parseGitVersion reads the output of `git --version`.
 func parseGitVersion(out []byte) (GitRelease, error) {
-	m := gitVersionRE.FindSubmatch(bytes.TrimSpace(out))
+	m := gitVersionRE().FindSubmatch(bytes.TrimSpace(out))
 	if m == nil {
 		return GitRelease{}, fmt.Errorf("helper: git --version printed %.60q, not a version", out)
 	}

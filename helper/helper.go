@@ -59,6 +59,8 @@ func (h *Helper) token(ctx context.Context, r *resolved, reason string) (*keyrin
 	if tok, ok := flows.Cached(r.rec, r.server.Host, h.now()); ok {
 		return tok, nil // the cached path: no terminal, no lock, no network
 	}
+	// A refresh or a login that a signal must not cut short.
+	CatchSignalsNow(ctx)
 	wait, err := flows.LockTimeoutFromEnv()
 	if err != nil {
 		return nil, err

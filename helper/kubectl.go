@@ -199,6 +199,8 @@ func KubectlToken(ctx context.Context, store keyring.TokenStore, r KubectlReques
 			return t, exp, nil // the cached path: no lock, no network
 		}
 	}
+	// A refresh or a login that a signal must not cut short.
+	CatchSignalsNow(ctx)
 	tok, err := flows.Authenticate(ctx, cfg, store, r.Options)
 	if err != nil {
 		return "", time.Time{}, err

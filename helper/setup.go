@@ -255,6 +255,17 @@ const KubectlCommand = "oidc-auth"
 const KubectlInstallHint = "This kubeconfig gets its token from oidc-auth, which is not on PATH.\n" +
 	"Install it: go install github.com/oidc-auth/oidc-auth/cmd/...@latest\n"
 
+// KubectlExec is the exec block of a kubeconfig user that runs oidc-auth
+// for its token.
+type KubectlExec struct {
+	// Command is the program kubectl runs, looked up on PATH.
+	Command string
+	// Args follow it: "kubectl" and the server's arguments.
+	Args []string
+	// InstallHint is what kubectl says when Command is not found.
+	InstallHint string
+}
+
 // KubectlExecFor is the exec block that makes kubectl ask oidc-auth for
 // the tokens of s: "oidc-auth kubectl HOST", or "--issuer URL --client-id
 // ID" for a standard provider (with --access-token when accessToken is

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -43,6 +44,17 @@ func (e *SignalError) ExitCode() int {
 // The returned stop ends the signal handling.
 func CatchSignals(parent context.Context, exit func(code int)) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
+	end := catch(cancel, exit)
+	return ctx, func() {
+		end()
+		cancel(nil)
+	}
+}
+
+// catch starts the signal handling of CatchSignals: the first signal
+// cancels with its *SignalError, a second calls exit. The returned end
+// stops it.
+func catch(cancel context.CancelCauseFunc, exit func(code int)) (end func()) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, stopSignals...)
 	done := make(chan struct{})
@@ -59,11 +71,51 @@ func CatchSignals(parent context.Context, exit func(code int)) (ctx context.Cont
 		case <-done:
 		}
 	}()
-	return ctx, func() {
+	return func() {
 		signal.Stop(ch)
 		close(done)
-		cancel(nil)
 	}
+}
+
+// lazySignals is the signal handling of Main, started by the first
+// CatchSignalsNow.
+type lazySignals struct {
+	cancel context.CancelCauseFunc
+	exit   func(code int)
+	mu     sync.Mutex
+	end    func() // set once started
+	ended  bool
+}
+
+type lazySignalsKey struct{}
+
+// CatchSignalsNow starts the signal handling of Main for ctx (see
+// CatchSignals), unless it runs already. Main does not start it itself:
+// handing out a stored token takes a millisecond and leaves nothing half
+// done for a signal to cut short, while installing the handlers costs a
+// process about as much again. Call it before any work that must not be
+// cut short: a refresh, a login, a change to the store. Outside Main it
+// does nothing.
+func CatchSignalsNow(ctx context.Context) {
+	l, ok := ctx.Value(lazySignalsKey{}).(*lazySignals)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.end == nil && !l.ended {
+		l.end = catch(l.cancel, l.exit)
+	}
+}
+
+// stop ends the signal handling, if it was started.
+func (l *lazySignals) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.end != nil {
+		l.end()
+	}
+	l.ended = true
 }
 
 // SignalExit returns the exit code for a command whose context a signal
@@ -76,13 +128,18 @@ func SignalExit(ctx context.Context) (int, bool) {
 	return 0, false
 }
 
-// Main runs one command of a binary under CatchSignals and returns its exit
-// code: run's own, or 128 plus the signal's number when a signal stopped it
-// (after any refresh in flight was finished and stored). main passes
+// Main runs one command of a binary and returns its exit code: run's own,
+// or 128 plus the signal's number when a signal stopped it (after any
+// refresh in flight was finished and stored). The signals are caught as
+// CatchSignals does from the first CatchSignalsNow on the context run
+// gets; before it, a signal ends the process as usual. main passes
 // os.Exit, which a second signal calls at once.
 func Main(exit func(code int), run func(ctx context.Context) int) int {
-	ctx, stop := CatchSignals(context.Background(), exit)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	l := &lazySignals{cancel: cancel, exit: exit}
+	defer l.stop()
+	ctx = context.WithValue(ctx, lazySignalsKey{}, l)
 	code := run(ctx)
 	if sc, ok := SignalExit(ctx); ok {
 		code = sc

@@ -64,6 +64,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "docker-credential-oidc: unknown action %q; usage: docker-credential-oidc store|get|erase|list|version\n", args[1])
 		return 2
 	}
+	if args[1] == credentials.ActionStore || args[1] == credentials.ActionErase {
+		// A change to the store that a signal must not cut short; get
+		// starts the signal handling only to refresh or log in.
+		helper.CatchSignalsNow(ctx)
+	}
 	base, err := helper.Open("docker-credential-oidc", stderr)
 	if err != nil {
 		fmt.Fprintln(stdout, helper.Describe(err))

@@ -65,6 +65,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			return a.withDebug(c) // -v of `oidc-auth -v HOST`
 		},
 		Action: func(c *cli.Context) error {
+			helper.CatchSignalsNow(c.Context) // the Python client's form logs in too
 			if c.Bool("version") {
 				return a.printVersion(c)
 			}
@@ -447,6 +448,12 @@ func (a *app) finishCommands(cmds []*cli.Command, onUsage cli.OnUsageErrorFunc, 
 		}
 		before := cmd.Before
 		cmd.Before = func(c *cli.Context) error {
+			// token and kubectl hand out a stored token without the
+			// signal handling, and start it only to refresh or log in;
+			// every other command may change the store at any point.
+			if path != "token" && path != "kubectl" {
+				helper.CatchSignalsNow(c.Context)
+			}
 			if err := a.withDebug(c); err != nil || before == nil {
 				return err
 			}

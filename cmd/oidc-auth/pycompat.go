@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,8 +54,11 @@ var pyFlagNames = []string{"json", "force", "login-route", "token-route", "devic
 // pyFormUsed reports whether any flag of the reference client's form is
 // set on the command line.
 func pyFormUsed(c *cli.Context) bool {
-	for _, n := range pyFlagNames {
-		if c.IsSet(n) {
+	// The flags given, from the flag set itself: no flag of this program
+	// reads the environment, and IsSet costs a scan of every flag's names
+	// for each flag not given, on every command line.
+	for _, n := range c.LocalFlagNames() {
+		if slices.Contains(pyFlagNames, n) {
 			return true
 		}
 	}

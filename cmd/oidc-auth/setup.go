@@ -14,6 +14,7 @@ import (
 
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
+	"github.com/oidc-auth/oidc-auth/helper/kubeconfig"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -502,7 +503,7 @@ func (a *app) setupKubectl(c *cli.Context) error {
 		if c.Bool("unset") {
 			return usagef(c, "give either --print or --unset, not both")
 		}
-		b, err := block.UserYAML(user)
+		b, err := kubeconfig.UserYAML(block, user)
 		if err != nil {
 			return err
 		}
@@ -512,11 +513,11 @@ func (a *app) setupKubectl(c *cli.Context) error {
 		}
 		return err
 	}
-	path, err := helper.KubeconfigPath()
+	path, err := kubeconfig.Path()
 	if err != nil {
 		return err
 	}
-	kc, err := helper.LoadKubeconfig(path)
+	kc, err := kubeconfig.Load(path)
 	if err != nil {
 		return err
 	}

@@ -179,6 +179,8 @@ func (a *app) freshToken(c *cli.Context, named flows.Config, minValid time.Durat
 		// refresh would.
 		return cfg, store, wait, tok, cfg.Check()
 	}
+	// A refresh or a login that a signal must not cut short.
+	helper.CatchSignalsNow(c.Context)
 	tok, err := flows.Authenticate(c.Context, cfg, store, flows.Options{
 		Out:         a.stderr,
 		LockTimeout: wait,

@@ -7,11 +7,11 @@ package verbose
 import (
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/internal/vargs"
 )
 
 // Flag returns the repeatable -v/--verbose flag. Every command carries one,
@@ -20,30 +20,15 @@ func Flag() cli.Flag {
 	return &cli.BoolFlag{
 		Name:               "verbose",
 		Aliases:            []string{"v"},
-		Usage:              "show requests, answers and decisions on stderr, secrets masked; -vv adds details (or $" + flows.DebugEnv + "=1 or 2)",
+		Usage:              vargs.Usage,
 		Count:              new(int),
 		DisableDefaultText: true,
 	}
 }
 
 // Expand spells out -vv (and -vvv) before a "--" as -v -v, which the flag
-// parser does not know.
-func Expand(args []string) []string {
-	var out []string
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if len(a) > 2 && a[0] == '-' && strings.Trim(a[1:], "v") == "" {
-			for range len(a) - 1 {
-				out = append(out, "-v")
-			}
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
-}
+// parser does not know (see vargs.Expand).
+func Expand(args []string) []string { return vargs.Expand(args) }
 
 // Level is the debug level a command line asks for: its -v flags before
 // and after the command names, added up, or $OIDC_AUTH_DEBUG when that

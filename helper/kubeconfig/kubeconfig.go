@@ -1,4 +1,9 @@
-package helper
+// Package kubeconfig edits the kubeconfig file kubectl reads, for
+// `oidc-auth setup kubectl`: it adds, replaces and removes the user whose
+// exec block runs oidc-auth, keeping the rest of the file as it was. It is
+// a package of its own so that the YAML library it needs is in no binary
+// but oidc-auth, and in no credential helper's start.
+package kubeconfig
 
 import (
 	"bytes"
@@ -11,12 +16,13 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/oidc-auth/oidc-auth/helper"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
-// KubeconfigPath returns the kubeconfig file kubectl writes to: the first
+// Path returns the kubeconfig file kubectl writes to: the first
 // file of $KUBECONFIG (a list, as PATH is), else ~/.kube/config.
-func KubeconfigPath() (string, error) {
+func Path() (string, error) {
 	for _, p := range filepath.SplitList(os.Getenv("KUBECONFIG")) {
 		if p != "" {
 			return p, nil
@@ -24,25 +30,14 @@ func KubeconfigPath() (string, error) {
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", fmt.Errorf("helper: no home directory for ~/.kube/config (%v); set KUBECONFIG", err)
+		return "", fmt.Errorf("kubeconfig: no home directory for ~/.kube/config (%v); set KUBECONFIG", err)
 	}
 	return filepath.Join(home, ".kube", "config"), nil
 }
 
-// KubectlExec is the exec block of a kubeconfig user that runs oidc-auth
-// for its token.
-type KubectlExec struct {
-	// Command is the program kubectl runs, looked up on PATH.
-	Command string
-	// Args follow it: "kubectl" and the server's arguments.
-	Args []string
-	// InstallHint is what kubectl says when Command is not found.
-	InstallHint string
-}
-
 // node is the users[] entry of name with e's exec block, as kubectl's own
 // kubeconfig files spell it.
-func (e KubectlExec) node(name string) *yaml.Node {
+func node(e helper.KubectlExec, name string) *yaml.Node {
 	str := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
 	mapping := func(kv ...*yaml.Node) *yaml.Node {
 		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: kv}
@@ -52,7 +47,7 @@ func (e KubectlExec) node(name string) *yaml.Node {
 		args.Content = append(args.Content, str(a))
 	}
 	exec := mapping(
-		str("apiVersion"), str(ExecAPIv1),
+		str("apiVersion"), str(helper.ExecAPIv1),
 		str("command"), str(e.Command),
 		str("args"), args,
 		str("interactiveMode"), str("IfAvailable"),
@@ -66,8 +61,8 @@ func (e KubectlExec) node(name string) *yaml.Node {
 
 // UserYAML is the users[] entry of name with e's exec block, as YAML to
 // paste into a kubeconfig's users list.
-func (e KubectlExec) UserYAML(name string) ([]byte, error) {
-	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{e.node(name)}}
+func UserYAML(e helper.KubectlExec, name string) ([]byte, error) {
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{node(e, name)}}
 	return encodeYAML(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: "users"}, seq,
 	}})
@@ -81,18 +76,18 @@ func encodeYAML(n *yaml.Node) ([]byte, error) {
 	enc.SetIndent(2)
 	enc.CompactSeqIndent()
 	if err := enc.Encode(n); err != nil {
-		return nil, fmt.Errorf("helper: encode kubeconfig: %w", err)
+		return nil, fmt.Errorf("kubeconfig: encode kubeconfig: %w", err)
 	}
 	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("helper: encode kubeconfig: %w", err)
+		return nil, fmt.Errorf("kubeconfig: encode kubeconfig: %w", err)
 	}
 	return b.Bytes(), nil
 }
 
-// Kubeconfig is a kubeconfig file read for an edit. Its YAML is kept as
+// File is a kubeconfig file read for an edit. Its YAML is kept as
 // a node tree, so that an edit leaves every other part of the file as it
 // was: order, comments, and fields this package does not know.
-type Kubeconfig struct {
+type File struct {
 	path    string
 	existed bool
 	mode    fs.FileMode
@@ -101,12 +96,12 @@ type Kubeconfig struct {
 	root    *yaml.Node // its mapping
 }
 
-// LoadKubeconfig reads the kubeconfig at path; a missing or empty file is
+// Load reads the kubeconfig at path; a missing or empty file is
 // an empty kubeconfig. A path that is a symbolic link, or a file another
 // user owns, is refused, as the token store refuses them: the file decides
 // which program kubectl runs.
-func LoadKubeconfig(path string) (*Kubeconfig, error) {
-	k := &Kubeconfig{path: path, mode: 0o600}
+func Load(path string) (*File, error) {
+	k := &File{path: path, mode: 0o600}
 	b, fi, err := readOwnFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -119,7 +114,7 @@ func LoadKubeconfig(path string) (*Kubeconfig, error) {
 	if len(bytes.TrimSpace(b)) > 0 {
 		var doc yaml.Node
 		if err := yaml.Unmarshal(b, &doc); err != nil {
-			return nil, fmt.Errorf("helper: %s is not valid YAML (%v); fix it first", path, err)
+			return nil, fmt.Errorf("kubeconfig: %s is not valid YAML (%v); fix it first", path, err)
 		}
 		if doc.Kind == yaml.DocumentNode {
 			k.doc = &doc
@@ -135,13 +130,13 @@ func LoadKubeconfig(path string) (*Kubeconfig, error) {
 	case k.doc.Content[0].Kind == yaml.MappingNode:
 		k.root = k.doc.Content[0]
 	default:
-		return nil, fmt.Errorf("helper: %s is not a kubeconfig (its top level is no mapping); fix it first", path)
+		return nil, fmt.Errorf("kubeconfig: %s is not a kubeconfig (its top level is no mapping); fix it first", path)
 	}
 	return k, nil
 }
 
 // Path is the file's path.
-func (k *Kubeconfig) Path() string { return k.path }
+func (k *File) Path() string { return k.path }
 
 func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
 
@@ -160,13 +155,13 @@ func get(m *yaml.Node, key string) (*yaml.Node, int) {
 
 // list returns the sequence under key, or an error naming the file when
 // the key holds something else; a missing or null key is an empty list.
-func (k *Kubeconfig) list(key string) (*yaml.Node, error) {
+func (k *File) list(key string) (*yaml.Node, error) {
 	v, _ := get(k.root, key)
 	if v == nil || v.Tag == "!!null" {
 		return nil, nil
 	}
 	if v.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("helper: %s: %s is not a list; fix it first", k.path, key)
+		return nil, fmt.Errorf("kubeconfig: %s: %s is not a list; fix it first", k.path, key)
 	}
 	return v, nil
 }
@@ -201,12 +196,12 @@ func runsCommand(e *yaml.Node, command string) bool {
 // the entry of that name when it runs e.Command already; an entry of that
 // name that runs another program is refused. It reports whether the file
 // changes.
-func (k *Kubeconfig) SetUser(name string, e KubectlExec) (bool, error) {
+func (k *File) SetUser(name string, e helper.KubectlExec) (bool, error) {
 	users, err := k.list("users")
 	if err != nil {
 		return false, err
 	}
-	entry := e.node(name)
+	entry := node(e, name)
 	if users == nil {
 		users = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 		if _, i := get(k.root, "users"); i >= 0 {
@@ -221,7 +216,7 @@ func (k *Kubeconfig) SetUser(name string, e KubectlExec) (bool, error) {
 		return true, nil
 	}
 	if !runsCommand(users.Content[i], e.Command) {
-		return false, fmt.Errorf("helper: %s already has a user %q that does not run %s; choose another name with --user, or remove it with `kubectl config delete-user %s`", k.path, name, e.Command, name)
+		return false, fmt.Errorf("kubeconfig: %s already has a user %q that does not run %s; choose another name with --user, or remove it with `kubectl config delete-user %s`", k.path, name, e.Command, name)
 	}
 	old, err := encodeYAML(users.Content[i])
 	if err != nil {
@@ -243,7 +238,7 @@ func (k *Kubeconfig) SetUser(name string, e KubectlExec) (bool, error) {
 // empty list is left as "users: null", as kubectl writes it); it reports
 // whether there was such an entry. An entry of that name that runs another program is
 // refused.
-func (k *Kubeconfig) RemoveUser(name, command string) (bool, error) {
+func (k *File) RemoveUser(name, command string) (bool, error) {
 	users, err := k.list("users")
 	if err != nil {
 		return false, err
@@ -253,7 +248,7 @@ func (k *Kubeconfig) RemoveUser(name, command string) (bool, error) {
 		return false, nil
 	}
 	if !runsCommand(users.Content[i], command) {
-		return false, fmt.Errorf("helper: the user %q of %s does not run %s; leaving it alone (remove it with `kubectl config delete-user %s`)", name, k.path, command, name)
+		return false, fmt.Errorf("kubeconfig: the user %q of %s does not run %s; leaving it alone (remove it with `kubectl config delete-user %s`)", name, k.path, command, name)
 	}
 	users.Content = append(users.Content[:i], users.Content[i+1:]...)
 	if len(users.Content) == 0 {
@@ -266,18 +261,18 @@ func (k *Kubeconfig) RemoveUser(name, command string) (bool, error) {
 
 // SetContextUser makes the context name use user; it reports whether
 // that changes the file. A context the file does not have is an error.
-func (k *Kubeconfig) SetContextUser(name, user string) (bool, error) {
+func (k *File) SetContextUser(name, user string) (bool, error) {
 	contexts, err := k.list("contexts")
 	if err != nil {
 		return false, err
 	}
 	i := named(contexts, name)
 	if i < 0 {
-		return false, fmt.Errorf("helper: %s has no context %q; `kubectl config get-contexts` lists them (with several files in $KUBECONFIG, only the first is edited)", k.path, name)
+		return false, fmt.Errorf("kubeconfig: %s has no context %q; `kubectl config get-contexts` lists them (with several files in $KUBECONFIG, only the first is edited)", k.path, name)
 	}
 	ctx, _ := get(contexts.Content[i], "context")
 	if ctx == nil || ctx.Kind != yaml.MappingNode {
-		return false, fmt.Errorf("helper: %s: the context %q has no context mapping; fix it first", k.path, name)
+		return false, fmt.Errorf("kubeconfig: %s: the context %q has no context mapping; fix it first", k.path, name)
 	}
 	if v, _ := get(ctx, "user"); v != nil {
 		if v.Value == user && v.Kind == yaml.ScalarNode {
@@ -291,7 +286,7 @@ func (k *Kubeconfig) SetContextUser(name, user string) (bool, error) {
 }
 
 // ContextsUsing returns the names of the contexts whose user is user.
-func (k *Kubeconfig) ContextsUsing(user string) []string {
+func (k *File) ContextsUsing(user string) []string {
 	contexts, _ := k.list("contexts")
 	var names []string
 	if contexts == nil {
@@ -312,7 +307,7 @@ func (k *Kubeconfig) ContextsUsing(user string) []string {
 // file beside it, renamed over it, retried on Windows while kubectl holds
 // the file open), with the mode it had, 0600 for a new one; the directory
 // is made 0700 when missing.
-func (k *Kubeconfig) Save() error {
+func (k *File) Save() error {
 	b, err := encodeYAML(k.doc)
 	if err != nil {
 		return err
@@ -325,7 +320,7 @@ func (k *Kubeconfig) Save() error {
 		return err
 	}
 	if err := keyring.ReplaceFile(k.path, b, k.mode); err != nil {
-		return fmt.Errorf("helper: the kubeconfig is not saved: %w", err)
+		return fmt.Errorf("kubeconfig: the kubeconfig is not saved: %w", err)
 	}
 	k.orig, k.existed = b, true
 	return nil
@@ -339,26 +334,26 @@ func readOwnFile(path string) ([]byte, fs.FileInfo, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, err
 		}
-		return nil, nil, fmt.Errorf("helper: %w", err)
+		return nil, nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		target, _ := filepath.EvalSymlinks(path)
-		return nil, nil, fmt.Errorf("helper: %s is a symbolic link (to %s), which oidc-auth does not write through; run the setup with KUBECONFIG set to the file itself", path, target)
+		return nil, nil, fmt.Errorf("kubeconfig: %s is a symbolic link (to %s), which oidc-auth does not write through; run the setup with KUBECONFIG set to the file itself", path, target)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("helper: %s is not a regular file; set KUBECONFIG to a kubeconfig file", path)
+		return nil, nil, fmt.Errorf("kubeconfig: %s is not a regular file; set KUBECONFIG to a kubeconfig file", path)
 	}
 	if owner, ok := fileOwner(fi); ok && owner != os.Getuid() {
-		return nil, nil, fmt.Errorf("helper: %s belongs to another user (uid %d), who could change which program kubectl runs; use a kubeconfig of your own (set KUBECONFIG)", path, owner)
+		return nil, nil, fmt.Errorf("kubeconfig: %s belongs to another user (uid %d), who could change which program kubectl runs; use a kubeconfig of your own (set KUBECONFIG)", path, owner)
 	}
 	f, err := openNoFollow(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("helper: %w", err)
+		return nil, nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	defer f.Close()
 	b := new(bytes.Buffer)
 	if _, err := b.ReadFrom(f); err != nil {
-		return nil, nil, fmt.Errorf("helper: read %s: %w", path, err)
+		return nil, nil, fmt.Errorf("kubeconfig: read %s: %w", path, err)
 	}
 	return b.Bytes(), fi, nil
 }

@@ -1,15 +1,21 @@
-package helper_test
+package kubeconfig_test
 
 import (
+	"bufio"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oidc-auth/oidc-auth/helper"
+	"github.com/oidc-auth/oidc-auth/helper/kubeconfig"
 	"github.com/oidc-auth/oidc-auth/internal/testfs"
 )
 
@@ -48,9 +54,9 @@ func writeKubeconfig(t *testing.T, content string, mode os.FileMode) string {
 	return path
 }
 
-func load(t *testing.T, path string) *helper.Kubeconfig {
+func load(t *testing.T, path string) *kubeconfig.File {
 	t.Helper()
-	k, err := helper.LoadKubeconfig(path)
+	k, err := kubeconfig.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +160,7 @@ func TestKubeconfigSaveWhileKubectlHasItOpen(t *testing.T) {
 	if _, err := k.SetUser("u", oidcExec); err != nil {
 		t.Fatal(err)
 	}
-	wait := helper.StartFileReader(t, path)
+	wait := startFileReader(t, path)
 	err := k.Save()
 	wait()
 	if err != nil {
@@ -187,7 +193,7 @@ func TestKubeconfigRefuses(t *testing.T) {
 	})
 	t.Run("not YAML", func(t *testing.T) {
 		t.Parallel()
-		if _, err := helper.LoadKubeconfig(writeKubeconfig(t, "users: [\n", 0o600)); err == nil || !strings.Contains(err.Error(), "not valid YAML") {
+		if _, err := kubeconfig.Load(writeKubeconfig(t, "users: [\n", 0o600)); err == nil || !strings.Contains(err.Error(), "not valid YAML") {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -206,7 +212,7 @@ func TestKubeconfigRefuses(t *testing.T) {
 		if err := os.Symlink(target, link); err != nil {
 			t.Skipf("no symbolic links here: %v", err)
 		}
-		if _, err := helper.LoadKubeconfig(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		if _, err := kubeconfig.Load(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -222,7 +228,7 @@ func TestKubeconfigRefuses(t *testing.T) {
 		if err := os.Chown(path, 4242, 4242); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := helper.LoadKubeconfig(path); err == nil || !strings.Contains(err.Error(), "another user") {
+		if _, err := kubeconfig.Load(path); err == nil || !strings.Contains(err.Error(), "another user") {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -232,13 +238,13 @@ func TestKubeconfigPath(t *testing.T) {
 	dir := t.TempDir()
 	first, second := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	t.Setenv("KUBECONFIG", string(os.PathListSeparator)+first+string(os.PathListSeparator)+second)
-	if got, err := helper.KubeconfigPath(); err != nil || got != first {
+	if got, err := kubeconfig.Path(); err != nil || got != first {
 		t.Errorf("got %q, %v; want the first file of the list %q", got, err, first)
 	}
 	t.Setenv("KUBECONFIG", "")
 	t.Setenv("HOME", dir)
 	t.Setenv("USERPROFILE", dir)
-	if got, err := helper.KubeconfigPath(); err != nil || got != filepath.Join(dir, ".kube", "config") {
+	if got, err := kubeconfig.Path(); err != nil || got != filepath.Join(dir, ".kube", "config") {
 		t.Errorf("got %q, %v; want ~/.kube/config", got, err)
 	}
 }
@@ -247,7 +253,7 @@ func TestKubeconfigPath(t *testing.T) {
 // SetUser writes.
 func TestUserYAML(t *testing.T) {
 	t.Parallel()
-	b, err := oidcExec.UserYAML("u")
+	b, err := kubeconfig.UserYAML(oidcExec, "u")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,4 +287,65 @@ func TestUserYAML(t *testing.T) {
 	if !strings.Contains(string(readFile(t, path)), string(b)) {
 		t.Errorf("the written file does not hold what --print shows")
 	}
+}
+
+// fileReaderEnv makes TestFileReaderProcess, in a process of its own, a
+// reader of the file it names, as kubectl reads one: it opens the file with
+// os.Open (on Windows, sharing no delete access), prints "open", keeps it
+// open for 300 ms and exits.
+const fileReaderEnv = "KUBECONFIG_TEST_FILE_READER"
+
+// TestFileReaderProcess is the reader process of startFileReader; run as
+// a test, without fileReaderEnv, it does nothing.
+func TestFileReaderProcess(t *testing.T) {
+	path := os.Getenv(fileReaderEnv)
+	if path == "" {
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "reader:", err)
+		os.Exit(1)
+	}
+	fmt.Println("open")
+	time.Sleep(300 * time.Millisecond)
+	f.Close()
+	os.Exit(0)
+}
+
+// startFileReader starts a process that holds path open for a moment (see
+// fileReaderEnv) and returns once it has the file open; wait waits for its
+// end.
+func startFileReader(t *testing.T, path string) (wait func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFileReaderProcess$")
+	cmd.Env = append(os.Environ(), fileReaderEnv+"="+path)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "open\n" {
+		cmd.Wait()
+		t.Fatalf("the reader did not open %s: %q %s", path, line, stderr.String())
+	}
+	return func() {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("the reader failed: %v %s", err, stderr.String())
+		}
+	}
+}
+
+// readFile returns the content of path, nothing when it does not exist.
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return b
 }
