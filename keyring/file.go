@@ -251,7 +251,7 @@ func (s *FileStore) Get(ctx context.Context, key string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.read()
+	c, err := s.lookup(k)
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +341,7 @@ func (s *FileStore) Remove(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if c, err := s.read(); err != nil {
+	if c, err := s.lookup(k); err != nil {
 		return err
 	} else if (c.bare == nil && c.entries[k] == nil) || (c.bare != nil && !s.servesBare(k)) {
 		return ErrNotFound // nothing to remove: no lock, no write
@@ -460,44 +460,42 @@ func (s *FileStore) removeOrphans() {
 	}
 }
 
-// read loads the whole file. A missing or empty file is an empty store; a
-// file missing because a regular file stands where a directory above it
-// should be is an error, as on Unix (ENOTDIR), not an empty store: Windows
-// reports such a path as not found.
-// The file and its directory are checked first (see FileStore); the checks
-// cost one Lstat of the directory and one fstat of the open file.
+// read loads and decodes the whole file, checking all of it: the writes
+// and List use it. A missing or empty file is an empty store.
 func (s *FileStore) read() (*fileContent, error) {
+	b, err := s.readBytes()
+	if err != nil || b == nil {
+		return &fileContent{entries: map[string]json.RawMessage{}}, err
+	}
+	return s.decodeContent(b)
+}
+
+// lookup is read for the one entry of key k: the file is read whole, but
+// only k's entry is decoded, the rest scanned (see findEntry), so that its
+// cost does not grow with the number of logins. The content it returns
+// holds k's entry alone, or the file's bare token.
+func (s *FileStore) lookup(k string) (*fileContent, error) {
 	c := &fileContent{entries: map[string]json.RawMessage{}}
-	if err := s.checkDir(); err != nil {
-		return nil, err
+	b, err := s.readBytes()
+	if err != nil || b == nil {
+		return c, err
 	}
-	f, err := openNoFollow(s.Path, os.O_RDONLY, 0)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if err := notDirAbove(s.Path); err != nil {
-			return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, err)
-		}
-		return c, nil
-	case errors.Is(err, errLink):
-		return nil, linkError(s.Path, roleStore)
-	case err != nil:
-		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	raw, bare, err := findEntry(b, k)
 	if err != nil {
-		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+		return nil, &CorruptError{Place: s.Path, Err: err}
 	}
-	if err := checkFile(s.Path, fi, roleStore); err != nil {
-		return nil, err
+	if len(bare) > 0 && bare[0] == '"' { // a bare token: a small file, decoded whole
+		return s.decodeContent(b)
 	}
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	if raw != nil {
+		c.entries[k] = raw
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return c, nil
-	}
+	return c, nil
+}
+
+// decodeContent decodes and checks a file's whole, non-blank content.
+func (s *FileStore) decodeContent(b []byte) (*fileContent, error) {
+	c := &fileContent{}
 	if err := json.Unmarshal(b, &c.entries); err != nil {
 		return nil, &CorruptError{Place: s.Path, Err: err}
 	}
@@ -512,6 +510,69 @@ func (s *FileStore) read() (*fileContent, error) {
 		c.bare, c.entries = &tok, nil
 	}
 	return c, nil
+}
+
+// readBytes reads the whole file; it returns nil for a missing file or
+// one of whitespace alone. A file missing because a regular file stands
+// where a directory above it should be is an error, as on Unix (ENOTDIR),
+// not an empty store: Windows reports such a path as not found.
+// The file and its directory are checked first (see FileStore); the checks
+// cost one Lstat of the directory and one fstat of the open file.
+func (s *FileStore) readBytes() ([]byte, error) {
+	if err := s.checkDir(); err != nil {
+		return nil, err
+	}
+	f, err := openNoFollow(s.Path, os.O_RDONLY, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := notDirAbove(s.Path); err != nil {
+			return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, err)
+		}
+		return nil, nil
+	case errors.Is(err, errLink):
+		return nil, linkError(s.Path, roleStore)
+	case err != nil:
+		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	if err := checkFile(s.Path, fi, roleStore); err != nil {
+		return nil, err
+	}
+	b, err := readAll(f, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	return b, nil
+}
+
+// readAll reads f to its end into one buffer of the size its stat gave
+// (plus room to see the end), so that a large file is not copied as the
+// buffer grows.
+func readAll(f io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > 1<<30 {
+		return io.ReadAll(f)
+	}
+	b := make([]byte, 0, size+512)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // write replaces the file with data atomically: a synced temporary file in

@@ -824,7 +824,8 @@ func TestFileStoreDefaultClock(t *testing.T) {
 }
 
 // FuzzFileStore feeds arbitrary file content to the store: a file is either
-// reported corrupt and left alone, or a Put keeps all its other entries.
+// reported corrupt by List and Put and left alone, or a Put keeps all its
+// other entries.
 func FuzzFileStore(f *testing.F) {
 	for _, s := range []string{
 		referenceFile, "", " \n", "null", "{}", "[]", `{"a": 1}`, `{"a": 1, "a": 2}`,
@@ -851,8 +852,13 @@ func FuzzFileStore(f *testing.F) {
 			if !errors.As(listErr, &ce) {
 				t.Fatalf("List: %v, want nil or *CorruptError", listErr)
 			}
-			if !errors.As(getErr, &ce) || !errors.As(putErr, &ce) {
-				t.Fatalf("List says corrupt but Get: %v, Put: %v", getErr, putErr)
+			if !errors.As(putErr, &ce) {
+				t.Fatalf("List says corrupt but Put: %v", putErr)
+			}
+			// Get scans what it does not decode (see FileStore.Get): it
+			// may miss a defect inside another entry's strings or numbers.
+			if getErr != nil && !errors.As(getErr, &ce) && !errors.Is(getErr, keyring.ErrNotFound) {
+				t.Fatalf("List says corrupt but Get: %v", getErr)
 			}
 			if got := readBytes(t, path); !bytes.Equal(got, content) {
 				t.Fatalf("corrupt file changed from %q to %q", content, got)

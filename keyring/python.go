@@ -227,7 +227,7 @@ func (s *PythonFileStore) Remove(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if c, err := s.read(); err != nil {
+	if c, err := s.lookup(k); err != nil {
 		return err
 	} else if c.bare != nil || c.entries[k] == nil {
 		return s.FileStore.Remove(ctx, key) // a bare token, or nothing to remove
