@@ -229,7 +229,12 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig decodes and checks a config file's content; name is used in
 // messages.
 func ParseConfig(name string, b []byte) (*Config, error) {
+	// Room for every [[server]] table up front, so that the decoder does not
+	// copy the entries it has decoded each time the list grows.
 	var c Config
+	if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
+		c.Servers = make([]Server, 0, n)
+	}
 	dec := toml.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -392,7 +397,7 @@ func (s *Server) check() error {
 	if s.Issuer != "" {
 		server, key = s.Issuer, "issuer"
 	}
-	u, err := url.Parse(server)
+	u, err := parseURL(server)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return &keyError{key, fmt.Errorf("%s %q is not a server URL like https://auth.example.org", key, server)}
 	}
@@ -443,7 +448,7 @@ func parsePattern(m string) (pattern, error) {
 		}
 		return pattern{host: host, hostname: hostname}, nil
 	}
-	u, err := url.Parse(raw)
+	u, err := parseURL(raw)
 	if err != nil {
 		return pattern{}, fmt.Errorf("match %q is not a URL: %v", m, err)
 	}
@@ -460,6 +465,68 @@ func parsePattern(m string) (pattern, error) {
 	}
 	return pattern{scheme: scheme, host: host, hostname: hostname, path: dirPath(u.Path)}, nil
 }
+
+// parseURL is url.Parse, with a quick path for the plain URLs a config
+// holds, so that a config of many entries is checked quickly: an http or
+// https URL of a host name (ASCII letters, digits, dots and hyphens) with
+// an optional port and a path of unreserved characters and slashes is
+// split by hand, into the URL url.Parse returns for it. Anything else goes
+// to url.Parse.
+func parseURL(s string) (*url.URL, error) {
+	if u := plainURL(s); u != nil {
+		return u, nil
+	}
+	return url.Parse(s)
+}
+
+// plainURL splits s when it is a plain URL (see parseURL), else returns
+// nil.
+func plainURL(s string) *url.URL {
+	var scheme string
+	switch {
+	case strings.HasPrefix(s, "https://"):
+		scheme = "https"
+	case strings.HasPrefix(s, "http://"):
+		scheme = "http"
+	default:
+		return nil
+	}
+	rest := s[len(scheme)+3:]
+	end := strings.IndexByte(rest, '/')
+	if end < 0 {
+		end = len(rest)
+	}
+	host, path := rest[:end], rest[end:]
+	name, port, hasPort := strings.Cut(host, ":")
+	if name == "" || (hasPort && port == "") {
+		return nil
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '_' || c == '~' || c == '/' || !urlPlain[c] {
+			return nil
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		if c := port[i]; c < '0' || c > '9' {
+			return nil
+		}
+	}
+	for i := 0; i < len(path); i++ {
+		if !urlPlain[path[i]] {
+			return nil
+		}
+	}
+	return &url.URL{Scheme: scheme, Host: host, Path: path}
+}
+
+// urlPlain marks the bytes of a plain URL's path: unreserved characters
+// (RFC 3986 section 2.3) and the slash.
+var urlPlain = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/") {
+		t[c] = true
+	}
+	return t
+}()
 
 // dirPath turns a URL path into a prefix that ends on a segment boundary:
 // "/team" and "/team/" both become "/team/", and "" or "/" become "".
