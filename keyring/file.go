@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -470,15 +471,45 @@ func (s *FileStore) read() (*fileContent, error) {
 	return s.decodeContent(b)
 }
 
-// lookup is read for the one entry of key k: the file is read whole, but
-// only k's entry is decoded, the rest scanned (see findEntry), so that its
-// cost does not grow with the number of logins. The content it returns
-// holds k's entry alone, or the file's bare token.
+// lookup is read for the one entry of key k: only k's entry is decoded,
+// the rest of the file scanned (see findEntry), and the file is mapped
+// into memory, not copied, where the system allows it, so that its cost
+// does not grow with the number of logins. The content it returns holds
+// k's entry alone, or the file's bare token.
 func (s *FileStore) lookup(k string) (*fileContent, error) {
-	c := &fileContent{entries: map[string]json.RawMessage{}}
-	b, err := s.readBytes()
-	if err != nil || b == nil {
-		return c, err
+	f, fi, err := s.open()
+	if err != nil || f == nil {
+		return &fileContent{entries: map[string]json.RawMessage{}}, err
+	}
+	defer f.Close()
+	if m, unmap, ok := mapFile(f, fi.Size()); ok {
+		defer unmap()
+		return s.lookupIn(m, k)
+	}
+	b, err := readAll(f, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	return s.lookupIn(b, k)
+}
+
+// lookupIn is lookup in the file's content b, which may be a mapping of
+// the file: nothing it returns points into b, and a fault on reading b (the
+// file cut short under the mapping by a program that rewrites it in place)
+// is an error, not a crash.
+func (s *FileStore) lookupIn(b []byte, k string) (c *fileContent, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			c, err = nil, fmt.Errorf("keyring: the token store %s changed while it was read; try again", s.Path)
+		}
+	}()
+	c = &fileContent{entries: map[string]json.RawMessage{}}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return c, nil
 	}
 	raw, bare, err := findEntry(b, k)
 	if err != nil {
@@ -488,7 +519,7 @@ func (s *FileStore) lookup(k string) (*fileContent, error) {
 		return s.decodeContent(b)
 	}
 	if raw != nil {
-		c.entries[k] = raw
+		c.entries[k] = bytes.Clone(raw)
 	}
 	return c, nil
 }
@@ -513,35 +544,13 @@ func (s *FileStore) decodeContent(b []byte) (*fileContent, error) {
 }
 
 // readBytes reads the whole file; it returns nil for a missing file or
-// one of whitespace alone. A file missing because a regular file stands
-// where a directory above it should be is an error, as on Unix (ENOTDIR),
-// not an empty store: Windows reports such a path as not found.
-// The file and its directory are checked first (see FileStore); the checks
-// cost one Lstat of the directory and one fstat of the open file.
+// one of whitespace alone.
 func (s *FileStore) readBytes() ([]byte, error) {
-	if err := s.checkDir(); err != nil {
+	f, fi, err := s.open()
+	if err != nil || f == nil {
 		return nil, err
-	}
-	f, err := openNoFollow(s.Path, os.O_RDONLY, 0)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if err := notDirAbove(s.Path); err != nil {
-			return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, err)
-		}
-		return nil, nil
-	case errors.Is(err, errLink):
-		return nil, linkError(s.Path, roleStore)
-	case err != nil:
-		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
-	}
-	if err := checkFile(s.Path, fi, roleStore); err != nil {
-		return nil, err
-	}
 	b, err := readAll(f, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
@@ -550,6 +559,40 @@ func (s *FileStore) readBytes() ([]byte, error) {
 		return nil, nil
 	}
 	return b, nil
+}
+
+// open opens the file for reading, after checking it and its directory
+// (see FileStore): one Lstat of the directory and one fstat of the open
+// file. A missing file is no file and no error; a file missing because a
+// regular file stands where a directory above it should be is an error, as
+// on Unix (ENOTDIR), not an empty store: Windows reports such a path as not
+// found.
+func (s *FileStore) open() (*os.File, fs.FileInfo, error) {
+	if err := s.checkDir(); err != nil {
+		return nil, nil, err
+	}
+	f, err := openNoFollow(s.Path, os.O_RDONLY, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := notDirAbove(s.Path); err != nil {
+			return nil, nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, err)
+		}
+		return nil, nil, nil
+	case errors.Is(err, errLink):
+		return nil, nil, linkError(s.Path, roleStore)
+	case err != nil:
+		return nil, nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	if err := checkFile(s.Path, fi, roleStore); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // readAll reads f to its end into one buffer of the size its stat gave
