@@ -1,5 +1,7 @@
 //go:build (dragonfly && cgo) || (freebsd && cgo) || linux || netbsd || openbsd
 
+// Unix only: the Secret Service is the keychain of Linux and the BSDs; Windows has the Credential Manager.
+
 package keyring
 
 import (
