@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
@@ -86,4 +87,22 @@ func BenchmarkPythonFileStoreGet(b *testing.B) {
 			benchGet(b, s, key)
 		})
 	}
+}
+
+// BenchmarkKeychainGet measures a cached login's read from the OS keychain
+// (inside scripts/with-secret-service, a private gnome-keyring).
+func BenchmarkKeychainGet(b *testing.B) {
+	if os.Getenv("OIDC_AUTH_TEST_KEYCHAIN") != "1" {
+		b.Skip("no OS keychain promised (OIDC_AUTH_TEST_KEYCHAIN unset); run inside scripts/with-secret-service")
+	}
+	s := &keyring.KeychainStore{Service: "oidc-auth-bench", LockDir: b.TempDir()}
+	ctx := context.Background()
+	tok := benchToken(1)
+	tok.Expires = time.Now().Add(time.Hour).Unix()
+	tok.RefreshExpires = tok.Expires
+	if err := s.Put(ctx, "https://auth.example.org", &keyring.Record{Token: tok}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Remove(ctx, "https://auth.example.org") })
+	benchGet(b, s, "https://auth.example.org")
 }
