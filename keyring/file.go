@@ -24,7 +24,13 @@ import (
 //
 // Entries of other keys, including ones this package cannot decode, are
 // kept as they are when the file is rewritten. A file that is not valid JSON
-// is reported and never overwritten. Every change is a read-modify-write
+// is reported and never overwritten. Get (and Remove, before it locks)
+// decode the one entry asked for, so that their cost does not grow with
+// the number of logins: they check the whole file's structure and that
+// entry in full, but the escapes and control characters inside other
+// entries' strings, and the exact form of their numbers, only as every
+// write and List do, by decoding the whole file, which then reports such a
+// defect as a *CorruptError. Every change is a read-modify-write
 // under a lock file, so concurrent processes never lose each other's
 // entries, and the new content goes to a synced temporary file in the same
 // directory (mode 0600, directory 0700) that is renamed over the old one.
