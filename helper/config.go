@@ -547,8 +547,8 @@ func canonicalHost(scheme, hostport string) (string, string, error) {
 	if hostport == "" {
 		return "", "", errors.New("no host")
 	}
-	for _, r := range hostport {
-		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`/\@?#%`, r) {
+	for i := 0; i < len(hostport); i++ {
+		if c := hostport[i]; c <= ' ' || c >= 0x7f || c == '/' || c == '\\' || c == '@' || c == '?' || c == '#' || c == '%' {
 			return "", "", fmt.Errorf("host %q has characters a host name cannot have (use the xn-- form of international names)", hostport)
 		}
 	}
@@ -579,6 +579,9 @@ func canonicalHost(scheme, hostport string) (string, string, error) {
 
 // asciiLower lowercases ASCII letters only.
 func asciiLower(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' }) < 0 {
+		return s
+	}
 	b := []byte(s)
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {
