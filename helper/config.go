@@ -472,16 +472,20 @@ func parsePattern(m string) (pattern, error) {
 // an optional port and a path of unreserved characters and slashes is
 // split by hand, into the URL url.Parse returns for it. Anything else goes
 // to url.Parse.
-func parseURL(s string) (*url.URL, error) {
-	if u := plainURL(s); u != nil {
+func parseURL(s string) (url.URL, error) {
+	if u, ok := plainURL(s); ok {
 		return u, nil
 	}
-	return url.Parse(s)
+	u, err := url.Parse(s)
+	if err != nil {
+		return url.URL{}, err
+	}
+	return *u, nil
 }
 
-// plainURL splits s when it is a plain URL (see parseURL), else returns
-// nil.
-func plainURL(s string) *url.URL {
+// plainURL splits s when it is a plain URL (see parseURL); ok is false
+// when it is not.
+func plainURL(s string) (u url.URL, ok bool) {
 	var scheme string
 	switch {
 	case strings.HasPrefix(s, "https://"):
@@ -489,7 +493,7 @@ func plainURL(s string) *url.URL {
 	case strings.HasPrefix(s, "http://"):
 		scheme = "http"
 	default:
-		return nil
+		return url.URL{}, false
 	}
 	rest := s[len(scheme)+3:]
 	end := strings.IndexByte(rest, '/')
@@ -499,24 +503,24 @@ func plainURL(s string) *url.URL {
 	host, path := rest[:end], rest[end:]
 	name, port, hasPort := strings.Cut(host, ":")
 	if name == "" || (hasPort && port == "") {
-		return nil
+		return url.URL{}, false
 	}
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; c == '_' || c == '~' || c == '/' || !urlPlain[c] {
-			return nil
+			return url.URL{}, false
 		}
 	}
 	for i := 0; i < len(port); i++ {
 		if c := port[i]; c < '0' || c > '9' {
-			return nil
+			return url.URL{}, false
 		}
 	}
 	for i := 0; i < len(path); i++ {
 		if !urlPlain[path[i]] {
-			return nil
+			return url.URL{}, false
 		}
 	}
-	return &url.URL{Scheme: scheme, Host: host, Path: path}
+	return url.URL{Scheme: scheme, Host: host, Path: path}, true
 }
 
 // urlPlain marks the bytes of a plain URL's path: unreserved characters
