@@ -140,14 +140,14 @@ func (s *entryScan) end() error {
 
 // ws skips JSON whitespace.
 func (s *entryScan) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
+	b, i := s.b, s.i
+	for i < len(b) {
+		if c := b[i]; c > ' ' || (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+			break
 		}
+		i++
 	}
+	s.i = i
 }
 
 func (s *entryScan) literal(word string) error {
