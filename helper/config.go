@@ -229,11 +229,20 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig decodes and checks a config file's content; name is used in
 // messages.
 func ParseConfig(name string, b []byte) (*Config, error) {
+	// Room for every [[server]] table up front, so that the decoder does not
+	// copy the entries it has decoded each time the list grows.
 	var c Config
-	dec := toml.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return nil, configDecodeError(name, err)
+	if servers, ok := decodeServers(b); ok {
+		c.Servers = servers
+	} else {
+		if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
+			c.Servers = make([]Server, 0, n)
+		}
+		dec := toml.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return nil, configDecodeError(name, err)
+		}
 	}
 	for i := range c.Servers {
 		if err := c.Servers[i].checkAuth(); err != nil {
@@ -253,6 +262,129 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 		}
 	}
 	return &c, nil
+}
+
+// decodeServers does the decoder's work for a config of the usual shape,
+// from go-toml's own parser but without the reflection of its decoder,
+// which costs microseconds per entry: [[server]] tables alone, each key
+// written once, as a bare or quoted name of a Server field, with a value
+// of that field's kind (a string, true or false, an array of strings or
+// of decimal integers). ok is false for anything else, including every
+// file that go-toml would refuse; ParseConfig then decodes it with
+// go-toml's decoder, whose errors it reports. FuzzDecodeServers checks
+// that both decode alike what this accepts.
+func decodeServers(b []byte) (servers []Server, ok bool) {
+	var p unstable.Parser
+	p.Reset(b)
+	if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
+		servers = make([]Server, 0, n)
+	}
+	var seen uint32 // the keys of the current table so far, by bit
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.ArrayTable:
+			k := e.Key()
+			if !k.Next() || string(k.Node().Data) != "server" || k.Next() {
+				return nil, false
+			}
+			servers = append(servers, Server{})
+			seen = 0
+		case unstable.KeyValue:
+			k := e.Key()
+			if len(servers) == 0 || !k.Next() {
+				return nil, false
+			}
+			key := string(k.Node().Data)
+			if k.Next() {
+				return nil, false // a dotted key
+			}
+			bit, ok := setServerKey(&servers[len(servers)-1], key, e.Value())
+			if !ok || seen&bit != 0 {
+				return nil, false
+			}
+			seen |= bit
+		default:
+			return nil, false
+		}
+	}
+	return servers, p.Error() == nil
+}
+
+// setServerKey sets the field of s that key names to the value v; bit
+// stands for the key (for the check that no key repeats), and ok is false
+// when key names no field or v is not of its kind.
+func setServerKey(s *Server, key string, v *unstable.Node) (bit uint32, ok bool) {
+	str := func(f *string) bool {
+		if v.Kind != unstable.String {
+			return false
+		}
+		*f = string(v.Data)
+		return true
+	}
+	fields := [...]struct {
+		key string
+		set func() bool
+	}{
+		{"match", func() bool { return str(&s.Match) }},
+		{"host", func() bool { return str(&s.Host) }},
+		{"issuer", func() bool { return str(&s.Issuer) }},
+		{"client_id", func() bool { return str(&s.ClientID) }},
+		{"client_secret", func() bool { return str(&s.ClientSecret) }},
+		{"audience", func() bool { return str(&s.Audience) }},
+		{"redirect_host", func() bool { return str(&s.RedirectHost) }},
+		{"username_claim", func() bool { return str(&s.UsernameClaim) }},
+		{"login_route", func() bool { return str(&s.LoginRoute) }},
+		{"token_route", func() bool { return str(&s.TokenRoute) }},
+		{"device_route", func() bool { return str(&s.DeviceRoute) }},
+		{"username", func() bool { return str(&s.Username) }},
+		{"auth", func() bool { return str(&s.Auth) }},
+		{"allow_http", func() bool {
+			if v.Kind != unstable.Bool {
+				return false
+			}
+			s.AllowHTTP = string(v.Data) == "true"
+			return true
+		}},
+		{"scopes", func() bool {
+			if v.Kind != unstable.Array {
+				return false
+			}
+			s.Scopes = []string{}
+			for it := v.Children(); it.Next(); {
+				if n := it.Node(); n.Kind != unstable.String {
+					return false
+				} else {
+					s.Scopes = append(s.Scopes, string(n.Data))
+				}
+			}
+			return true
+		}},
+		{"redirect_ports", func() bool {
+			if v.Kind != unstable.Array {
+				return false
+			}
+			s.RedirectPorts = []int{}
+			for it := v.Children(); it.Next(); {
+				n := it.Node()
+				if n.Kind != unstable.Integer || len(n.Data) > 9 || bytes.ContainsFunc(n.Data, func(r rune) bool { return r < '0' || r > '9' }) {
+					return false
+				}
+				port, err := strconv.Atoi(string(n.Data))
+				if err != nil {
+					return false
+				}
+				s.RedirectPorts = append(s.RedirectPorts, port)
+			}
+			return true
+		}},
+	}
+	for i, f := range fields {
+		if f.key == key {
+			return 1 << i, f.set()
+		}
+	}
+	return 0, false
 }
 
 // keyLine returns the line of key in the entry'th (from 0) [[server]]
@@ -392,7 +524,7 @@ func (s *Server) check() error {
 	if s.Issuer != "" {
 		server, key = s.Issuer, "issuer"
 	}
-	u, err := url.Parse(server)
+	u, err := parseURL(server)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return &keyError{key, fmt.Errorf("%s %q is not a server URL like https://auth.example.org", key, server)}
 	}
@@ -443,7 +575,7 @@ func parsePattern(m string) (pattern, error) {
 		}
 		return pattern{host: host, hostname: hostname}, nil
 	}
-	u, err := url.Parse(raw)
+	u, err := parseURL(raw)
 	if err != nil {
 		return pattern{}, fmt.Errorf("match %q is not a URL: %v", m, err)
 	}
@@ -460,6 +592,72 @@ func parsePattern(m string) (pattern, error) {
 	}
 	return pattern{scheme: scheme, host: host, hostname: hostname, path: dirPath(u.Path)}, nil
 }
+
+// parseURL is url.Parse, with a quick path for the plain URLs a config
+// holds, so that a config of many entries is checked quickly: an http or
+// https URL of a host name (ASCII letters, digits, dots and hyphens) with
+// an optional port and a path of unreserved characters and slashes is
+// split by hand, into the URL url.Parse returns for it. Anything else goes
+// to url.Parse.
+func parseURL(s string) (url.URL, error) {
+	if u, ok := plainURL(s); ok {
+		return u, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return url.URL{}, err
+	}
+	return *u, nil
+}
+
+// plainURL splits s when it is a plain URL (see parseURL); ok is false
+// when it is not.
+func plainURL(s string) (u url.URL, ok bool) {
+	var scheme string
+	switch {
+	case strings.HasPrefix(s, "https://"):
+		scheme = "https"
+	case strings.HasPrefix(s, "http://"):
+		scheme = "http"
+	default:
+		return url.URL{}, false
+	}
+	rest := s[len(scheme)+3:]
+	end := strings.IndexByte(rest, '/')
+	if end < 0 {
+		end = len(rest)
+	}
+	host, path := rest[:end], rest[end:]
+	name, port, hasPort := strings.Cut(host, ":")
+	if name == "" || (hasPort && port == "") {
+		return url.URL{}, false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '_' || c == '~' || c == '/' || !urlPlain[c] {
+			return url.URL{}, false
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		if c := port[i]; c < '0' || c > '9' {
+			return url.URL{}, false
+		}
+	}
+	for i := 0; i < len(path); i++ {
+		if !urlPlain[path[i]] {
+			return url.URL{}, false
+		}
+	}
+	return url.URL{Scheme: scheme, Host: host, Path: path}, true
+}
+
+// urlPlain marks the bytes of a plain URL's path: unreserved characters
+// (RFC 3986 section 2.3) and the slash.
+var urlPlain = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/") {
+		t[c] = true
+	}
+	return t
+}()
 
 // dirPath turns a URL path into a prefix that ends on a segment boundary:
 // "/team" and "/team/" both become "/team/", and "" or "/" become "".
@@ -480,8 +678,8 @@ func canonicalHost(scheme, hostport string) (string, string, error) {
 	if hostport == "" {
 		return "", "", errors.New("no host")
 	}
-	for _, r := range hostport {
-		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`/\@?#%`, r) {
+	for i := 0; i < len(hostport); i++ {
+		if c := hostport[i]; c <= ' ' || c >= 0x7f || c == '/' || c == '\\' || c == '@' || c == '?' || c == '#' || c == '%' {
 			return "", "", fmt.Errorf("host %q has characters a host name cannot have (use the xn-- form of international names)", hostport)
 		}
 	}
@@ -512,6 +710,9 @@ func canonicalHost(scheme, hostport string) (string, string, error) {
 
 // asciiLower lowercases ASCII letters only.
 func asciiLower(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' }) < 0 {
+		return s
+	}
 	b := []byte(s)
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {

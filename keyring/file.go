@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -23,7 +24,13 @@ import (
 //
 // Entries of other keys, including ones this package cannot decode, are
 // kept as they are when the file is rewritten. A file that is not valid JSON
-// is reported and never overwritten. Every change is a read-modify-write
+// is reported and never overwritten. Get (and Remove, before it locks)
+// decode the one entry asked for, so that their cost does not grow with
+// the number of logins: they check the whole file's structure and that
+// entry in full, but the escapes and control characters inside other
+// entries' strings, and the exact form of their numbers, only as every
+// write and List do, by decoding the whole file, which then reports such a
+// defect as a *CorruptError. Every change is a read-modify-write
 // under a lock file, so concurrent processes never lose each other's
 // entries, and the new content goes to a synced temporary file in the same
 // directory (mode 0600, directory 0700) that is renamed over the old one.
@@ -251,7 +258,7 @@ func (s *FileStore) Get(ctx context.Context, key string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.read()
+	c, err := s.lookup(k)
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +348,7 @@ func (s *FileStore) Remove(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if c, err := s.read(); err != nil {
+	if c, err := s.lookup(k); err != nil {
 		return err
 	} else if (c.bare == nil && c.entries[k] == nil) || (c.bare != nil && !s.servesBare(k)) {
 		return ErrNotFound // nothing to remove: no lock, no write
@@ -460,44 +467,72 @@ func (s *FileStore) removeOrphans() {
 	}
 }
 
-// read loads the whole file. A missing or empty file is an empty store; a
-// file missing because a regular file stands where a directory above it
-// should be is an error, as on Unix (ENOTDIR), not an empty store: Windows
-// reports such a path as not found.
-// The file and its directory are checked first (see FileStore); the checks
-// cost one Lstat of the directory and one fstat of the open file.
+// read loads and decodes the whole file, checking all of it: the writes
+// and List use it. A missing or empty file is an empty store.
 func (s *FileStore) read() (*fileContent, error) {
-	c := &fileContent{entries: map[string]json.RawMessage{}}
-	if err := s.checkDir(); err != nil {
-		return nil, err
+	b, err := s.readBytes()
+	if err != nil || b == nil {
+		return &fileContent{entries: map[string]json.RawMessage{}}, err
 	}
-	f, err := openNoFollow(s.Path, os.O_RDONLY, 0)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if err := notDirAbove(s.Path); err != nil {
-			return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, err)
-		}
-		return c, nil
-	case errors.Is(err, errLink):
-		return nil, linkError(s.Path, roleStore)
-	case err != nil:
-		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	return s.decodeContent(b)
+}
+
+// lookup is read for the one entry of key k: only k's entry is decoded,
+// the rest of the file scanned (see findEntry), and the file is mapped
+// into memory, not copied, where the system allows it, so that its cost
+// does not grow with the number of logins. The content it returns holds
+// k's entry alone, or the file's bare token.
+func (s *FileStore) lookup(k string) (*fileContent, error) {
+	f, fi, err := s.open()
+	if err != nil || f == nil {
+		return &fileContent{entries: map[string]json.RawMessage{}}, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	if m, unmap, ok := mapFile(f, fi.Size()); ok {
+		defer unmap()
+		return s.lookupIn(m, k)
+	}
+	b, err := readAll(f, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
 	}
-	if err := checkFile(s.Path, fi, roleStore); err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
-	}
+	return s.lookupIn(b, k)
+}
+
+// lookupIn is lookup in the file's content b, which may be a mapping of
+// the file: nothing it returns points into b, and a fault on reading b (the
+// file cut short under the mapping by a program that rewrites it in place)
+// is an error, not a crash.
+func (s *FileStore) lookupIn(b []byte, k string) (c *fileContent, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			c, err = nil, fmt.Errorf("keyring: the token store %s changed while it was read; try again", s.Path)
+		}
+	}()
+	c = &fileContent{entries: map[string]json.RawMessage{}}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return c, nil
 	}
+	raw, bare, err := findEntry(b, k)
+	if err != nil {
+		return nil, &CorruptError{Place: s.Path, Err: err}
+	}
+	if len(bare) > 0 && bare[0] == '"' { // a bare token: a small file, decoded whole
+		return s.decodeContent(b)
+	}
+	if raw != nil {
+		c.entries[k] = bytes.Clone(raw)
+	}
+	return c, nil
+}
+
+// decodeContent decodes and checks a file's whole, non-blank content.
+func (s *FileStore) decodeContent(b []byte) (*fileContent, error) {
+	c := &fileContent{}
 	if err := json.Unmarshal(b, &c.entries); err != nil {
 		return nil, &CorruptError{Place: s.Path, Err: err}
 	}
@@ -512,6 +547,81 @@ func (s *FileStore) read() (*fileContent, error) {
 		c.bare, c.entries = &tok, nil
 	}
 	return c, nil
+}
+
+// readBytes reads the whole file; it returns nil for a missing file or
+// one of whitespace alone.
+func (s *FileStore) readBytes() ([]byte, error) {
+	f, fi, err := s.open()
+	if err != nil || f == nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := readAll(f, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	return b, nil
+}
+
+// open opens the file for reading, after checking it and its directory
+// (see FileStore): one Lstat of the directory and one fstat of the open
+// file. A missing file is no file and no error; a file missing because a
+// regular file stands where a directory above it should be is an error, as
+// on Unix (ENOTDIR), not an empty store: Windows reports such a path as not
+// found.
+func (s *FileStore) open() (*os.File, fs.FileInfo, error) {
+	if err := s.checkDir(); err != nil {
+		return nil, nil, err
+	}
+	f, err := openNoFollow(s.Path, os.O_RDONLY, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := notDirAbove(s.Path); err != nil {
+			return nil, nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, err)
+		}
+		return nil, nil, nil
+	case errors.Is(err, errLink):
+		return nil, nil, linkError(s.Path, roleStore)
+	case err != nil:
+		return nil, nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("keyring: cannot read the token store %s: %w", s.Path, cleanPathError(err))
+	}
+	if err := checkFile(s.Path, fi, roleStore); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// readAll reads f to its end into one buffer of the size its stat gave
+// (plus room to see the end), so that a large file is not copied as the
+// buffer grows.
+func readAll(f io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > 1<<30 {
+		return io.ReadAll(f)
+	}
+	b := make([]byte, 0, size+512)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // write replaces the file with data atomically: a synced temporary file in

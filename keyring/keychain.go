@@ -39,12 +39,13 @@ type errNoSessionBus string
 
 func (e errNoSessionBus) Error() string { return string(e) }
 
-// Get returns the secret stored for service and user.
+// Get returns the secret stored for service and user. From the Secret
+// Service it reads an unlocked item directly, in two round trips.
 func (OSKeychain) Get(service, user string) (string, error) {
 	if why := sessionBusMissing(); why != "" {
 		return "", errNoSessionBus(why)
 	}
-	return gokeyring.Get(service, user)
+	return keychainGet(service, user)
 }
 
 // Set stores secret for service and user.

@@ -162,6 +162,7 @@ type AutoStore struct {
 	mu     sync.Mutex
 	down   error // why the keychain is not used, once known
 	warned bool
+	pyMiss pyMiss // the last key the reference client's file held none of
 }
 
 var _ TokenStore = (*AutoStore)(nil)

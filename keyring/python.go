@@ -58,7 +58,22 @@ func (s *AutoStore) pythonFor(ctx context.Context, key string) (*Record, bool) {
 	if s.Python == nil || s.Python.Path == s.File.Path {
 		return nil, false
 	}
+	fi, err := os.Lstat(s.Python.Path)
+	if err != nil {
+		return nil, false // no file: nothing to read
+	}
+	s.mu.Lock()
+	miss := s.pyMiss
+	s.mu.Unlock()
+	if miss.key == key && miss.info != nil && os.SameFile(miss.info, fi) && miss.info.Size() == fi.Size() && miss.info.ModTime().Equal(fi.ModTime()) {
+		return nil, false // read already, unchanged since, and it held none
+	}
 	rec, err := s.Python.Get(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		s.mu.Lock()
+		s.pyMiss = pyMiss{key: key, info: fi}
+		s.mu.Unlock()
+	}
 	switch {
 	case err == nil:
 		flows.Debugf(ctx, flows.DebugDecisions, "store: the login of %s is the one the Python client keeps in %s", key, s.Python.Path)
@@ -67,6 +82,15 @@ func (s *AutoStore) pythonFor(ctx context.Context, key string) (*Record, bool) {
 		flows.Debugf(ctx, flows.DebugDecisions, "store: the Python client's file is not used: %v", err)
 	}
 	return nil, false
+}
+
+// pyMiss remembers that the reference client's file, as it was when
+// Lstat returned info, holds no live login of key, so that the next
+// question about key in the same process does not read it again while
+// its size, modification time and identity are unchanged.
+type pyMiss struct {
+	key  string
+	info fs.FileInfo
 }
 
 // ownGet is Get from the keychain, else from the file, without the
@@ -227,7 +251,7 @@ func (s *PythonFileStore) Remove(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if c, err := s.read(); err != nil {
+	if c, err := s.lookup(k); err != nil {
 		return err
 	} else if c.bare != nil || c.entries[k] == nil {
 		return s.FileStore.Remove(ctx, key) // a bare token, or nothing to remove

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -338,5 +339,56 @@ func TestPythonFileStoreRefusesWhatFileStoreRefuses(t *testing.T) {
 	var ue *keyring.UnsafeError
 	if err := s.Put(ctx, "a.example.org", &keyring.Record{Token: sampleToken("x")}); !errors.As(err, &ue) {
 		t.Errorf("Put into a file others may read = %v, want an UnsafeError", err)
+	}
+}
+
+// TestAutoStoreReadsAnUnchangedPythonFileOnce: a server that the reference
+// client's file holds no login of is not looked up there again while the
+// file is unchanged (same size, time and file), and is as soon as it
+// changes.
+func TestAutoStoreReadsAnUnchangedPythonFileOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := autoStore(t, newFakeKeychain(), nil)
+	pyPath := pythonFile(t, "py-at")
+	s.Python = &keyring.PythonFileStore{FileStore: keyring.FileStore{Path: pyPath, Now: s.File.Now}}
+	if _, err := s.Get(ctx, "othr.example.org"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Fatalf("Get of a server no store holds = %v, want ErrNotFound", err)
+	}
+	b, err := os.ReadFile(pyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(pyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same bytes under the other server's name, written in place, and
+	// the time put back: the file looks unchanged, so it is not read.
+	same := []byte(strings.Replace(string(b), "https://auth.example.org", "https://othr.example.org", 1))
+	if len(same) != len(b) {
+		t.Fatalf("the test's rewrite changed the size: %d, want %d", len(same), len(b))
+	}
+	f, err := os.OpenFile(pyPath, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(same, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Chtimes(pyPath, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "othr.example.org"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Fatalf("Get from an unchanged-looking file = %v, want ErrNotFound without a read", err)
+	}
+	// A new time: the file is read, and the login found.
+	if err := os.Chtimes(pyPath, fi.ModTime().Add(time.Second), fi.ModTime().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.Get(ctx, "othr.example.org")
+	if err != nil || rec.Token.AccessToken != "py-at" {
+		t.Fatalf("Get after the file changed = %+v, %v; want its login", rec, err)
 	}
 }

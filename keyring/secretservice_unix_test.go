@@ -1,0 +1,46 @@
+//go:build (dragonfly && cgo) || (freebsd && cgo) || linux || netbsd || openbsd
+
+// Unix only: the Secret Service is the keychain of Linux and the BSDs; Windows has the Credential Manager.
+
+package keyring
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	gokeyring "github.com/zalando/go-keyring"
+)
+
+// TestKeychainGetAgreesWithGoKeyring checks the direct Secret Service read
+// against go-keyring's on a real Secret Service (scripts/with-secret-service):
+// the same secret for an item go-keyring wrote, ErrNotFound for none.
+func TestKeychainGetAgreesWithGoKeyring(t *testing.T) {
+	switch why := sessionBusMissing(); {
+	case os.Getenv("OIDC_AUTH_TEST_KEYCHAIN") != "1":
+		t.Skip("no Secret Service promised here (OIDC_AUTH_TEST_KEYCHAIN unset); scripts/with-secret-service provides one")
+	case why != "":
+		t.Fatalf("OIDC_AUTH_TEST_KEYCHAIN=1, but %s", why)
+	}
+	service := "oidc-auth-test-" + t.Name()
+	secret := strings.Repeat("s€cret ", 500)
+	if err := gokeyring.Set(service, "https://a.example.org", secret); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gokeyring.Delete(service, "https://a.example.org") })
+	got, err := keychainGet(service, "https://a.example.org")
+	if err != nil || got != secret {
+		t.Fatalf("keychainGet = %d bytes, %v; want the %d bytes go-keyring stored", len(got), err, len(secret))
+	}
+	want, err := gokeyring.Get(service, "https://a.example.org")
+	if err != nil || want != got {
+		t.Fatalf("go-keyring's Get = %d bytes, %v", len(want), err)
+	}
+	if _, err := keychainGet(service, "https://b.example.org"); !errors.Is(err, gokeyring.ErrNotFound) {
+		t.Fatalf("keychainGet of no item: %v, want go-keyring's ErrNotFound", err)
+	}
+	if _, err := keychainGet(service+"-other", "https://a.example.org"); !errors.Is(err, gokeyring.ErrNotFound) {
+		t.Fatalf("keychainGet of another service's user: %v, want go-keyring's ErrNotFound", err)
+	}
+}
