@@ -1,69 +1,14 @@
 package helper
 
 import (
-	"bufio"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/oidc-auth/oidc-auth/internal/testfs"
 )
-
-// fileReaderEnv makes TestFileReaderProcess, in a process of its own, a
-// reader of the file it names, as kubectl or an HTCondor job reads one:
-// it opens the file with os.Open (on Windows, sharing no delete access),
-// prints "open", keeps it open for 300 ms and exits.
-const fileReaderEnv = "HELPER_TEST_FILE_READER"
-
-// TestFileReaderProcess is the reader process of StartFileReader; run as
-// a test, without fileReaderEnv, it does nothing.
-func TestFileReaderProcess(t *testing.T) {
-	path := os.Getenv(fileReaderEnv)
-	if path == "" {
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "reader:", err)
-		os.Exit(1)
-	}
-	fmt.Println("open")
-	time.Sleep(300 * time.Millisecond)
-	f.Close()
-	os.Exit(0)
-}
-
-// StartFileReader starts a process that holds path open for a moment (see
-// fileReaderEnv) and returns once it has the file open; wait waits for its
-// end.
-func StartFileReader(t *testing.T, path string) (wait func()) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFileReaderProcess$")
-	cmd.Env = append(os.Environ(), fileReaderEnv+"="+path)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "open\n" {
-		cmd.Wait()
-		t.Fatalf("the reader did not open %s: %q %s", path, line, stderr.String())
-	}
-	return func() {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("the reader failed: %v %s", err, stderr.String())
-		}
-	}
-}
 
 // TestWriteBearerTokenWhileAReaderHasItOpen replaces the token while a
 // job's reader, in another process, has the file open: on Windows the
@@ -75,7 +20,7 @@ func TestWriteBearerTokenWhileAReaderHasItOpen(t *testing.T) {
 	if err := WriteBearerToken(path, "first"); err != nil {
 		t.Fatal(err)
 	}
-	wait := StartFileReader(t, path)
+	wait := testfs.StartFileReader(t, path)
 	err := WriteBearerToken(path, "second")
 	wait()
 	if err != nil {

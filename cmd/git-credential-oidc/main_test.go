@@ -3,36 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-)
 
-// cachedLogin points the token store at a file holding a login of
-// https://auth.example.org whose access token is valid for an hour, with
-// no config file, and returns the access token.
-func cachedLogin(tb testing.TB) string {
-	tb.Helper()
-	dir := tb.TempDir()
-	access := strings.Repeat("a", 800)
-	now := time.Now().Unix()
-	store := fmt.Sprintf(`{"https://auth.example.org": {"token": {"access_token": %q, "token_type": "Bearer", "expires": %d, "refresh_token": "r", "refresh_expires": %d, "scope": "openid", "headers": {"Authorization": "Bearer %s"}}, "stored_at": %d}}`,
-		access, now+3600, now+7200, access, now)
-	path := filepath.Join(dir, "store.json")
-	if err := os.WriteFile(path, []byte(store), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	for k, v := range map[string]string{
-		"OIDC_TOKEN_FILE": path, "OIDC_AUTH_STORE": "file", "OIDC_AUTH_CONFIG": filepath.Join(dir, "none.toml"),
-		"XDG_CONFIG_HOME": dir, "XDG_CACHE_HOME": dir, "HOME": dir, "OIDC_AUTH_DEBUG": "",
-	} {
-		tb.Setenv(k, v)
-	}
-	return access
-}
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
+)
 
 const request = "protocol=https\nhost=auth.example.org\n\n"
 
@@ -41,7 +16,7 @@ const request = "protocol=https\nhost=auth.example.org\n\n"
 // command line library parsed the flags), and the debug lines go to
 // stderr only.
 func TestVerboseLevels(t *testing.T) {
-	access := cachedLogin(t)
+	access := testfs.CachedLogin(t)
 	for _, tt := range []struct {
 		args  []string
 		debug bool
@@ -71,7 +46,7 @@ func TestVerboseLevels(t *testing.T) {
 // TestUsageErrors: a command line that cannot be run exits 2 with one line
 // on stderr and nothing on stdout, which is git's.
 func TestUsageErrors(t *testing.T) {
-	cachedLogin(t)
+	testfs.CachedLogin(t)
 	for args, want := range map[string]string{
 		"-x":               "git-credential-oidc: unknown flag --x; see `git-credential-oidc --help`\n",
 		"get --version":    "git-credential-oidc: unknown flag --version; see `git-credential-oidc --help`\n",
@@ -116,7 +91,7 @@ func TestHelp(t *testing.T) {
 // command line, the config lookup, the store read and the answer, with no
 // request (the process start is what BENCHMARKS.md measures beside it).
 func BenchmarkGitHelperGetCached(b *testing.B) {
-	access := cachedLogin(b)
+	access := testfs.CachedLogin(b)
 	var stdout bytes.Buffer
 	b.ReportAllocs()
 	for b.Loop() {

@@ -2,45 +2,20 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 
 	"github.com/oidc-auth/oidc-auth/flows"
 )
-
-// cachedTokenLogin points the token store at a file holding a login of
-// https://auth.example.org whose access token is valid for an hour, with
-// no config file, and returns the access token.
-func cachedTokenLogin(tb testing.TB) string {
-	tb.Helper()
-	dir := tb.TempDir()
-	access := strings.Repeat("a", 800)
-	now := time.Now().Unix()
-	store := fmt.Sprintf(`{"https://auth.example.org": {"token": {"access_token": %q, "token_type": "Bearer", "expires": %d, "refresh_token": "r", "refresh_expires": %d, "scope": "openid", "headers": {"Authorization": "Bearer %s"}}, "stored_at": %d}}`,
-		access, now+3600, now+7200, access, now)
-	path := filepath.Join(dir, "store.json")
-	if err := os.WriteFile(path, []byte(store), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	for k, v := range map[string]string{
-		"OIDC_TOKEN_FILE": path, "OIDC_AUTH_STORE": "file", "OIDC_AUTH_CONFIG": filepath.Join(dir, "none.toml"),
-		"XDG_CONFIG_HOME": dir, "XDG_CACHE_HOME": dir, "HOME": dir, "OIDC_AUTH_DEBUG": "",
-	} {
-		tb.Setenv(k, v)
-	}
-	return access
-}
 
 // BenchmarkTokenCached is the work of one `oidc-auth token HOST` with a
 // valid stored token, as a script or a credential helper runs it, in
 // process, with no request.
 func BenchmarkTokenCached(b *testing.B) {
-	access := cachedTokenLogin(b)
+	access := testfs.CachedLogin(b)
 	var stdout strings.Builder
 	b.ReportAllocs()
 	for b.Loop() {
@@ -60,7 +35,7 @@ func BenchmarkTokenCached(b *testing.B) {
 // of HOST, a flag, a keychain) it writes nothing and leaves the command
 // line to the token command.
 func TestCachedTokenShortcut(t *testing.T) {
-	access := cachedTokenLogin(t)
+	access := testfs.CachedLogin(t)
 	t.Setenv("OIDC_AUTH_DEBUG", "1")
 	args := []string{"oidc-auth", "token", "https://auth.example.org"}
 	var fastOut, fastErr strings.Builder

@@ -1,16 +1,12 @@
 package kubeconfig_test
 
 import (
-	"bufio"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -160,7 +156,7 @@ func TestKubeconfigSaveWhileKubectlHasItOpen(t *testing.T) {
 	if _, err := k.SetUser("u", oidcExec); err != nil {
 		t.Fatal(err)
 	}
-	wait := startFileReader(t, path)
+	wait := testfs.StartFileReader(t, path)
 	err := k.Save()
 	wait()
 	if err != nil {
@@ -286,57 +282,6 @@ func TestUserYAML(t *testing.T) {
 	}
 	if !strings.Contains(string(readFile(t, path)), string(b)) {
 		t.Errorf("the written file does not hold what --print shows")
-	}
-}
-
-// fileReaderEnv makes TestFileReaderProcess, in a process of its own, a
-// reader of the file it names, as kubectl reads one: it opens the file with
-// os.Open (on Windows, sharing no delete access), prints "open", keeps it
-// open for 300 ms and exits.
-const fileReaderEnv = "KUBECONFIG_TEST_FILE_READER"
-
-// TestFileReaderProcess is the reader process of startFileReader; run as
-// a test, without fileReaderEnv, it does nothing.
-func TestFileReaderProcess(t *testing.T) {
-	path := os.Getenv(fileReaderEnv)
-	if path == "" {
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "reader:", err)
-		os.Exit(1)
-	}
-	fmt.Println("open")
-	time.Sleep(300 * time.Millisecond)
-	f.Close()
-	os.Exit(0)
-}
-
-// startFileReader starts a process that holds path open for a moment (see
-// fileReaderEnv) and returns once it has the file open; wait waits for its
-// end.
-func startFileReader(t *testing.T, path string) (wait func()) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFileReaderProcess$")
-	cmd.Env = append(os.Environ(), fileReaderEnv+"="+path)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "open\n" {
-		cmd.Wait()
-		t.Fatalf("the reader did not open %s: %q %s", path, line, stderr.String())
-	}
-	return func() {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("the reader failed: %v %s", err, stderr.String())
-		}
 	}
 }
 

@@ -1,6 +1,8 @@
-// Package testfs holds the file-system probes the tests of several
-// packages share, so that a test of Unix behaviour on another system
-// skips with one reason rather than failing or passing for nothing.
+// Package testfs holds what the tests of several packages share about
+// files and systems: probes, so that a test of Unix behaviour on another
+// system skips with one reason rather than failing or passing for
+// nothing; a reader process that holds a file open, as other programs do
+// while oidc-auth replaces it; and a cached login in a token file.
 package testfs
 
 import (
