@@ -36,17 +36,19 @@ func checkPerm(path string, fi fs.FileInfo, r role) error {
 	}
 	euid, uid := os.Geteuid(), int(st.Uid)
 	mode := uint32(st.Mode) & 0o7777
-	me := userName(euid)
+	// The user's name (a read of /etc/passwd, or NSS) goes into refusals
+	// only: a store that passes, as on every cached get, needs none.
+	me := func() string { return userName(euid) }
 	switch r {
 	case roleStore, roleLock:
 		if uid != euid {
-			fix := fmt.Sprintf("chown %s %s, or remove it and log in again", shellQuote(me), shellQuote(path))
+			fix := fmt.Sprintf("chown %s %s, or remove it and log in again", shellQuote(me()), shellQuote(path))
 			if r == roleLock {
-				fix = fmt.Sprintf("chown %s %s, or remove it; oidc-auth makes it again", shellQuote(me), shellQuote(path))
+				fix = fmt.Sprintf("chown %s %s, or remove it; oidc-auth makes it again", shellQuote(me()), shellQuote(path))
 			}
 			return &UnsafeError{
 				Path:    path,
-				Problem: fmt.Sprintf("is owned by %s, not by you (%s)", userName(uid), me),
+				Problem: fmt.Sprintf("is owned by %s, not by you (%s)", userName(uid), me()),
 				Fix:     fix,
 			}
 		}
@@ -57,8 +59,8 @@ func checkPerm(path string, fi fs.FileInfo, r role) error {
 		if uid != euid && (r == roleLockDir || uid != 0) {
 			return &UnsafeError{
 				Path:    path,
-				Problem: fmt.Sprintf("is owned by %s, not by you (%s)", userName(uid), me),
-				Fix:     fmt.Sprintf("chown %s %s, or keep the token store in a directory of your own", shellQuote(me), shellQuote(path)),
+				Problem: fmt.Sprintf("is owned by %s, not by you (%s)", userName(uid), me()),
+				Fix:     fmt.Sprintf("chown %s %s, or keep the token store in a directory of your own", shellQuote(me()), shellQuote(path)),
 			}
 		}
 		if mode&0o022 != 0 {
@@ -70,7 +72,7 @@ func checkPerm(path string, fi fs.FileInfo, r role) error {
 				return &UnsafeError{
 					Path:    path,
 					Problem: fmt.Sprintf("is writable by other users (mode %04o), who could replace %s in it", mode, what),
-					Fix:     privateDirFix(path, me),
+					Fix:     privateDirFix(path, me()),
 				}
 			}
 			return &UnsafeError{
