@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/internal/storekey"
 	"golang.org/x/term"
 )
 
@@ -422,24 +422,10 @@ func ForServer(rec *Record, host string) bool {
 // SameServer reports whether two server URLs name the same server: the
 // same scheme and host (compared as Key does) and the same path prefix,
 // ignoring a trailing "/".
-func SameServer(a, b string) bool {
-	ka, err1 := Key(a)
-	kb, err2 := Key(b)
-	if err1 != nil || err2 != nil || ka != kb {
-		return false
-	}
-	return serverPath(a) == serverPath(b)
-}
+func SameServer(a, b string) bool { return storekey.SameServer(a, b) }
 
 // serverPath is the path prefix of a server URL, without trailing "/".
-func serverPath(s string) string {
-	s = WithScheme(s)
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return strings.TrimRight(u.EscapedPath(), "/")
-}
+func serverPath(s string) string { return storekey.ServerPath(s) }
 
 // refreshStored refreshes rec and stores the result. When the server
 // rejects the refresh token, the store is read once more: a client that does

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/oidc-auth/oidc-auth/internal/storekey"
 	"golang.org/x/oauth2"
 )
 
@@ -39,40 +40,17 @@ const DefaultUsernameClaim = "preferred_username"
 // asking the provider again.
 const discoveryTTL = 24 * time.Hour
 
-// issuerKeyScheme prefixes the store keys of standard-provider logins, so
-// that they never share a key with a py-oidc-auth server's (whose keys the
-// reference client reads) nor with each other across client ids.
-const issuerKeyScheme = "oidc+"
-
 // IssuerKey returns the store key of the login at issuer with clientID:
 // "oidc+" and the issuer URL (scheme and host lowercased, default port and
 // trailing "/" dropped, path kept), with the client id as a query.
 //
 //	IssuerKey("https://KC.example.org/realms/x/", "cli") == "oidc+https://kc.example.org/realms/x?client_id=cli"
 func IssuerKey(issuer, clientID string) (string, error) {
-	hostKey, err := Key(issuer)
-	if err != nil {
-		return "", err
-	}
-	if clientID == "" {
-		return "", errors.New("flows: an issuer login needs a client id")
-	}
-	return issuerKeyScheme + hostKey + serverPath(issuer) + "?" + url.Values{"client_id": {clientID}}.Encode(), nil
+	return storekey.IssuerKey(issuer, clientID)
 }
 
 // isIssuerKey reports whether a store key is IssuerKey's.
-func isIssuerKey(key string) bool { return strings.HasPrefix(key, issuerKeyScheme) }
-
-// normIssuerKey normalises a key IssuerKey made (see Key).
-func normIssuerKey(key string) (string, error) {
-	u, err := url.Parse(strings.TrimPrefix(key, issuerKeyScheme))
-	if err != nil {
-		return "", fmt.Errorf("flows: bad issuer key %q", key)
-	}
-	client := u.Query().Get("client_id")
-	u.RawQuery, u.Fragment = "", ""
-	return IssuerKey(u.String(), client)
-}
+func isIssuerKey(key string) bool { return storekey.IsIssuerKey(key) }
 
 // discovery is the part of a provider's discovery document the flows use,
 // as it is cached on disk.

@@ -7,11 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
-	"net/url"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/oidc-auth/oidc-auth/internal/storekey"
 )
 
 // Token is one server's token in the reference client's v1 shape: expiries are
@@ -239,47 +238,7 @@ type TokenStore interface {
 //
 // A key of a standard provider's login (see IssuerKey) is normalised as
 // IssuerKey makes it.
-func Key(server string) (string, error) {
-	if isIssuerKey(strings.TrimSpace(server)) {
-		return normIssuerKey(strings.TrimSpace(server))
-	}
-	s := strings.TrimSpace(server)
-	if s == "" {
-		return "", errors.New("flows: empty server address")
-	}
-	s = WithScheme(s)
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("flows: bad server address %q: %w", server, err)
-	}
-	scheme := strings.ToLower(u.Scheme)
-	if scheme == "" { // "//host", or "://" only later in the address
-		scheme = "https"
-	}
-	host := strings.ToLower(u.Hostname())
-	if host == "" {
-		return "", fmt.Errorf("flows: server address %q has no host", server)
-	}
-	if strings.IndexFunc(host, unicode.IsSpace) >= 0 {
-		return "", fmt.Errorf("flows: server address %q has a space in its host", server)
-	}
-	if strings.Contains(host, ":") && !strings.HasPrefix(u.Host, "[") {
-		return "", fmt.Errorf("flows: server address %q has an IPv6 address without brackets", server)
-	}
-	// Hostname is unescaped: a "%" (as in an IPv6 zone, [fe80::1%25eth0])
-	// must be escaped again for the key to parse as the same host.
-	host = strings.ReplaceAll(host, "%", "%25")
-	port := u.Port()
-	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
-		port = ""
-	}
-	if port != "" {
-		host = net.JoinHostPort(host, port)
-	} else if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return scheme + "://" + host, nil
-}
+func Key(server string) (string, error) { return storekey.Key(server) }
 
 // LockHolder names the process that holds a lock, as the holder wrote
 // itself into the lock file.
@@ -294,13 +253,7 @@ type LockHolder struct {
 // WithScheme returns a server address with surrounding space removed and
 // "https://" in front when it names no scheme: a bare host means https
 // everywhere oidc-auth takes a server.
-func WithScheme(s string) string {
-	s = strings.TrimSpace(s)
-	if s != "" && !strings.Contains(s, "://") {
-		return "https://" + s
-	}
-	return s
-}
+func WithScheme(s string) string { return storekey.WithScheme(s) }
 
 // equalSecret compares two secrets in constant time.
 func equalSecret(a, b string) bool {

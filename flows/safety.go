@@ -2,11 +2,12 @@ package flows
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/oidc-auth/oidc-auth/internal/storekey"
 )
 
 // Everything a server sends may be hostile: its text reaches a person's
@@ -165,14 +166,7 @@ func TerminalSafe(s string) string { return terminalSafe(s) }
 // IsLoopback reports whether host (a host name or IP address, without
 // port or brackets) is the loopback interface: "localhost", 127.0.0.0/8 or
 // ::1. Only there may secrets travel in clear text (RFC 8252 §8.3).
-func IsLoopback(host string) bool {
-	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func IsLoopback(host string) bool { return storekey.IsLoopback(host) }
 
 // checkTransport refuses a URL that would carry secrets in clear text over
 // the network: plain http is for loopback hosts only, unless allowHTTP
