@@ -1,105 +1,57 @@
-// Package helper adapts the flow core to the tools that ask for
-// credentials: git's credential helper protocol, docker's credential helper
-// protocol, and the matching of a requested URL or registry to a configured
-// server.
 package helper
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"io/fs"
-	"net"
-	"net/url"
-	"os"
 	"path/filepath"
-	"regexp"
-	"runtime"
-	"strconv"
-	"strings"
-
-	"github.com/pelletier/go-toml/v2"
-	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // ConfigEnv names the environment variable that points at the config file.
-const ConfigEnv = "OIDC_AUTH_CONFIG"
+const ConfigEnv = config.ConfigEnv
 
 // DefaultUsername is the username handed out with a token when a server
 // entry names none.
-const DefaultUsername = "oauth2"
+const DefaultUsername = config.DefaultUsername
 
-// Server is one [[server]] table of the config file: which requests the
-// helpers answer (Match) and where the tokens come from (Host).
-type Server struct {
-	// Match is a URL prefix ("https://git.example.org/team/") or a registry
-	// host ("registry.example.org", with an optional port).
-	Match string `toml:"match"`
-	// Host is the py-oidc-auth server URL, path prefix included. An entry
-	// names either Host or Issuer with ClientID.
-	Host string `toml:"host"`
-	// Issuer is a standard OpenID Provider's issuer URL
-	// ("https://keycloak.example.org/realms/x"), with ClientID its client.
-	Issuer   string `toml:"issuer,omitempty"`
-	ClientID string `toml:"client_id,omitempty"`
-	// ClientSecret is the secret of a confidential client.
-	ClientSecret string `toml:"client_secret,omitempty"`
-	// Scopes are asked of the provider; default openid offline_access.
-	Scopes []string `toml:"scopes,omitempty"`
-	// Audience asks the provider for a token for another API.
-	Audience string `toml:"audience,omitempty"`
-	// RedirectHost is the loopback host of the browser login's redirect
-	// URI: "127.0.0.1" (the default) or "localhost".
-	RedirectHost string `toml:"redirect_host,omitempty"`
-	// UsernameClaim names the ID token claim whose value is handed out as
-	// the username when Username is unset.
-	UsernameClaim string `toml:"username_claim,omitempty"`
-	// LoginRoute, TokenRoute and DeviceRoute override the server's routes.
-	LoginRoute  string `toml:"login_route,omitempty"`
-	TokenRoute  string `toml:"token_route,omitempty"`
-	DeviceRoute string `toml:"device_route,omitempty"`
-	// RedirectPorts are the loopback ports of the browser login.
-	RedirectPorts []int `toml:"redirect_ports,omitempty"`
-	// Username is handed out with the token; default DefaultUsername.
-	Username string `toml:"username,omitempty"`
-	// AllowHTTP lets a non-loopback http:// Match receive tokens, and a
-	// non-loopback http:// Host receive refresh tokens, which then cross the
-	// network in clear text.
-	AllowHTTP bool `toml:"allow_http,omitempty"`
-	// Auth says how git receives the token: AuthAuto (also ""), AuthBasic
-	// or AuthBearer. See GitGet.
-	Auth string `toml:"auth,omitempty"`
-
-	match pattern // Match, parsed
-}
-
-// Values of Server.Auth, the `auth` key of a [[server]] table.
+// Values of Server.Auth, the `auth` key of a [[server]] table (see
+// config.AuthAuto).
 const (
-	// AuthAuto hands git the token as an HTTP Bearer credential when git
-	// can take one (git 2.46 and later announce capability[]=authtype) and
-	// the server's challenge offers the Bearer scheme, else as the password
-	// of HTTP Basic. It is the default.
-	AuthAuto = "auto"
-	// AuthBasic always hands git the token as the password of HTTP Basic,
-	// whatever the server's challenge offers.
-	AuthBasic = "basic"
-	// AuthBearer hands git the token as an HTTP Bearer credential whenever
-	// git can take one, also before or without a Bearer challenge, and as
-	// the password of HTTP Basic to a git that cannot.
-	AuthBearer = "bearer"
+	AuthAuto   = config.AuthAuto
+	AuthBasic  = config.AuthBasic
+	AuthBearer = config.AuthBearer
 )
 
+// Server is one [[server]] table of the config file: which requests the
+// helpers answer (Match) and where the tokens come from (Host, or Issuer
+// with ClientID).
+type Server = config.Server
+
 // Config is the helpers' configuration file.
-type Config struct {
-	// Servers are the [[server]] tables, in file order.
-	Servers []Server `toml:"server"`
-}
+type Config = config.Config
+
+// Target is what a tool asks credentials for: a URL from git, or a
+// registry from docker.
+type Target = config.Target
+
+// ConfigPath returns the config file's path: $OIDC_AUTH_CONFIG; else
+// oidc-auth/config.toml in $XDG_CONFIG_HOME when it is set (on every
+// system); else in the system's per-user config directory
+// (os.UserConfigDir). See config.ConfigPath.
+func ConfigPath() (string, error) { return config.ConfigPath() }
+
+// LoadConfig reads and checks the config file at path. A missing file is
+// an empty configuration. Unknown keys and bad values are reported with the
+// file and line.
+func LoadConfig(path string) (*Config, error) { return config.LoadConfig(path) }
+
+// ParseConfig decodes and checks a config file's content; name is used in
+// messages.
+func ParseConfig(name string, b []byte) (*Config, error) { return config.ParseConfig(name, b) }
 
 // Flows returns the flow configuration of the server s names.
-func (s *Server) Flows() flows.Config {
+func Flows(s *Server) flows.Config {
 	return flows.Config{
 		Host:          s.Host,
 		LoginRoute:    s.LoginRoute,
@@ -128,8 +80,8 @@ func CacheDir() string {
 	return filepath.Dir(p)
 }
 
-// name is the server as people name it, for messages.
-func (s *Server) name() string {
+// serverName is the server s names as people name it, for messages.
+func serverName(s *Server) string {
 	if s.Issuer != "" {
 		return s.Issuer
 	}
@@ -139,7 +91,7 @@ func (s *Server) name() string {
 // username returns the username to hand out with s's token: the entry's,
 // else the value of its username_claim in the login's ID token, else
 // DefaultUsername.
-func (s *Server) username(tok *keyring.Token) string {
+func username(s *Server, tok *keyring.Token) string {
 	if s.Username != "" {
 		return s.Username
 	}
@@ -150,577 +102,3 @@ func (s *Server) username(tok *keyring.Token) string {
 	}
 	return DefaultUsername
 }
-
-// ConfigPath returns the config file's path: $OIDC_AUTH_CONFIG; else
-// oidc-auth/config.toml in $XDG_CONFIG_HOME when it is set (on every
-// system); else in the system's per-user config directory
-// (os.UserConfigDir): ~/.config on Linux and other Unix systems,
-// ~/Library/Application Support on macOS, %AppData% on Windows. On macOS
-// and Windows, ~/.config/oidc-auth/config.toml, where earlier versions
-// kept it there too, is used while it exists and the new file does not, so
-// that an upgrade keeps the config.
-func ConfigPath() (string, error) {
-	return configPath(runtime.GOOS, os.Getenv, os.UserHomeDir)
-}
-
-// configPath is ConfigPath for the system goos, with getenv and home in
-// place of the process's environment.
-func configPath(goos string, getenv func(string) string, home func() (string, error)) (string, error) {
-	if p := getenv(ConfigEnv); p != "" {
-		return p, nil
-	}
-	file := filepath.Join(keyring.DefaultAppName, "config.toml")
-	if d := getenv("XDG_CONFIG_HOME"); d != "" {
-		return filepath.Join(d, file), nil
-	}
-	h, herr := home()
-	var legacy string
-	if herr == nil {
-		legacy = filepath.Join(h, ".config", file)
-	}
-	var dir string
-	switch goos {
-	case "windows":
-		dir = getenv("APPDATA")
-		if dir == "" {
-			if legacy != "" && exists(legacy) {
-				return legacy, nil
-			}
-			return "", fmt.Errorf("helper: no %%APPDATA%% for the config file; set %s to its path", ConfigEnv)
-		}
-	case "darwin":
-		if herr != nil {
-			return "", fmt.Errorf("helper: no home directory for the config file (%v); set %s to its path", herr, ConfigEnv)
-		}
-		dir = filepath.Join(h, "Library", "Application Support")
-	default:
-		if herr != nil {
-			return "", fmt.Errorf("helper: no home directory for the config file (%v); set %s to its path", herr, ConfigEnv)
-		}
-		return legacy, nil
-	}
-	p := filepath.Join(dir, file)
-	if legacy != "" && !exists(p) && exists(legacy) {
-		return legacy, nil
-	}
-	return p, nil
-}
-
-// exists reports whether something is at path, a broken link included.
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
-}
-
-// LoadConfig reads and checks the config file at path. A missing file is
-// an empty configuration. Unknown keys and bad values are reported with the
-// file and line.
-func LoadConfig(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &Config{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("helper: read config: %w", err)
-	}
-	return ParseConfig(path, b)
-}
-
-// ParseConfig decodes and checks a config file's content; name is used in
-// messages.
-func ParseConfig(name string, b []byte) (*Config, error) {
-	// Room for every [[server]] table up front, so that the decoder does not
-	// copy the entries it has decoded each time the list grows.
-	var c Config
-	if servers, ok := decodeServers(b); ok {
-		c.Servers = servers
-	} else {
-		if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
-			c.Servers = make([]Server, 0, n)
-		}
-		dec := toml.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return nil, configDecodeError(name, err)
-		}
-	}
-	for i := range c.Servers {
-		if err := c.Servers[i].checkAuth(); err != nil {
-			if line := keyLine(b, i, "auth"); line > 0 {
-				return nil, fmt.Errorf("helper: %s:%d: %v", name, line, err)
-			}
-			return nil, fmt.Errorf("helper: %s: [[server]] #%d: %v", name, i+1, err)
-		}
-		if err := c.Servers[i].check(); err != nil {
-			var ke *keyError
-			if errors.As(err, &ke) {
-				if line := keyLine(b, i, ke.key); line > 0 {
-					return nil, fmt.Errorf("helper: %s:%d: %v", name, line, err)
-				}
-			}
-			return nil, fmt.Errorf("helper: %s: [[server]] #%d: %v", name, i+1, err)
-		}
-	}
-	return &c, nil
-}
-
-// decodeServers does the decoder's work for a config of the usual shape,
-// from go-toml's own parser but without the reflection of its decoder,
-// which costs microseconds per entry: [[server]] tables alone, each key
-// written once, as a bare or quoted name of a Server field, with a value
-// of that field's kind (a string, true or false, an array of strings or
-// of decimal integers). ok is false for anything else, including every
-// file that go-toml would refuse; ParseConfig then decodes it with
-// go-toml's decoder, whose errors it reports. FuzzDecodeServers checks
-// that both decode alike what this accepts.
-func decodeServers(b []byte) (servers []Server, ok bool) {
-	var p unstable.Parser
-	p.Reset(b)
-	if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
-		servers = make([]Server, 0, n)
-	}
-	var seen uint32 // the keys of the current table so far, by bit
-	for p.NextExpression() {
-		e := p.Expression()
-		switch e.Kind {
-		case unstable.ArrayTable:
-			k := e.Key()
-			if !k.Next() || string(k.Node().Data) != "server" || k.Next() {
-				return nil, false
-			}
-			servers = append(servers, Server{})
-			seen = 0
-		case unstable.KeyValue:
-			k := e.Key()
-			if len(servers) == 0 || !k.Next() {
-				return nil, false
-			}
-			key := string(k.Node().Data)
-			if k.Next() {
-				return nil, false // a dotted key
-			}
-			bit, ok := setServerKey(&servers[len(servers)-1], key, e.Value())
-			if !ok || seen&bit != 0 {
-				return nil, false
-			}
-			seen |= bit
-		default:
-			return nil, false
-		}
-	}
-	return servers, p.Error() == nil
-}
-
-// setServerKey sets the field of s that key names to the value v; bit
-// stands for the key (for the check that no key repeats), and ok is false
-// when key names no field or v is not of its kind.
-func setServerKey(s *Server, key string, v *unstable.Node) (bit uint32, ok bool) {
-	str := func(f *string) bool {
-		if v.Kind != unstable.String {
-			return false
-		}
-		*f = string(v.Data)
-		return true
-	}
-	fields := [...]struct {
-		key string
-		set func() bool
-	}{
-		{"match", func() bool { return str(&s.Match) }},
-		{"host", func() bool { return str(&s.Host) }},
-		{"issuer", func() bool { return str(&s.Issuer) }},
-		{"client_id", func() bool { return str(&s.ClientID) }},
-		{"client_secret", func() bool { return str(&s.ClientSecret) }},
-		{"audience", func() bool { return str(&s.Audience) }},
-		{"redirect_host", func() bool { return str(&s.RedirectHost) }},
-		{"username_claim", func() bool { return str(&s.UsernameClaim) }},
-		{"login_route", func() bool { return str(&s.LoginRoute) }},
-		{"token_route", func() bool { return str(&s.TokenRoute) }},
-		{"device_route", func() bool { return str(&s.DeviceRoute) }},
-		{"username", func() bool { return str(&s.Username) }},
-		{"auth", func() bool { return str(&s.Auth) }},
-		{"allow_http", func() bool {
-			if v.Kind != unstable.Bool {
-				return false
-			}
-			s.AllowHTTP = string(v.Data) == "true"
-			return true
-		}},
-		{"scopes", func() bool {
-			if v.Kind != unstable.Array {
-				return false
-			}
-			s.Scopes = []string{}
-			for it := v.Children(); it.Next(); {
-				if n := it.Node(); n.Kind != unstable.String {
-					return false
-				} else {
-					s.Scopes = append(s.Scopes, string(n.Data))
-				}
-			}
-			return true
-		}},
-		{"redirect_ports", func() bool {
-			if v.Kind != unstable.Array {
-				return false
-			}
-			s.RedirectPorts = []int{}
-			for it := v.Children(); it.Next(); {
-				n := it.Node()
-				if n.Kind != unstable.Integer || len(n.Data) > 9 || bytes.ContainsFunc(n.Data, func(r rune) bool { return r < '0' || r > '9' }) {
-					return false
-				}
-				port, err := strconv.Atoi(string(n.Data))
-				if err != nil {
-					return false
-				}
-				s.RedirectPorts = append(s.RedirectPorts, port)
-			}
-			return true
-		}},
-	}
-	for i, f := range fields {
-		if f.key == key {
-			return 1 << i, f.set()
-		}
-	}
-	return 0, false
-}
-
-// keyLine returns the line of key in the entry'th (from 0) [[server]]
-// table of a config file's content, or 0 when it is written some other way
-// (an inline table, a dotted key).
-func keyLine(b []byte, entry int, key string) int {
-	var p unstable.Parser
-	p.Reset(b)
-	seen, in := 0, false // [[server]] headers so far; in the entry'th
-	for p.NextExpression() {
-		e := p.Expression()
-		var keys []*unstable.Node
-		for it := e.Key(); it.Next(); {
-			keys = append(keys, it.Node())
-		}
-		switch e.Kind {
-		case unstable.ArrayTable, unstable.Table:
-			server := e.Kind == unstable.ArrayTable && len(keys) == 1 && string(keys[0].Data) == "server"
-			if server {
-				seen++
-			}
-			in = server && seen == entry+1
-			if seen > entry+1 {
-				return 0
-			}
-		case unstable.KeyValue:
-			if in && len(keys) == 1 && string(keys[0].Data) == key {
-				return p.Shape(keys[0].Raw).Start.Line
-			}
-		}
-	}
-	return 0
-}
-
-// configDecodeError names the file and line of a TOML error.
-func configDecodeError(name string, err error) error {
-	var sme *toml.StrictMissingError
-	if errors.As(err, &sme) && len(sme.Errors) > 0 {
-		e := sme.Errors[0]
-		row, _ := e.Position()
-		key := strings.Join(e.Key(), ".")
-		hint := ""
-		switch last := e.Key()[len(e.Key())-1]; last {
-		case "client", "secret", "scope", "issuer_url", "provider":
-			hint = "; a standard OpenID Provider is named by issuer and client_id (with client_secret, scopes, audience)"
-		}
-		return fmt.Errorf("helper: %s:%d: unknown key %q%s", name, row, key, hint)
-	}
-	var de *toml.DecodeError
-	if errors.As(err, &de) {
-		row, _ := de.Position()
-		return fmt.Errorf("helper: %s:%d: %s", name, row, decodeMessage(de))
-	}
-	return fmt.Errorf("helper: %s: %v", name, err)
-}
-
-// typeErrorRE matches the decoder's type errors, which name Go fields and
-// types instead of TOML keys and values.
-var typeErrorRE = regexp.MustCompile(`cannot decode TOML (\w+) into struct field \S+ of type (\S+)`)
-
-// decodeMessage says what is wrong with a value in the config's own
-// terms.
-func decodeMessage(de *toml.DecodeError) string {
-	msg := strings.TrimPrefix(de.Error(), "toml: ")
-	m := typeErrorRE.FindStringSubmatch(msg)
-	if m == nil {
-		return msg
-	}
-	want := map[string]string{
-		"string":          "a string",
-		"bool":            "true or false",
-		"[]int":           "a list of port numbers",
-		"[]helper.Server": "[[server]] tables",
-	}[m[2]]
-	if want == "" {
-		want = "another kind of value"
-	}
-	got := "a " + m[1]
-	if strings.ContainsRune("aeiou", rune(m[1][0])) {
-		got = "an " + m[1]
-	}
-	key := strings.Join(de.Key(), ".")
-	if key == "" {
-		return fmt.Sprintf("%s where %s belong", got, want)
-	}
-	return fmt.Sprintf("%q must be %s, not %s", key, want, got)
-}
-
-// checkAuth validates Auth and writes it in lower case.
-func (s *Server) checkAuth() error {
-	switch a := strings.ToLower(s.Auth); a {
-	case "", AuthAuto, AuthBasic, AuthBearer:
-		s.Auth = a
-		return nil
-	}
-	return fmt.Errorf("%q must be %q, %q or %q, not %q", "server.auth", AuthAuto, AuthBasic, AuthBearer, s.Auth)
-}
-
-// keyError is a bad value of one key of a [[server]] table, so that the
-// message can name its line.
-type keyError struct {
-	key string
-	err error
-}
-
-func (e *keyError) Error() string { return e.err.Error() }
-func (e *keyError) Unwrap() error { return e.err }
-
-// check validates a server entry and parses its Match.
-func (s *Server) check() error {
-	if err := s.checkAuth(); err != nil {
-		return err
-	}
-	if s.Match == "" {
-		return errors.New(`"match" is missing: the URL prefix or registry host to answer for`)
-	}
-	switch {
-	case s.Host != "" && (s.Issuer != "" || s.ClientID != ""):
-		key := "issuer"
-		if s.Issuer == "" {
-			key = "client_id"
-		}
-		return &keyError{key, fmt.Errorf(`an entry names either "host" (a py-oidc-auth server) or "issuer" and "client_id" (an OpenID Provider), not both`)}
-	case s.Issuer != "" && s.ClientID == "":
-		return &keyError{"issuer", fmt.Errorf(`"issuer" %q needs "client_id": the provider's client to log in with`, s.Issuer)}
-	case s.Issuer == "" && s.ClientID != "":
-		return &keyError{"client_id", fmt.Errorf(`"client_id" needs "issuer": the provider's issuer URL`)}
-	case s.Host == "" && s.Issuer == "":
-		return fmt.Errorf(`"host" (a py-oidc-auth server) or "issuer" and "client_id" (an OpenID Provider) is missing for match %q: where tokens come from`, s.Match)
-	case s.Issuer == "" && (s.ClientSecret != "" || len(s.Scopes) > 0 || s.Audience != "" || s.RedirectHost != "" || s.UsernameClaim != ""):
-		return errors.New(`client_secret, scopes, audience, redirect_host and username_claim belong to an "issuer" entry`)
-	}
-	if s.RedirectHost != "" && s.RedirectHost != "127.0.0.1" && s.RedirectHost != "localhost" {
-		return &keyError{"redirect_host", fmt.Errorf(`"redirect_host" must be "127.0.0.1" or "localhost", not %q`, s.RedirectHost)}
-	}
-	server, key := s.Host, "host"
-	if s.Issuer != "" {
-		server, key = s.Issuer, "issuer"
-	}
-	u, err := parseURL(server)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return &keyError{key, fmt.Errorf("%s %q is not a server URL like https://auth.example.org", key, server)}
-	}
-	p, err := parsePattern(s.Match)
-	if err != nil {
-		return err
-	}
-	if p.scheme == "http" && !isLoopback(p.hostname) && !s.AllowHTTP {
-		return fmt.Errorf("match %q would send tokens over plain http; use https, or set allow_http = true", s.Match)
-	}
-	if strings.EqualFold(u.Scheme, "http") && !isLoopback(u.Hostname()) && !s.AllowHTTP {
-		return &keyError{key, fmt.Errorf("%s %q would receive refresh tokens over plain http; use https, or set allow_http = true", key, server)}
-	}
-	for _, r := range s.Username {
-		if r < ' ' || r == 0x7f {
-			return fmt.Errorf("username %q has control characters; git and docker read it as a line of their protocol", s.Username)
-		}
-	}
-	for _, port := range s.RedirectPorts {
-		if port <= 0 || port > 65535 {
-			return fmt.Errorf("redirect port %d is out of range", port)
-		}
-	}
-	s.match = p
-	return nil
-}
-
-// pattern is a parsed Match: a scheme ("" for a registry host, which
-// means https, or http on loopback), a host with its port, and a path
-// prefix ending in "/" ("" for none).
-type pattern struct {
-	scheme   string
-	host     string // lowercase host[:port], default port dropped
-	hostname string
-	path     string
-}
-
-// parsePattern parses a Match value.
-func parsePattern(m string) (pattern, error) {
-	raw := strings.TrimSpace(m)
-	if !strings.Contains(raw, "://") {
-		if strings.ContainsAny(raw, "/?#@") {
-			return pattern{}, fmt.Errorf("match %q is neither a URL with a scheme nor a bare registry host", m)
-		}
-		host, hostname, err := canonicalHost("", raw)
-		if err != nil {
-			return pattern{}, fmt.Errorf("match %q: %v", m, err)
-		}
-		return pattern{host: host, hostname: hostname}, nil
-	}
-	u, err := parseURL(raw)
-	if err != nil {
-		return pattern{}, fmt.Errorf("match %q is not a URL: %v", m, err)
-	}
-	scheme := strings.ToLower(u.Scheme)
-	if scheme != "https" && scheme != "http" {
-		return pattern{}, fmt.Errorf("match %q: only https and http URLs can be matched", m)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return pattern{}, fmt.Errorf("match %q: a match has no user, query or fragment", m)
-	}
-	host, hostname, err := canonicalHost(scheme, u.Host)
-	if err != nil {
-		return pattern{}, fmt.Errorf("match %q: %v", m, err)
-	}
-	return pattern{scheme: scheme, host: host, hostname: hostname, path: dirPath(u.Path)}, nil
-}
-
-// parseURL is url.Parse, with a quick path for the plain URLs a config
-// holds, so that a config of many entries is checked quickly: an http or
-// https URL of a host name (ASCII letters, digits, dots and hyphens) with
-// an optional port and a path of unreserved characters and slashes is
-// split by hand, into the URL url.Parse returns for it. Anything else goes
-// to url.Parse.
-func parseURL(s string) (url.URL, error) {
-	if u, ok := plainURL(s); ok {
-		return u, nil
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return url.URL{}, err
-	}
-	return *u, nil
-}
-
-// plainURL splits s when it is a plain URL (see parseURL); ok is false
-// when it is not.
-func plainURL(s string) (u url.URL, ok bool) {
-	var scheme string
-	switch {
-	case strings.HasPrefix(s, "https://"):
-		scheme = "https"
-	case strings.HasPrefix(s, "http://"):
-		scheme = "http"
-	default:
-		return url.URL{}, false
-	}
-	rest := s[len(scheme)+3:]
-	end := strings.IndexByte(rest, '/')
-	if end < 0 {
-		end = len(rest)
-	}
-	host, path := rest[:end], rest[end:]
-	name, port, hasPort := strings.Cut(host, ":")
-	if name == "" || (hasPort && port == "") {
-		return url.URL{}, false
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c == '_' || c == '~' || c == '/' || !urlPlain[c] {
-			return url.URL{}, false
-		}
-	}
-	for i := 0; i < len(port); i++ {
-		if c := port[i]; c < '0' || c > '9' {
-			return url.URL{}, false
-		}
-	}
-	for i := 0; i < len(path); i++ {
-		if !urlPlain[path[i]] {
-			return url.URL{}, false
-		}
-	}
-	return url.URL{Scheme: scheme, Host: host, Path: path}, true
-}
-
-// urlPlain marks the bytes of a plain URL's path: unreserved characters
-// (RFC 3986 section 2.3) and the slash.
-var urlPlain = func() (t [256]bool) {
-	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/") {
-		t[c] = true
-	}
-	return t
-}()
-
-// dirPath turns a URL path into a prefix that ends on a segment boundary:
-// "/team" and "/team/" both become "/team/", and "" or "/" become "".
-func dirPath(p string) string {
-	p = strings.Trim(p, "/")
-	if p == "" {
-		return ""
-	}
-	return "/" + p + "/"
-}
-
-// canonicalHost checks a host[:port] and returns it lowercased with the
-// scheme's default port dropped, and the bare host name. Only ASCII host
-// names are accepted: Unicode folding makes look-alikes equal (the Kelvin
-// sign lowercases to "k"), so international names must be given in their
-// punycode (xn--) form.
-func canonicalHost(scheme, hostport string) (string, string, error) {
-	if hostport == "" {
-		return "", "", errors.New("no host")
-	}
-	for i := 0; i < len(hostport); i++ {
-		if c := hostport[i]; c <= ' ' || c >= 0x7f || c == '/' || c == '\\' || c == '@' || c == '?' || c == '#' || c == '%' {
-			return "", "", fmt.Errorf("host %q has characters a host name cannot have (use the xn-- form of international names)", hostport)
-		}
-	}
-	host, port := hostport, ""
-	if h, p, err := net.SplitHostPort(hostport); err == nil {
-		host, port = h, p
-		if n, err := strconv.Atoi(p); err != nil || n <= 0 || n > 65535 {
-			return "", "", fmt.Errorf("port %q is not a port", p)
-		}
-	} else if strings.Contains(hostport, ":") && !strings.HasPrefix(hostport, "[") {
-		return "", "", fmt.Errorf("host %q is not host[:port]", hostport)
-	}
-	host = strings.Trim(asciiLower(host), "[]")
-	if host == "" {
-		return "", "", errors.New("no host")
-	}
-	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
-		port = ""
-	}
-	if port != "" {
-		return net.JoinHostPort(host, port), host, nil
-	}
-	if strings.Contains(host, ":") {
-		return "[" + host + "]", host, nil
-	}
-	return host, host, nil
-}
-
-// asciiLower lowercases ASCII letters only.
-func asciiLower(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' }) < 0 {
-		return s
-	}
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-// isLoopback reports whether a host name is the loopback interface.
-func isLoopback(hostname string) bool { return flows.IsLoopback(hostname) }

@@ -46,7 +46,7 @@ func TestParseConfigValid(t *testing.T) {
 		t.Errorf("first server %+v", s)
 	}
 	want := flows.Config{Host: "https://auth.example.org/api/app", TokenRoute: "/auth/v3/token", RedirectPorts: []int{8080, 8081}, CacheDir: helper.CacheDir()}
-	if got := s.Flows(); !reflect.DeepEqual(got, want) {
+	if got := helper.Flows(&s); !reflect.DeepEqual(got, want) {
 		t.Errorf("Flows() = %+v, want %+v", got, want)
 	}
 	if s := cfg.Servers[1]; s.Match != "registry.example.org" || s.Username != "" {
@@ -458,7 +458,7 @@ username_claim = "email"
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := cfg.Servers[0].Flows()
+	got := helper.Flows(&cfg.Servers[0])
 	want := flows.Config{Issuer: "https://keycloak.example.org/realms/x", ClientID: "cli", ClientSecret: "s3",
 		Scopes: []string{"openid", "offline_access", "groups"}, Audience: "https://api.example.org", RedirectPorts: []int{8400},
 		RedirectHost: "localhost", UsernameClaim: "email", CacheDir: helper.CacheDir()}

@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -36,7 +37,7 @@ var dockerHubHosts = []string{"index.docker.io", "docker.io", "registry-1.docker
 // DockerHubServer): docker.io, index.docker.io or registry-1.docker.io,
 // with or without https:// and a path.
 func IsDockerHub(serverURL string) bool {
-	t, ok := dockerTarget(serverURL)
+	t, ok := config.DockerTarget(serverURL)
 	return ok && isDockerHub(t)
 }
 
@@ -126,7 +127,7 @@ func (d Docker) lookup(ctx context.Context, t Target) (*resolved, error) {
 // helper prints on stdout.
 func (d Docker) Get(serverURL string) (string, string, error) {
 	ctx := d.actionContext()
-	t, ok := dockerTarget(serverURL)
+	t, ok := config.DockerTarget(serverURL)
 	if !ok {
 		return "", "", credentials.NewErrCredentialsNotFound()
 	}
@@ -142,7 +143,7 @@ func (d Docker) Get(serverURL string) (string, string, error) {
 			d.logf("%s", msg)
 			return "", "", errors.New(msg)
 		}
-		return r.server.username(tok), tok.AccessToken, nil
+		return username(r.server, tok), tok.AccessToken, nil
 	}
 	for _, key := range dockerKeys(t) {
 		rec, err := d.Store.Get(ctx, key)
@@ -178,7 +179,7 @@ func dockerDescribe(err error) string {
 // minted on every get.
 func (d Docker) Add(c *credentials.Credentials) error {
 	ctx := d.actionContext()
-	t, ok := dockerTarget(c.ServerURL)
+	t, ok := config.DockerTarget(c.ServerURL)
 	if !ok {
 		return fmt.Errorf("helper: %q is not a registry address", c.ServerURL)
 	}
@@ -204,7 +205,7 @@ func (d Docker) Add(c *credentials.Credentials) error {
 // helm fail their logout when a helper reports nothing to erase.
 func (d Docker) Delete(serverURL string) error {
 	ctx := d.actionContext()
-	t, ok := dockerTarget(serverURL)
+	t, ok := config.DockerTarget(serverURL)
 	if !ok {
 		return nil // nothing was ever stored under it
 	}
@@ -237,9 +238,9 @@ func (d Docker) List() (map[string]string, error) {
 	}
 	// The patterns that may answer a registry: config entries, then the
 	// host URLs of stored logins.
-	var patterns []pattern
+	var patterns []config.Pattern
 	for i := range d.Config.Servers {
-		patterns = append(patterns, d.Config.Servers[i].match)
+		patterns = append(patterns, d.Config.Servers[i].Pattern())
 	}
 	for _, e := range entries {
 		if IsDockerKey(e.Key) {
@@ -249,19 +250,19 @@ func (d Docker) List() (map[string]string, error) {
 		if e.Server != nil && e.Server.Host != "" {
 			host = e.Server.Host
 		}
-		if p, err := parsePattern(host); err == nil {
+		if p, err := config.ParsePattern(host); err == nil {
 			patterns = append(patterns, p)
 		}
 	}
 	out := map[string]string{}
 	for _, p := range patterns {
-		if t, ok := dockerTarget(p.host); p.path != "" && !(ok && isDockerHub(t)) {
+		if t, ok := config.DockerTarget(p.Host); p.Path != "" && !(ok && isDockerHub(t)) {
 			continue // docker sends no path: such an entry never answers it
 		}
 		// The bare host, as docker sends it; an http-only entry answers
 		// only its http:// form.
-		for _, server := range []string{p.host, p.scheme + "://" + p.host} {
-			t, ok := dockerTarget(server)
+		for _, server := range []string{p.Host, p.Scheme + "://" + p.Host} {
+			t, ok := config.DockerTarget(server)
 			if !ok {
 				continue
 			}
@@ -276,7 +277,7 @@ func (d Docker) List() (map[string]string, error) {
 				server = DockerHubServer
 			}
 			if _, seen := out[server]; !seen {
-				out[server] = r.server.username(nil)
+				out[server] = username(r.server, nil)
 			}
 			break
 		}
@@ -285,7 +286,7 @@ func (d Docker) List() (map[string]string, error) {
 		if !IsDockerKey(e.Key) || e.Server == nil {
 			continue
 		}
-		t, ok := dockerTarget(e.Server.Host)
+		t, ok := config.DockerTarget(e.Server.Host)
 		if !ok {
 			continue
 		}

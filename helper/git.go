@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -89,7 +90,7 @@ func ParseGitRequest(r io.Reader) (*GitRequest, error) {
 // target is the Target a request asks for; ok is false when it names no
 // http(s) host.
 func (r *GitRequest) target() (Target, bool) {
-	return gitTarget(r.Get("protocol"), r.Get("host"), r.Get("path"))
+	return config.GitTarget(r.Get("protocol"), r.Get("host"), r.Get("path"))
 }
 
 // GitGet answers git's "get" for a URL a server answers; when the URL is
@@ -149,7 +150,7 @@ func (h *Helper) configured(s *Server) bool {
 // configured says whether s is a config entry, whose username then wins over
 // git's.
 func gitAnswer(req *GitRequest, s *Server, configured bool, tok *keyring.Token) string {
-	user := s.username(tok)
+	user := username(s, tok)
 	if u := req.Get("username"); u != "" && (!configured || s.Username == "") && validBasicUser(u) {
 		user = u
 	}
@@ -225,7 +226,7 @@ func (h *Helper) GitErase(ctx context.Context, in io.Reader) error {
 	if err != nil || r == nil {
 		return err
 	}
-	key, err := r.server.Flows().Key()
+	key, err := Flows(r.server).Key()
 	if err != nil {
 		return err
 	}
@@ -397,7 +398,7 @@ func parseAuthParam(v string, i int, c *Challenge) (next int, ok bool, err error
 	if j == i {
 		return i, false, nil
 	}
-	name := asciiLower(v[i:j])
+	name := config.ASCIILower(v[i:j])
 	for j < len(v) && isWS(v[j]) {
 		j++
 	}

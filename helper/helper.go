@@ -50,7 +50,7 @@ func (h *Helper) logf(format string, a ...any) {
 // the token, for the login's first line ("git needs a token for …").
 func (h *Helper) token(ctx context.Context, r *resolved, reason string) (*keyring.Token, error) {
 	if r.rec == nil { // a config entry: read its login once, here
-		if key, err := r.server.Flows().Key(); err == nil {
+		if key, err := Flows(r.server).Key(); err == nil {
 			if rec, err := h.Store.Get(ctx, key); err == nil {
 				r.rec = rec
 			}
@@ -73,7 +73,7 @@ func (h *Helper) token(ctx context.Context, r *resolved, reason string) (*keyrin
 	}
 	opts := flows.Options{
 		Interaction:   flows.InteractNever,
-		LoginCommand:  r.server.Flows().LoginCommand(),
+		LoginCommand:  Flows(r.server).LoginCommand(),
 		NoLoginReason: "no terminal to log in from",
 		Now:           h.Now,
 		LockTimeout:   wait,
@@ -89,21 +89,11 @@ func (h *Helper) token(ctx context.Context, r *resolved, reason string) (*keyrin
 	}
 	// A config entry's routes are the config's; a login's (see resolve) are
 	// the ones it was made with.
-	tok, err := flows.Authenticate(ctx, r.server.Flows(), h.Store, opts)
+	tok, err := flows.Authenticate(ctx, Flows(r.server), h.Store, opts)
 	if err != nil {
 		return nil, err
 	}
 	return tok, nil
-}
-
-// String is the URL of t for people: scheme, host and path, without
-// userinfo or query.
-func (t Target) String() string {
-	scheme := t.Scheme
-	if scheme == "" {
-		return t.Host + t.Path
-	}
-	return scheme + "://" + t.Host + t.Path
 }
 
 // explain leaves the note of Describe on Log.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -56,7 +57,7 @@ func ConfigUses(cfg *Config, path string) []Use {
 			tool = ToolGit
 		}
 		u := Use{Tool: tool, Target: s.Match, Source: path}
-		if key, err := s.Flows().Key(); err == nil {
+		if key, err := Flows(s).Key(); err == nil {
 			u.Login = key
 		}
 		out = append(out, u)
@@ -93,7 +94,7 @@ func GitUses(ctx context.Context, cfg *Config) ([]Use, error) {
 		if sub == "" {
 			u.Target = EveryTarget
 		} else {
-			u.Login = cfg.LoginFor(ToolGit, sub)
+			u.Login = LoginFor(cfg, ToolGit, sub)
 		}
 		out = append(out, u)
 	}
@@ -120,7 +121,7 @@ func DockerUses(cfg *Config, dir string) ([]Use, error) {
 		if f.helpers[reg] != HelperName {
 			continue
 		}
-		out = append(out, Use{Tool: ToolDocker, Target: reg, Source: path + " credHelpers", Login: cfg.LoginFor(ToolDocker, reg)})
+		out = append(out, Use{Tool: ToolDocker, Target: reg, Source: path + " credHelpers", Login: LoginFor(cfg, ToolDocker, reg)})
 	}
 	if f.store == HelperName {
 		out = append(out, Use{Tool: ToolDocker, Target: EveryTarget, Source: path + " credsStore"})
@@ -132,7 +133,7 @@ func DockerUses(cfg *Config, dir string) ([]Use, error) {
 // (ToolGit or ToolDocker) for target, a git URL or a docker registry: the
 // most specific matching entry of c (which may be nil), else the key of
 // target's own scheme and host; "" when target cannot be parsed.
-func (c *Config) LoginFor(tool, target string) string {
+func LoginFor(c *Config, tool, target string) string {
 	var t Target
 	var ok bool
 	switch tool {
@@ -141,9 +142,9 @@ func (c *Config) LoginFor(tool, target string) string {
 		if err != nil {
 			return ""
 		}
-		t, ok = gitTarget(u.Scheme, u.Host, u.Path)
+		t, ok = config.GitTarget(u.Scheme, u.Host, u.Path)
 	case ToolDocker:
-		t, ok = dockerTarget(target)
+		t, ok = config.DockerTarget(target)
 	}
 	if !ok {
 		return ""
@@ -153,12 +154,12 @@ func (c *Config) LoginFor(tool, target string) string {
 		bestLen := -1
 		for i := range c.Servers {
 			s := &c.Servers[i]
-			if n, ok := s.match.matchLen(t); ok && n > bestLen {
+			if n, ok := s.Pattern().MatchLen(t); ok && n > bestLen {
 				best, bestLen = s, n
 			}
 		}
 		if best != nil {
-			if key, err := best.Flows().Key(); err == nil {
+			if key, err := Flows(best).Key(); err == nil {
 				return key
 			}
 			return ""

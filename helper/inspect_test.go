@@ -26,7 +26,7 @@ func TestLoginFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuerKey, err := (&helper.Server{Issuer: "https://idp.example.org/realms/x", ClientID: "cli"}).Flows().Key()
+	issuerKey, err := helper.Flows(&helper.Server{Issuer: "https://idp.example.org/realms/x", ClientID: "cli"}).Key()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,12 +42,12 @@ func TestLoginFor(t *testing.T) {
 		{helper.ToolDocker, "", ""},
 	}
 	for _, tt := range tests {
-		if got := cfg.LoginFor(tt.tool, tt.target); got != tt.want {
+		if got := helper.LoginFor(cfg, tt.tool, tt.target); got != tt.want {
 			t.Errorf("LoginFor(%s, %q) = %q, want %q", tt.tool, tt.target, got, tt.want)
 		}
 	}
 	var none *helper.Config
-	if got := none.LoginFor(helper.ToolGit, "https://h.example.org/x/"); got != "https://h.example.org" {
+	if got := helper.LoginFor(none, helper.ToolGit, "https://h.example.org/x/"); got != "https://h.example.org" {
 		t.Errorf("LoginFor without a config = %q", got)
 	}
 }

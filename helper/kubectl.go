@@ -289,23 +289,3 @@ func refreshForIDToken(ctx context.Context, cfg flows.Config, store keyring.Toke
 	}
 	return tok, nil
 }
-
-// IssuerEntry returns the config file's first [[server]] entry for a
-// standard provider's client, or nil: where a confidential client's secret
-// is kept, since kubectl's arguments must not carry it.
-func (c *Config) IssuerEntry(issuer, clientID string) *Server {
-	want, err := flows.IssuerKey(issuer, clientID)
-	if err != nil {
-		return nil
-	}
-	for i := range c.Servers {
-		s := &c.Servers[i]
-		if s.Issuer == "" {
-			continue
-		}
-		if k, err := flows.IssuerKey(s.Issuer, s.ClientID); err == nil && k == want {
-			return s
-		}
-	}
-	return nil
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -20,7 +21,7 @@ import (
 // the same Match. A new entry is appended as text, so the rest of the file,
 // comments included, stays as it was; a replaced entry rewrites the file.
 func AddServer(path string, s Server) error {
-	if err := s.check(); err != nil {
+	if err := s.Check(); err != nil {
 		return fmt.Errorf("helper: %v", err)
 	}
 	b, err := os.ReadFile(path)
@@ -32,7 +33,7 @@ func AddServer(path string, s Server) error {
 		return err
 	}
 	for i, old := range cfg.Servers {
-		if old.match == s.match {
+		if old.Pattern() == s.Pattern() {
 			cfg.Servers[i] = s
 			return writeConfig(path, cfg)
 		}
@@ -53,7 +54,7 @@ func AddServer(path string, s Server) error {
 // RemoveServer removes the entry whose Match is match from the config file
 // at path; it reports whether there was one.
 func RemoveServer(path, match string) (bool, error) {
-	p, err := parsePattern(match)
+	p, err := config.ParsePattern(match)
 	if err != nil {
 		return false, fmt.Errorf("helper: %v", err)
 	}
@@ -63,7 +64,7 @@ func RemoveServer(path, match string) (bool, error) {
 	}
 	kept := cfg.Servers[:0]
 	for _, s := range cfg.Servers {
-		if s.match != p {
+		if s.Pattern() != p {
 			kept = append(kept, s)
 		}
 	}

@@ -582,7 +582,7 @@ func checkLogins(cfg *helper.Config, entries []keyring.Entry, uses []helper.Use,
 	if cfg != nil {
 		for i := range cfg.Servers {
 			s := &cfg.Servers[i]
-			fc := s.Flows()
+			fc := helper.Flows(s)
 			key, err := fc.Key()
 			if err != nil || stored[key] {
 				continue
@@ -634,7 +634,7 @@ func doctorServers(cfg *helper.Config, entries []keyring.Entry) []doctorServer {
 	}
 	if cfg != nil {
 		for i := range cfg.Servers {
-			addServer(cfg.Servers[i].Flows(), cfg.Servers[i].AllowHTTP)
+			addServer(helper.Flows(&cfg.Servers[i]), cfg.Servers[i].AllowHTTP)
 		}
 	}
 	return out

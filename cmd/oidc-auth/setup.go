@@ -148,14 +148,14 @@ func (a *app) setupArgs(c *cli.Context, what string) (*setupRequest, error) {
 		req.server = helper.Server{Issuer: issuer, ClientID: clientID}
 	case len(req.logins) == 1:
 		req.server = serverOf(req.logins[0])
-		fmt.Fprintf(a.stderr, "Using %s, the only stored login (--host chooses another).\n", req.server.Flows().Name())
+		fmt.Fprintf(a.stderr, "Using %s, the only stored login (--host chooses another).\n", helper.Flows(&req.server).Name())
 	default:
 		missing = append(missing, "--host, the py-oidc-auth server to get tokens from (or --issuer and --client-id, an OpenID Provider)")
 		if len(req.logins) > 1 {
 			var names []string
 			for _, e := range req.logins {
 				s := serverOf(e)
-				names = append(names, s.Flows().Name())
+				names = append(names, helper.Flows(&s).Name())
 			}
 			others = fmt.Sprintf("; %d logins are stored, choose one: %s", len(names), strings.Join(names, ", "))
 		}
@@ -185,7 +185,7 @@ func serverOf(e keyring.Entry) helper.Server {
 
 // loggedIn reports whether req's logins hold one for its server.
 func (req *setupRequest) loggedIn() bool {
-	key, err := req.server.Flows().Key()
+	key, err := helper.Flows(&req.server).Key()
 	if err != nil {
 		return false
 	}
@@ -201,7 +201,7 @@ func (req *setupRequest) loggedIn() bool {
 // the server, then the command that uses it.
 func (a *app) next(req *setupRequest, try string) {
 	if req.storeRead && !req.loggedIn() {
-		fmt.Fprintf(a.stderr, "Next: log in with `%s`, then try `%s`.\n", req.server.Flows().LoginCommand(), try)
+		fmt.Fprintf(a.stderr, "Next: log in with `%s`, then try `%s`.\n", helper.Flows(&req.server).LoginCommand(), try)
 		return
 	}
 	fmt.Fprintf(a.stderr, "Next: try `%s`.\n", try)
@@ -216,7 +216,7 @@ func (a *app) addEntry(c *cli.Context, req *setupRequest) error {
 	if err := helper.AddServer(path, req.server); err != nil {
 		return usagef(c, "%s", helper.Describe(err))
 	}
-	fmt.Fprintf(a.stderr, "Wrote %s: %s answers with tokens of %s.\n", path, req.target, req.server.Flows().Name())
+	fmt.Fprintf(a.stderr, "Wrote %s: %s answers with tokens of %s.\n", path, req.target, helper.Flows(&req.server).Name())
 	return nil
 }
 
@@ -490,7 +490,7 @@ func (a *app) setupKubectl(c *cli.Context) error {
 		}
 		server = helper.Server{Host: strings.TrimRight(flows.WithScheme(host), "/")}
 	}
-	if _, err := server.Flows().Key(); err != nil {
+	if _, err := helper.Flows(&server).Key(); err != nil {
 		return usagef(c, "%s", message(err))
 	}
 	user := strings.TrimSpace(c.String("user"))

@@ -114,7 +114,7 @@ func tokenConfig(c *cli.Context, store keyring.TokenStore, named flows.Config) (
 		// make one, and holds a confidential client's secret.
 		if conf, err := helper.LoadConfig(path); err == nil {
 			if s := conf.IssuerEntry(named.Issuer, named.ClientID); s != nil {
-				cfg = s.Flows()
+				cfg = helper.Flows(s)
 			}
 		}
 	}
