@@ -1,95 +1,42 @@
 package helper
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/oidc-auth/oidc-auth/internal/config"
+	"github.com/oidc-auth/oidc-auth/internal/gitproto"
 	"github.com/oidc-auth/oidc-auth/keyring"
-)
-
-// Limits of a git credential request (gitcredentials(7)): git sends a few
-// short lines; anything larger is not git.
-const (
-	maxGitRequest = 64 << 10
-	maxGitLine    = 16 << 10
 )
 
 // GitRequest is one request of git's credential helper protocol
 // (gitcredentials(7), "CUSTOM HELPERS"): key=value lines up to a blank
-// line or the end of input.
-type GitRequest struct {
-	// Fields holds every value of every key, in order; "key[]" keys are
-	// stored under "key[]".
-	Fields map[string][]string
-}
-
-// Get returns the last value of key, or "".
-func (r *GitRequest) Get(key string) string {
-	v := r.Fields[key]
-	if len(v) == 0 {
-		return ""
-	}
-	return v[len(v)-1]
-}
-
-// Capable reports whether git announced capability c ("authtype").
-func (r *GitRequest) Capable(c string) bool {
-	for _, v := range r.Fields["capability[]"] {
-		if v == c {
-			return true
-		}
-	}
-	return false
-}
+// line or the end of input. See gitproto.Request.
+type GitRequest = gitproto.Request
 
 // ParseGitRequest reads one request. Lines end in "\n" (a "\r" before it is
 // dropped); unknown keys are kept and ignored by callers; a line without
 // "=", a NUL byte, or a request over 64 KiB is an error.
-func ParseGitRequest(r io.Reader) (*GitRequest, error) {
-	req := &GitRequest{Fields: map[string][]string{}}
-	br := bufio.NewReaderSize(io.LimitReader(r, maxGitRequest+1), 4096)
-	total := 0
-	for {
-		line, err := br.ReadString('\n')
-		total += len(line)
-		if total > maxGitRequest || len(line) > maxGitLine {
-			return nil, errors.New("helper: the credential request is too large")
-		}
-		if strings.IndexByte(line, 0) >= 0 {
-			return nil, errors.New("helper: the credential request holds a NUL byte")
-		}
-		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-		if line == "" {
-			if err != nil && !errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("helper: read the credential request: %w", err)
-			}
-			return req, nil
-		}
-		key, value, ok := strings.Cut(line, "=")
-		if !ok || key == "" {
-			return nil, fmt.Errorf("helper: the credential request has a line without key=value (%.40q)", line)
-		}
-		req.Fields[key] = append(req.Fields[key], value)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return req, nil
-			}
-			return nil, fmt.Errorf("helper: read the credential request: %w", err)
-		}
-	}
-}
+func ParseGitRequest(r io.Reader) (*GitRequest, error) { return gitproto.ParseRequest(r) }
+
+// Challenge is one challenge of an HTTP WWW-Authenticate field (RFC 9110
+// §11.6.1): an auth-scheme with a token68 or with auth-params.
+type Challenge = gitproto.Challenge
+
+// ParseChallenges parses the value of a WWW-Authenticate field into its
+// challenges (see gitproto.ParseChallenges).
+func ParseChallenges(v string) ([]Challenge, error) { return gitproto.ParseChallenges(v) }
+
+// validBasicUser reports whether a username can be sent to git (see
+// gitproto.ValidBasicUser).
+func validBasicUser(u string) bool { return gitproto.ValidBasicUser(u) }
 
 // target is the Target a request asks for; ok is false when it names no
 // http(s) host.
-func (r *GitRequest) target() (Target, bool) {
+func gitRequestTarget(r *GitRequest) (Target, bool) {
 	return config.GitTarget(r.Get("protocol"), r.Get("host"), r.Get("path"))
 }
 
@@ -114,7 +61,7 @@ func (h *Helper) GitGet(ctx context.Context, in io.Reader, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	t, ok := req.target()
+	t, ok := gitRequestTarget(req)
 	if !ok {
 		return nil
 	}
@@ -131,7 +78,7 @@ func (h *Helper) GitGet(ctx context.Context, in io.Reader, out io.Writer) error 
 		h.explain(err)
 		return nil
 	}
-	_, err = io.WriteString(out, gitAnswer(req, r.server, h.configured(r.server), tok))
+	_, err = io.WriteString(out, gitproto.Answer(req, username(r.server, tok), h.configured(r.server) && r.server.Username != "", r.server.Auth, tok.AccessToken, tok.Expires))
 	return err
 }
 
@@ -141,65 +88,6 @@ func (h *Helper) configured(s *Server) bool {
 	for i := range h.Config.Servers {
 		if s == &h.Config.Servers[i] {
 			return true
-		}
-	}
-	return false
-}
-
-// gitAnswer is the answer to req with tok for server s (see GitGet);
-// configured says whether s is a config entry, whose username then wins over
-// git's.
-func gitAnswer(req *GitRequest, s *Server, configured bool, tok *keyring.Token) string {
-	user := username(s, tok)
-	if u := req.Get("username"); u != "" && (!configured || s.Username == "") && validBasicUser(u) {
-		user = u
-	}
-	var b strings.Builder
-	switch {
-	case !req.Capable("authtype"):
-		fmt.Fprintf(&b, "username=%s\npassword=%s\n", user, tok.AccessToken)
-	case gitWantsBearer(req, s.Auth):
-		fmt.Fprintf(&b, "capability[]=authtype\nauthtype=Bearer\ncredential=%s\nephemeral=1\n", tok.AccessToken)
-	default:
-		basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + tok.AccessToken))
-		fmt.Fprintf(&b, "capability[]=authtype\nauthtype=Basic\ncredential=%s\nephemeral=1\n", basic)
-	}
-	if tok.Expires > 0 {
-		fmt.Fprintf(&b, "password_expiry_utc=%s\n", strconv.FormatInt(tok.Expires, 10))
-	}
-	return b.String()
-}
-
-// validBasicUser reports whether git's username can be sent back: a Basic
-// user-id has no colon (RFC 7617 §2), and no line of the protocol has
-// control characters.
-func validBasicUser(u string) bool {
-	for _, r := range u {
-		if r < ' ' || r == 0x7f || r == ':' {
-			return false
-		}
-	}
-	return true
-}
-
-// gitWantsBearer reports whether a git that announced authtype gets the
-// token as a Bearer credential: always with AuthBearer, never with
-// AuthBasic, and with AuthAuto when a challenge of git's wwwauth[] lines
-// has the Bearer scheme. Without challenges (http.proactiveAuth) auto
-// means Basic, which git itself asks for with http.proactiveAuth=basic.
-func gitWantsBearer(req *GitRequest, auth string) bool {
-	switch auth {
-	case AuthBearer:
-		return true
-	case AuthBasic:
-		return false
-	}
-	for _, v := range req.Fields["wwwauth[]"] {
-		cs, _ := ParseChallenges(v) // what parses before an error counts
-		for _, c := range cs {
-			if strings.EqualFold(c.Scheme, "Bearer") {
-				return true
-			}
 		}
 	}
 	return false
@@ -217,7 +105,7 @@ func (h *Helper) GitErase(ctx context.Context, in io.Reader) error {
 	if err != nil {
 		return err
 	}
-	t, ok := req.target()
+	t, ok := gitRequestTarget(req)
 	password := rejectedToken(req)
 	if !ok || password == "" {
 		return nil
@@ -270,220 +158,4 @@ func rejectedToken(req *GitRequest) string {
 		return ""
 	}
 	return req.Get("password")
-}
-
-// Challenge is one challenge of an HTTP WWW-Authenticate field (RFC 9110
-// §11.6.1): an auth-scheme with a token68 or with auth-params.
-type Challenge struct {
-	// Scheme is the auth-scheme as sent; schemes compare case-insensitively.
-	Scheme string
-	// Token68 is the challenge's token68, "" for none.
-	Token68 string
-	// Params are the auth-params, names in lower case (names compare
-	// case-insensitively), values unquoted; nil for none. A repeated name
-	// keeps its first value.
-	Params map[string]string
-}
-
-// String writes c in the syntax ParseChallenges reads, with every
-// parameter value quoted and the parameters sorted by name.
-func (c Challenge) String() string {
-	var b strings.Builder
-	b.WriteString(c.Scheme)
-	sep := " "
-	if c.Token68 != "" {
-		b.WriteString(" " + c.Token68)
-		sep = ", "
-	}
-	names := make([]string, 0, len(c.Params))
-	for n := range c.Params {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		b.WriteString(sep + n + `="`)
-		for _, r := range []byte(c.Params[n]) {
-			if r == '"' || r == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(r)
-		}
-		b.WriteByte('"')
-		sep = ", "
-	}
-	return b.String()
-}
-
-// ParseChallenges parses the value of a WWW-Authenticate field, which git
-// passes on as a wwwauth[] line: a comma-separated list of challenges
-// (RFC 9110 §11.6.1), each an auth-scheme followed by a token68 or by
-// name=value auth-params, values a token or a quoted-string, whose commas do
-// not separate. An element of the form name=value is a parameter of the
-// challenge before it; any other starts a challenge, whose scheme may be
-// followed by a token68 ("Negotiate YIIB…==", "abc=" being a token68, not a
-// parameter without a value). Unquoted values may hold any visible
-// character but '"' and ',', and '=' after the first (servers write URLs
-// there unquoted). On a syntax error it returns the challenges read so
-// far, the last one maybe without all its parameters, with the error.
-func ParseChallenges(v string) ([]Challenge, error) {
-	var out []Challenge
-	fail := func(i int, what string) ([]Challenge, error) {
-		return out, fmt.Errorf("helper: WWW-Authenticate %.60q: %s at byte %d", v, what, i)
-	}
-	for i := 0; ; {
-		for i < len(v) && (v[i] == ',' || isWS(v[i])) {
-			i++
-		}
-		if i == len(v) {
-			return out, nil
-		}
-		if len(out) > 0 {
-			if next, ok, err := parseAuthParam(v, i, &out[len(out)-1]); err != nil {
-				return fail(next, err.Error())
-			} else if ok {
-				if i, ok = endOfElement(v, next); !ok {
-					return fail(next, "no comma after a parameter")
-				}
-				continue
-			}
-		}
-		j := scanToken(v, i)
-		if j == i {
-			return fail(i, fmt.Sprintf("%q where an auth-scheme belongs", v[i]))
-		}
-		if j < len(v) && v[j] != ',' && !isWS(v[j]) {
-			return fail(j, fmt.Sprintf("%q after the auth-scheme", v[j]))
-		}
-		out = append(out, Challenge{Scheme: v[i:j]})
-		c := &out[len(out)-1]
-		if j == len(v) || v[j] == ',' {
-			i = j
-			continue
-		}
-		for j < len(v) && isWS(v[j]) {
-			j++
-		}
-		if j == len(v) || v[j] == ',' {
-			i = j
-			continue
-		}
-		next, ok, err := parseAuthParam(v, j, c)
-		if err != nil {
-			return fail(next, err.Error())
-		}
-		if !ok { // token68
-			next = j
-			for next < len(v) && isToken68(v[next]) {
-				next++
-			}
-			if next == j {
-				return fail(j, fmt.Sprintf("%q where a token68 or a parameter belongs", v[j]))
-			}
-			for next < len(v) && v[next] == '=' {
-				next++
-			}
-			c.Token68 = v[j:next]
-		}
-		if i, ok = endOfElement(v, next); !ok {
-			return fail(next, "no comma after a challenge's data")
-		}
-	}
-}
-
-// parseAuthParam reads an auth-param (token BWS "=" BWS ( token /
-// quoted-string )) at v[i:] into c; ok is false, with no error, when v[i:]
-// is no auth-param. It returns the index after it.
-func parseAuthParam(v string, i int, c *Challenge) (next int, ok bool, err error) {
-	j := scanToken(v, i)
-	if j == i {
-		return i, false, nil
-	}
-	name := config.ASCIILower(v[i:j])
-	for j < len(v) && isWS(v[j]) {
-		j++
-	}
-	if j == len(v) || v[j] != '=' {
-		return i, false, nil
-	}
-	j++
-	for j < len(v) && isWS(v[j]) {
-		j++
-	}
-	var value string
-	switch {
-	case j < len(v) && v[j] == '"':
-		var b strings.Builder
-		for j++; ; j++ {
-			if j == len(v) {
-				return j, false, errors.New("unterminated quoted string")
-			}
-			ch := v[j]
-			if ch == '\\' {
-				j++
-				if j == len(v) {
-					return j, false, errors.New("unterminated quoted string")
-				}
-				ch = v[j]
-				if ch != '\t' && (ch < ' ' || ch == 0x7f) {
-					return j, false, fmt.Errorf("control character %q in a quoted string", ch)
-				}
-				b.WriteByte(ch)
-				continue
-			}
-			if ch == '"' {
-				j++
-				break
-			}
-			if ch != '\t' && (ch < ' ' || ch == 0x7f) {
-				return j, false, fmt.Errorf("control character %q in a quoted string", ch)
-			}
-			b.WriteByte(ch)
-		}
-		value = b.String()
-	default:
-		k := j
-		for k < len(v) && v[k] > ' ' && v[k] != 0x7f && v[k] != '"' && v[k] != ',' && (k > j || v[k] != '=') {
-			k++
-		}
-		if k == j { // "abc=" or "abc==": a token68, not a parameter
-			return i, false, nil
-		}
-		value, j = v[j:k], k
-	}
-	if c.Params == nil {
-		c.Params = map[string]string{}
-	}
-	if _, dup := c.Params[name]; !dup {
-		c.Params[name] = value
-	}
-	return j, true, nil
-}
-
-// endOfElement skips white space after a list element at v[i:] and
-// reports whether a comma or the end follows; it returns their index.
-func endOfElement(v string, i int) (int, bool) {
-	for i < len(v) && isWS(v[i]) {
-		i++
-	}
-	return i, i == len(v) || v[i] == ','
-}
-
-// scanToken returns the end of the token (RFC 9110 §5.6.2) at v[i:].
-func scanToken(v string, i int) int {
-	for i < len(v) && isTchar(v[i]) {
-		i++
-	}
-	return i
-}
-
-func isWS(c byte) bool { return c == ' ' || c == '\t' }
-
-func isTchar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-func isToken68(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("-._~+/", c) >= 0
 }
