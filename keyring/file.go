@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/internal/jsonscan"
+	"github.com/oidc-auth/oidc-auth/internal/storekey"
 )
 
 // FileStore is the JSON file backend, in the reference client's v1 format:
@@ -163,20 +165,7 @@ func defaultFilePath(appName string, userCacheDir func() (string, error)) (strin
 	if appName == "" {
 		appName = DefaultAppName
 	}
-	if dir := os.Getenv("XDG_CACHE_HOME"); dir != "" {
-		return filepath.Join(dir, appName, storeFileName), nil
-	}
-	dir, err := userCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("keyring: no cache directory for the token store (%v); set XDG_CACHE_HOME, or %s to the file to use", err, TokenFileEnv)
-	}
-	path := filepath.Join(dir, appName, storeFileName)
-	if home, err := os.UserHomeDir(); err == nil {
-		if old := filepath.Join(home, ".cache", appName, storeFileName); old != path && exists(old) && !exists(path) {
-			return old, nil
-		}
-	}
-	return path, nil
+	return storekey.FilePath(appName, userCacheDir)
 }
 
 // storeFileName is the name of a token store file in its directory.
@@ -638,4 +627,10 @@ func (s *FileStore) write(action string, data []byte) error {
 		return fmt.Errorf("keyring: cannot %s %s: %w", action, s.Path, err)
 	}
 	return nil
+}
+
+// findEntry returns the raw value of key in the token file's content b,
+// and the raw value of a top-level "access_token" (see jsonscan.FindEntry).
+func findEntry(b []byte, key string) (raw, bareValue []byte, err error) {
+	return jsonscan.FindEntry(b, key)
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"unicode"
 )
@@ -142,4 +144,35 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// FilePath returns the default token file of the application appName:
+// $XDG_CACHE_HOME/<appName>/token-store.json when XDG_CACHE_HOME is set;
+// else <appName>/token-store.json in the cache directory userCacheDir
+// returns, or in ~/.cache while only that one exists (see
+// keyring.DefaultFilePath, which calls it with os.UserCacheDir).
+func FilePath(appName string, userCacheDir func() (string, error)) (string, error) {
+	if dir := os.Getenv("XDG_CACHE_HOME"); dir != "" {
+		return filepath.Join(dir, appName, storeFileName), nil
+	}
+	dir, err := userCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("keyring: no cache directory for the token store (%v); set XDG_CACHE_HOME, or OIDC_TOKEN_FILE to the file to use", err)
+	}
+	path := filepath.Join(dir, appName, storeFileName)
+	if home, err := os.UserHomeDir(); err == nil {
+		if old := filepath.Join(home, ".cache", appName, storeFileName); old != path && exists(old) && !exists(path) {
+			return old, nil
+		}
+	}
+	return path, nil
+}
+
+// storeFileName is the name of a token store file in its directory.
+const storeFileName = "token-store.json"
+
+// exists reports whether something, perhaps a link, is at path.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }

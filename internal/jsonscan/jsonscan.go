@@ -1,4 +1,9 @@
-package keyring
+// Package jsonscan finds one member of a large JSON object without decoding
+// the rest: the read path of oidc-auth's token file, whose cost must not
+// grow with the number of logins it holds. It imports nothing heavy, so
+// that the small commands that answer cached gets use the same scan as the
+// keyring package (see internal/fast).
+package jsonscan
 
 import (
 	"bytes"
@@ -9,7 +14,7 @@ import (
 
 // The read path of a token file decodes one entry, not the whole file, so
 // that a cached Get costs the same with one login or a thousand. The file
-// is still read whole and scanned from end to end by findEntry, which
+// is still read whole and scanned from end to end by FindEntry, which
 // checks, everywhere in the file, what makes it JSON at all: a single
 // top-level object (or null), and in every value the nesting of objects
 // and arrays, the strings' ends, the colons and commas between members,
@@ -18,8 +23,8 @@ import (
 // the value of the entry asked for are checked in full, as encoding/json
 // checks them. What the scan does not check is inside the other entries'
 // strings (their escapes, control characters) and numbers (their exact
-// grammar): such a defect shows as a CorruptError on the next write,
-// which parses and checks the whole file (see FileStore.read) and
+// grammar): such a defect shows as a keyring.CorruptError on the next write,
+// which parses and checks the whole file (see keyring.FileStore.read) and
 // overwrites nothing it cannot parse, and in List, which does too. On
 // valid JSON the scan finds exactly what encoding/json finds, the last of
 // duplicate keys included (FuzzFindEntry checks both).
@@ -45,11 +50,11 @@ type entryScan struct {
 	i int
 }
 
-// findEntry returns the raw value of key in the top-level object of the
+// FindEntry returns the raw value of key in the top-level object of the
 // JSON document b (the last one when the key is repeated), nil when b has
 // none or is JSON null, and bareValue, the raw value of a top-level
 // "access_token" key (the last one), which says whether b is a bare token.
-func findEntry(b []byte, key string) (raw, bareValue []byte, err error) {
+func FindEntry(b []byte, key string) (raw, bareValue []byte, err error) {
 	s := &entryScan{b: b}
 	s.ws()
 	if s.i < len(b) && b[s.i] == 'n' {
@@ -242,7 +247,7 @@ func (s *entryScan) skipString() error {
 }
 
 // skip moves past one JSON value at depth (1 for the top-level object's
-// values), checking its structure (see findEntry).
+// values), checking its structure (see FindEntry).
 func (s *entryScan) skip(depth int) error {
 	if s.i >= len(s.b) {
 		return s.errHere("looking for beginning of value")
