@@ -150,16 +150,8 @@ func LoginFor(c *Config, tool, target string) string {
 		return ""
 	}
 	if c != nil {
-		var best *Server
-		bestLen := -1
-		for i := range c.Servers {
-			s := &c.Servers[i]
-			if n, ok := s.Pattern().MatchLen(t); ok && n > bestLen {
-				best, bestLen = s, n
-			}
-		}
-		if best != nil {
-			if key, err := Flows(best).Key(); err == nil {
+		if best := c.Match(t); best != nil {
+			if key, err := best.Key(); err == nil {
 				return key
 			}
 			return ""

@@ -3,9 +3,7 @@ package helper
 import (
 	"context"
 	"errors"
-	"net/url"
 
-	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
@@ -21,15 +19,7 @@ type resolved struct {
 // config entry, else a stored login whose own host URL is a prefix of t
 // (a login to host H makes the helpers answer for H with no config).
 func (h *Helper) resolve(ctx context.Context, t Target) (*resolved, error) {
-	var best *Server
-	bestLen := -1
-	for i := range h.Config.Servers {
-		s := &h.Config.Servers[i]
-		if n, ok := s.Pattern().MatchLen(t); ok && n > bestLen {
-			best, bestLen = s, n
-		}
-	}
-	if best != nil {
+	if best := h.Config.Match(t); best != nil {
 		return &resolved{server: best}, nil
 	}
 	scheme := t.Scheme
@@ -47,25 +37,17 @@ func (h *Helper) resolve(ctx context.Context, t Target) (*resolved, error) {
 	if err != nil {
 		return nil, err
 	}
-	host := key
-	s := &Server{}
-	if rec.Server != nil && rec.Server.Host != "" {
-		host = rec.Server.Host
+	var recorded string
+	if rec.Server != nil {
+		recorded = rec.Server.Host
+	}
+	s, ok := config.LoginServer(key, recorded, t)
+	if !ok {
+		return nil, nil
+	}
+	if recorded != "" {
 		s.LoginRoute, s.TokenRoute, s.DeviceRoute = rec.Server.LoginRoute, rec.Server.TokenRoute, rec.Server.DeviceRoute
 		s.RedirectPorts, s.Username = rec.Server.RedirectPorts, rec.Server.Username
 	}
-	u, err := url.Parse(host)
-	if err != nil {
-		return nil, nil
-	}
-	p, err := config.ParsePattern(host)
-	if err != nil || (p.Scheme == "http" && !flows.IsLoopback(p.Hostname)) || u.Scheme == "" {
-		return nil, nil
-	}
-	if _, ok := p.MatchLen(t); !ok {
-		return nil, nil
-	}
-	s.Match, s.Host = host, host
-	s.SetPattern(p)
-	return &resolved{server: s, rec: rec}, nil
+	return &resolved{server: &s, rec: rec}, nil
 }

@@ -155,3 +155,45 @@ func (s *Server) Key() (string, error) {
 	}
 	return storekey.Key(s.Host)
 }
+
+// Match returns the most specific entry of c that answers t (the longest
+// match, the first of equal ones), or nil.
+func (c *Config) Match(t Target) *Server {
+	var best *Server
+	bestLen := -1
+	for i := range c.Servers {
+		s := &c.Servers[i]
+		if n, ok := s.match.MatchLen(t); ok && n > bestLen {
+			best, bestLen = s, n
+		}
+	}
+	return best
+}
+
+// LoginServer is the entry that a stored login makes when no config
+// entry answers t: a login to a server answers for that server's URL,
+// path prefix included, with no config. key is the login's store key
+// (scheme and host), recorded the server URL its record names ("" when it
+// names none, as the reference client's records do). ok is false when the
+// login does not answer t: another path, plain http off the loopback
+// interface, or a URL that does not parse.
+func LoginServer(key, recorded string, t Target) (s Server, ok bool) {
+	host := key
+	if recorded != "" {
+		host = recorded
+	}
+	u, err := url.Parse(host)
+	if err != nil {
+		return Server{}, false
+	}
+	p, err := ParsePattern(host)
+	if err != nil || (p.Scheme == "http" && !isLoopback(p.Hostname)) || u.Scheme == "" {
+		return Server{}, false
+	}
+	if _, ok := p.MatchLen(t); !ok {
+		return Server{}, false
+	}
+	s.Match, s.Host = host, host
+	s.SetPattern(p)
+	return s, true
+}
