@@ -1,0 +1,199 @@
+package fast
+
+import (
+	"bytes"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/oidc-auth/oidc-auth/internal/config"
+	"github.com/oidc-auth/oidc-auth/internal/gitproto"
+	"github.com/oidc-auth/oidc-auth/internal/storekey"
+)
+
+// found is a server that answers a request, with its valid token.
+type found struct {
+	server     *config.Server
+	configured bool // an entry of the config file, not one a login made
+	rec        *record
+}
+
+// resolve finds the server that answers t and its valid token, as the
+// helpers' resolve and token do on their cached path: the most specific
+// config entry, else the stored login of t's scheme and host.
+func resolve(t config.Target) (*found, bool) {
+	path, ok := tokenFile()
+	if !ok {
+		return nil, false
+	}
+	cfg, ok := loadConfig()
+	if !ok {
+		return nil, false
+	}
+	if s := cfg.Match(t); s != nil {
+		key, err := s.Key()
+		if err != nil {
+			return nil, false
+		}
+		rec, ok := cached(path, key, s.Host)
+		return &found{server: s, configured: true, rec: rec}, ok
+	}
+	scheme := t.Scheme
+	if scheme == "" {
+		scheme = "https"
+	}
+	key, err := storekey.Key(scheme + "://" + t.Host)
+	if err != nil {
+		return nil, false
+	}
+	rec, ok := lookup(path, key)
+	if !ok {
+		return nil, false
+	}
+	s, ok := config.LoginServer(key, rec.host, t)
+	if !ok {
+		return nil, false
+	}
+	if rec.host != "" {
+		s.Username = rec.username
+	}
+	if rec.forServer(s.Host) && rec.valid(now()) {
+		return &found{server: &s, rec: &rec}, true
+	}
+	r, ok := cached(path, key, s.Host)
+	return &found{server: &s, rec: r}, ok
+}
+
+// username is the username handed out with the token (helper's username):
+// ok is false when it would come from the login's claims, which the cached
+// answer does not read.
+func (f *found) username() (string, bool) {
+	switch {
+	case f.server.Username != "":
+		return f.server.Username, true
+	case f.server.UsernameClaim != "":
+		return "", false
+	}
+	return config.DefaultUsername, true
+}
+
+// Git answers git's "get" request in stdin as git-credential-oidc does,
+// when the token is cached (see the package documentation); it reports
+// whether it answered.
+func Git(stdin []byte, stdout io.Writer) bool {
+	req, err := gitproto.ParseRequest(bytes.NewReader(stdin))
+	if err != nil {
+		return false
+	}
+	t, ok := config.GitTarget(req.Get("protocol"), req.Get("host"), req.Get("path"))
+	if !ok {
+		return false
+	}
+	f, ok := resolve(t)
+	if !ok {
+		return false
+	}
+	user, ok := f.username()
+	if !ok {
+		return false
+	}
+	answer := gitproto.Answer(req, user, f.configured && f.server.Username != "", f.server.Auth, f.rec.access, f.rec.expires)
+	_, err = io.WriteString(stdout, answer)
+	return err == nil
+}
+
+// Docker answers docker's "get" request in stdin (a registry) as
+// docker-credential-oidc does, when the token is cached; it reports
+// whether it answered.
+func Docker(stdin []byte, stdout io.Writer) bool {
+	// credentials.Get joins the lines of its input and trims it; a single
+	// plain line is all this answers.
+	serverURL := strings.TrimSuffix(string(stdin), "\n")
+	if serverURL == "" || !jsonPlain(serverURL) || strings.ContainsAny(serverURL, " \t\r\n\v\f") {
+		return false
+	}
+	t, ok := config.DockerTarget(serverURL)
+	if !ok || t.Scheme != "http" && dockerHub(t.Host) {
+		return false // Docker Hub's several names are oidc-auth-core's
+	}
+	f, ok := resolve(t)
+	if !ok {
+		return false
+	}
+	user, ok := f.username()
+	if !ok || !jsonPlain(user) || !jsonPlain(f.rec.access) {
+		return false
+	}
+	// What credentials.Get writes: json.Encoder's encoding of a
+	// credentials.Credentials, whose strings here need no escapes.
+	_, err := io.WriteString(stdout, `{"ServerURL":"`+serverURL+`","Username":"`+user+`","Secret":"`+f.rec.access+"\"}\n")
+	return err == nil
+}
+
+// dockerHub reports whether host is one of Docker Hub's names (helper's
+// dockerHubHosts).
+func dockerHub(host string) bool {
+	return host == "index.docker.io" || host == "docker.io" || host == "registry-1.docker.io"
+}
+
+// jsonPlain reports whether encoding/json writes s as it is between
+// quotes: printable ASCII without '"', '\\', '<', '>' and '&' (which
+// json.Encoder escapes for HTML).
+func jsonPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || strings.IndexByte(`"\<>&`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Token answers `oidc-auth token HOST` as oidc-auth does, when the token
+// is cached; args are the arguments after the program's name. It reports
+// whether it answered.
+func Token(args []string, stdout io.Writer) bool {
+	if len(args) != 2 || args[0] != "token" || strings.HasPrefix(args[1], "-") {
+		return false
+	}
+	host := strings.TrimSpace(args[1])
+	path, ok := tokenFile()
+	if host == "" || !ok || strings.TrimSpace(os.Getenv("OIDC_AUTH_LOCK_TIMEOUT")) != "" {
+		return false
+	}
+	key, err := storekey.Key(host)
+	if err != nil {
+		return false
+	}
+	rec, ok := cached(path, key, host)
+	if !ok || rec.issuer != "" || !serverURL(rec, host) {
+		return false
+	}
+	_, err = io.WriteString(stdout, rec.access+"\n")
+	return err == nil
+}
+
+// serverURL reports whether the server that rec was obtained from (its
+// recorded URL, else host) passes flows.Config.Check, as the token command
+// checks it before it hands out a stored token: an http(s) URL with a host
+// and no user, query or fragment, plain http only on loopback, redirect
+// ports in range.
+func serverURL(rec *record, host string) bool {
+	h := host
+	if rec.host != "" {
+		h = rec.host
+	}
+	u, err := url.Parse(storekey.WithScheme(h))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	if u.Scheme == "http" && !storekey.IsLoopback(u.Hostname()) {
+		return false
+	}
+	for _, p := range rec.redirectPorts {
+		if p <= 0 || p > 65535 {
+			return false
+		}
+	}
+	return true
+}

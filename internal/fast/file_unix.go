@@ -1,0 +1,150 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package fast
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/oidc-auth/oidc-auth/internal/jsonscan"
+)
+
+// readsFiles says whether the cached path answers on this system.
+const readsFiles = true
+
+// openFlags open the token file and lock files as keyring does: never
+// through a symbolic link, never blocking on a FIFO.
+const openFlags = syscall.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK | syscall.O_CLOEXEC
+
+// mapAbove is the size from which the token file is mapped rather than
+// read, as keyring maps it: its cost then does not grow with the logins
+// it holds.
+const mapAbove = 64 << 10
+
+// private reports whether st is owned by the user (or, for a directory
+// that may be root's, by root) and closed to others by mask.
+func private(st *syscall.Stat_t, rootOK bool, mask uint32) bool {
+	euid := uint32(os.Geteuid())
+	return (st.Uid == euid || rootOK && st.Uid == 0) && uint32(st.Mode)&mask == 0
+}
+
+// readEntry returns the raw entry of key in the token file at path, with
+// keyring's checks passed (a directory of the user's or root's that others
+// cannot write, a regular file of the user's that others cannot read);
+// ok is false for anything else: a missing file, a refused one, a bare
+// token, no entry, a file that is not JSON.
+func readEntry(path, key string) (raw []byte, ok bool) {
+	var st syscall.Stat_t
+	if syscall.Lstat(filepath.Dir(path), &st) != nil || uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFDIR || !private(&st, true, 0o022) {
+		return nil, false
+	}
+	fd, err := syscall.Open(path, openFlags, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer syscall.Close(fd)
+	if syscall.Fstat(fd, &st) != nil || uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFREG || !private(&st, false, 0o077) || st.Size <= 0 || st.Size > 1<<30 {
+		return nil, false
+	}
+	size := int(st.Size)
+	if size >= mapAbove {
+		m, err := syscall.Mmap(fd, 0, size, syscall.PROT_READ, syscall.MAP_SHARED)
+		if err != nil {
+			return nil, false
+		}
+		defer syscall.Munmap(m)
+		return entry(m, key)
+	}
+	b := make([]byte, size+1)
+	n := 0
+	for n < len(b) {
+		m, err := syscall.Read(fd, b[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, false
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	if n == len(b) { // it grew while it was read
+		return nil, false
+	}
+	return entry(b[:n], key)
+}
+
+// entry finds key's entry in b, which may be a mapping of the file: a
+// fault on reading it (the file cut short under the mapping) is no entry,
+// not a crash.
+func entry(b []byte, key string) (raw []byte, ok bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			raw, ok = nil, false
+		}
+	}()
+	raw, bare, err := jsonscan.FindEntry(b, key)
+	if err != nil || raw == nil || bare != nil {
+		return nil, false
+	}
+	return bytes.Clone(raw), true
+}
+
+// refreshWait bounds the wait for another process's refresh: the lock
+// timeout of the helpers (flows.DefaultLockTimeout).
+const refreshWait = 30 * time.Second
+
+// waitForRefresh waits while another process holds the lock of key, as
+// oidc-auth-core holds it to refresh or log in (keyring's lock file of the
+// token file at path). It reports true when the lock was held and is free
+// now, false at once when nobody holds it (a refresh is for
+// oidc-auth-core to make), and false when the wait runs out or the lock
+// cannot be checked.
+func waitForRefresh(path, key string) bool {
+	if os.Getenv("OIDC_AUTH_LOCK_TIMEOUT") != "" {
+		return false
+	}
+	dir := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".locks")
+	var st syscall.Stat_t
+	if syscall.Lstat(dir, &st) != nil || uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFDIR || !private(&st, false, 0o022) {
+		return false
+	}
+	sum := sha256.Sum256([]byte(key))
+	fd, err := syscall.Open(filepath.Join(dir, hex.EncodeToString(sum[:8])+".lock"), openFlags, 0)
+	if err != nil {
+		return false
+	}
+	defer syscall.Close(fd)
+	if syscall.Fstat(fd, &st) != nil || uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFREG || !private(&st, false, 0) {
+		return false
+	}
+	free := func() bool {
+		if syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB) != nil {
+			return false
+		}
+		syscall.Flock(fd, syscall.LOCK_UN)
+		return true
+	}
+	if free() {
+		return false
+	}
+	for deadline := time.Now().Add(refreshWait); time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		if free() {
+			return true
+		}
+	}
+	return false
+}
