@@ -15,11 +15,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
@@ -401,21 +399,55 @@ func configDecodeError(name string, err error) error {
 	return fmt.Errorf("helper: %s: %v", name, err)
 }
 
-// typeErrorRE matches the decoder's type errors, which name Go fields and
-// types instead of TOML keys and values.
-// It is compiled on first use: reading a good config never needs it.
-var typeErrorRE = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`cannot decode TOML (\w+) into struct field \S+ of type (\S+)`)
-})
+// typeError reads the decoder's type errors, which name Go fields and
+// types instead of TOML keys and values: it finds "cannot decode TOML
+// KIND into struct field FIELD of type TYPE" in msg (KIND a word, FIELD
+// and TYPE without spaces) and returns KIND and TYPE. It is the regular
+// expression `cannot decode TOML (\w+) into struct field \S+ of type
+// (\S+)`, written out so that reading a config links no regexp package.
+func typeError(msg string) (kind, typ string, ok bool) {
+	const lead, mid, tail = "cannot decode TOML ", " into struct field ", " of type "
+	word := func(c byte) bool {
+		return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+	}
+	space := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+	run := func(s string, in func(byte) bool) int {
+		n := 0
+		for n < len(s) && in(s[n]) {
+			n++
+		}
+		return n
+	}
+	for i := strings.Index(msg, lead); i >= 0; {
+		rest := msg[i+len(lead):]
+		if n := run(rest, word); n > 0 && strings.HasPrefix(rest[n:], mid) {
+			kind = rest[:n]
+			rest = rest[n+len(mid):]
+			if n := run(rest, func(c byte) bool { return !space(c) }); n > 0 && strings.HasPrefix(rest[n:], tail) {
+				rest = rest[n+len(tail):]
+				if n := run(rest, func(c byte) bool { return !space(c) }); n > 0 {
+					return kind, rest[:n], true
+				}
+			}
+		}
+		j := strings.Index(msg[i+1:], lead)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return "", "", false
+}
 
 // decodeMessage says what is wrong with a value in the config's own
 // terms.
 func decodeMessage(de *toml.DecodeError) string {
 	msg := strings.TrimPrefix(de.Error(), "toml: ")
-	m := typeErrorRE().FindStringSubmatch(msg)
-	if m == nil {
+	kind, typ, ok := typeError(msg)
+	if !ok {
 		return msg
 	}
+	m := [3]string{"", kind, typ}
 	want := map[string]string{
 		"string":          "a string",
 		"bool":            "true or false",
