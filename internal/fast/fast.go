@@ -35,6 +35,10 @@ const validityMargin = 60 * time.Second
 // now is the clock; tests replace it.
 var now = time.Now
 
+// refreshWait bounds the wait for another process's refresh: the lock
+// timeout of the helpers (flows.DefaultLockTimeout).
+var refreshWait = 30 * time.Second
+
 // tokenFile returns the token file oidc-auth-core reads in this
 // environment; ok is false when it would read the keychain, or print debug
 // output, or when the environment holds a setting the cached answer does

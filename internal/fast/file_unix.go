@@ -102,10 +102,6 @@ func entry(b []byte, key string) (raw []byte, ok bool) {
 	return bytes.Clone(raw), true
 }
 
-// refreshWait bounds the wait for another process's refresh: the lock
-// timeout of the helpers (flows.DefaultLockTimeout).
-const refreshWait = 30 * time.Second
-
 // waitForRefresh waits while another process holds the lock of key, as
 // oidc-auth-core holds it to refresh or log in (keyring's lock file of the
 // token file at path). It reports true when the lock was held and is free

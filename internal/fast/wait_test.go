@@ -1,0 +1,69 @@
+package fast
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oidc-auth/oidc-auth/keyring"
+)
+
+// TestWaitForRefresh checks the burst of gets on an expired token: while
+// another process holds the login's lock, the cached path waits and
+// answers with the token that process stores; with the lock free it
+// leaves the refresh to oidc-auth-core at once; and it gives up when the
+// lock is not released in time.
+func TestWaitForRefresh(t *testing.T) {
+	if !readsFiles {
+		t.Skip("the cached path answers nothing on this system (TestGitAsTheHelper checks that)")
+	}
+	n := time.Now().Unix()
+	team := "[[server]]\nmatch = \"https://git.example.org/team/\"\nhost = \"https://auth.example.org\"\n"
+	expired := scenario{config: team, entries: member("https://auth.example.org", "old", n-10, ""), req: gitReq()}
+	store := func() *keyring.FileStore { return &keyring.FileStore{Path: os.Getenv("OIDC_TOKEN_FILE")} }
+
+	t.Run("lock free", func(t *testing.T) {
+		setUp(t, expired)
+		var out bytes.Buffer
+		if Git([]byte(expired.req), &out) || out.Len() > 0 {
+			t.Fatalf("answered %q for an expired token nobody refreshes", out.String())
+		}
+	})
+	t.Run("refreshed while waiting", func(t *testing.T) {
+		setUp(t, expired)
+		s := store()
+		unlock, err := s.Lock(context.Background(), "https://auth.example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			defer unlock()
+			time.Sleep(100 * time.Millisecond)
+			rec := &keyring.Record{Token: keyring.Token{AccessToken: "new", TokenType: "Bearer", Expires: n + 3600, RefreshToken: "r2", RefreshExpires: n + 7200}}
+			if err := s.Put(context.Background(), "https://auth.example.org", rec); err != nil {
+				t.Error(err)
+			}
+		}()
+		var out bytes.Buffer
+		if !Git([]byte(expired.req), &out) || !strings.Contains(out.String(), "password=new\n") {
+			t.Fatalf("answered %q, want the refreshed token", out.String())
+		}
+	})
+	t.Run("lock not released", func(t *testing.T) {
+		setUp(t, expired)
+		unlock, err := store().Lock(context.Background(), "https://auth.example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unlock()
+		defer func(w time.Duration) { refreshWait = w }(refreshWait)
+		refreshWait = 50 * time.Millisecond
+		var out bytes.Buffer
+		if Git([]byte(expired.req), &out) || out.Len() > 0 {
+			t.Fatalf("answered %q while the lock is held", out.String())
+		}
+	})
+}
