@@ -1,8 +1,10 @@
-// Command docker-credential-oidc is a docker credential helper: registries
-// that a configured server answers for get an OIDC access token, and every
-// other registry is a plain credential store, so it also works as docker's
-// credsStore. Configure it with `oidc-auth setup docker REGISTRY --host H`.
-package main
+// Package dockercredential is the docker-credential-oidc command, a docker
+// credential helper: registries that a configured server answers for get an
+// OIDC access token, and every other registry is a plain credential store,
+// so it also works as docker's credsStore. Configure it with
+// `oidc-auth setup docker REGISTRY --host H`. The oidc-auth-core binary runs
+// it (see cmd/oidc-auth-core).
+package dockercredential
 
 import (
 	"context"
@@ -17,11 +19,6 @@ import (
 	versioninfo "github.com/oidc-auth/oidc-auth/internal/version"
 )
 
-// version is the version a release build sets with -ldflags
-// "-X main.version=v1.2.3"; empty, the module's build information tells
-// (see version.String).
-var version = ""
-
 // usage is what a person who runs the helper by hand, without an action,
 // reads on stderr.
 const usage = `usage: docker-credential-oidc store|get|erase|list|version
@@ -30,10 +27,14 @@ docker runs this credential helper itself: set it up with
 then use docker as usual ($` + flows.DebugEnv + `=1 shows what it does).
 `
 
-func main() {
-	os.Exit(helper.Main(os.Exit, func(ctx context.Context) int {
-		return run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	}))
+// Main runs docker-credential-oidc with the process's command line and
+// standard streams and returns its exit code. version is what a release
+// build names (empty, the module's build information tells; see
+// internal/version).
+func Main(version string) int {
+	return helper.Main(os.Exit, func(ctx context.Context) int {
+		return run(ctx, version, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	})
 }
 
 // run executes one docker action. Docker reads a failed action's message
@@ -42,7 +43,7 @@ func main() {
 // credentials.Serve, --version and -v print the version, like the version
 // action; docker starts the helper with no way to pass a flag, so
 // $OIDC_AUTH_DEBUG turns on its debug output.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, version string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx = flows.WithDebug(ctx, stderr, flows.DebugLevelFromEnv(), "docker-credential-oidc")
 	credentials.Name = "docker-credential-oidc"
 	credentials.Package = "github.com/oidc-auth/oidc-auth"

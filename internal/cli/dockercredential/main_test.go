@@ -1,4 +1,4 @@
-package main
+package dockercredential
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ func BenchmarkDockerHelperGetCached(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		stdout.Reset()
-		if code := run(context.Background(), []string{"docker-credential-oidc", "get"}, strings.NewReader("https://auth.example.org"), &stdout, &bytes.Buffer{}); code != 0 {
+		if code := run(context.Background(), "", []string{"docker-credential-oidc", "get"}, strings.NewReader("https://auth.example.org"), &stdout, &bytes.Buffer{}); code != 0 {
 			b.Fatalf("exit %d: %s", code, stdout.String())
 		}
 	}

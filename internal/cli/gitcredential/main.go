@@ -1,7 +1,9 @@
-// Command git-credential-oidc is a git credential helper that answers with
-// OIDC access tokens: configure it with `oidc-auth setup git URL --host H`,
-// or by hand as credential.<url>.helper = oidc.
-package main
+// Package gitcredential is the git-credential-oidc command, a git
+// credential helper that answers with OIDC access tokens: configure it with
+// `oidc-auth setup git URL --host H`, or by hand as
+// credential.<url>.helper = oidc. The oidc-auth-core binary runs it (see
+// cmd/oidc-auth-core).
+package gitcredential
 
 import (
 	"context"
@@ -16,11 +18,6 @@ import (
 	"github.com/oidc-auth/oidc-auth/internal/vargs"
 	versioninfo "github.com/oidc-auth/oidc-auth/internal/version"
 )
-
-// version is the version a release build sets with -ldflags
-// "-X main.version=v1.2.3"; empty, the module's build information tells
-// (see version.String).
-var version = ""
 
 // usage is what a person who runs the helper by hand, without an action,
 // reads on stderr.
@@ -83,10 +80,14 @@ OPTIONS:
 	return false
 }
 
-func main() {
-	os.Exit(helper.Main(os.Exit, func(ctx context.Context) int {
-		return run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	}))
+// Main runs git-credential-oidc with the process's command line and
+// standard streams and returns its exit code. version is what a release
+// build names (empty, the module's build information tells; see
+// internal/version).
+func Main(version string) int {
+	return helper.Main(os.Exit, func(ctx context.Context) int {
+		return run(ctx, version, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	})
 }
 
 // boolFlag is a boolean flag that counts how often it was given, under any
@@ -167,11 +168,12 @@ func (n *named) Set(s string) error {
 	return n.boolFlag.Set(s)
 }
 
-// run executes one git action and returns the exit code: 0 also when the
+// run executes one git action and returns the exit code (--version prints
+// version, else the build information's): 0 also when the
 // helper has nothing to say, so that git asks its next helper; 1 for input
 // that is not a credential request or a config that cannot be read; 2 for
 // a command line that cannot be run.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, version string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx = flows.WithDebug(ctx, stderr, flows.DebugLevelFromEnv(), name)
 	// Usage errors go to stderr, never stdout, which is git's.
 	usageError := func(err error) int {

@@ -1,4 +1,4 @@
-package main
+package gitcredential
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func TestVerboseLevels(t *testing.T) {
 		{[]string{"get", "extra", "-v"}, false}, // after an argument: an argument
 	} {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), append([]string{"git-credential-oidc"}, tt.args...), strings.NewReader(request), &stdout, &stderr)
+		code := run(context.Background(), "", append([]string{"git-credential-oidc"}, tt.args...), strings.NewReader(request), &stdout, &stderr)
 		if code != 0 || !strings.Contains(stdout.String(), "password="+access+"\n") {
 			t.Errorf("%q: exit %d, stdout %.60q", tt.args, code, stdout.String())
 		}
@@ -57,7 +57,7 @@ func TestUsageErrors(t *testing.T) {
 		"-v":               usage,
 	} {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), append([]string{"git-credential-oidc"}, strings.Fields(args)...), strings.NewReader(request), &stdout, &stderr)
+		code := run(context.Background(), "", append([]string{"git-credential-oidc"}, strings.Fields(args)...), strings.NewReader(request), &stdout, &stderr)
 		if code != 2 || stdout.Len() != 0 || stderr.String() != want {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", args, code, stdout.String(), stderr.String(), want)
 		}
@@ -75,13 +75,13 @@ func TestHelp(t *testing.T) {
 		"get -h store": "git-credential-oidc store - accepted and ignored",
 	} {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), append([]string{"git-credential-oidc"}, strings.Fields(args)...), strings.NewReader(""), &stdout, &stderr)
+		code := run(context.Background(), "", append([]string{"git-credential-oidc"}, strings.Fields(args)...), strings.NewReader(""), &stdout, &stderr)
 		if code != 0 || !strings.Contains(stdout.String(), want) || stderr.Len() != 0 {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"git-credential-oidc", "-h", "frob"}, strings.NewReader(""), &stdout, &stderr); code != 1 || stderr.String() != "git-credential-oidc: No help topic for 'frob'\n" {
+	if code := run(context.Background(), "", []string{"git-credential-oidc", "-h", "frob"}, strings.NewReader(""), &stdout, &stderr); code != 1 || stderr.String() != "git-credential-oidc: No help topic for 'frob'\n" {
 		t.Errorf("-h frob: exit %d, stderr %q", code, stderr.String())
 	}
 }
@@ -96,7 +96,7 @@ func BenchmarkGitHelperGetCached(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		stdout.Reset()
-		if code := run(context.Background(), []string{"git-credential-oidc", "get"}, strings.NewReader(request), &stdout, &bytes.Buffer{}); code != 0 {
+		if code := run(context.Background(), "", []string{"git-credential-oidc", "get"}, strings.NewReader(request), &stdout, &bytes.Buffer{}); code != 0 {
 			b.Fatalf("exit %d", code)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package oidcauth
 
 import (
 	"encoding/json"
@@ -17,11 +17,6 @@ import (
 	"github.com/oidc-auth/oidc-auth/internal/verbose"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
-
-// version is the version a release build sets with -ldflags
-// "-X main.version=v1.2.3"; empty, the module's build information tells
-// (see version.String).
-var version = ""
 
 // newApp builds the command line interface; stdout carries command output
 // only, stderr everything for people.

@@ -1,4 +1,4 @@
-package main
+package oidcauth
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func BenchmarkTokenCached(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		stdout.Reset()
-		if code := run(context.Background(), []string{"oidc-auth", "token", "https://auth.example.org"}, &stdout, &strings.Builder{}); code != 0 {
+		if code := run(context.Background(), "", []string{"oidc-auth", "token", "https://auth.example.org"}, &stdout, &strings.Builder{}); code != 0 {
 			b.Fatalf("exit %d", code)
 		}
 	}

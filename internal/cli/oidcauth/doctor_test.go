@@ -1,4 +1,4 @@
-package main
+package oidcauth
 
 import (
 	"bytes"
@@ -151,7 +151,7 @@ func TestCheckLogins(t *testing.T) {
 func doctorRun(t *testing.T) (int, map[string]check, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"oidc-auth", "doctor", "--json"}, &out, &errb)
+	code := run(context.Background(), "", []string{"oidc-auth", "doctor", "--json"}, &out, &errb)
 	var rep doctorReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("doctor --json: %v\n%s\nstderr: %s", err, out.String(), errb.String())

@@ -1,6 +1,7 @@
-// Command oidc-auth logs in to OIDC auth servers and hands out their tokens:
-// login, token, status and logout.
-package main
+// Package oidcauth is the oidc-auth command, which logs in to OIDC auth
+// servers and hands out their tokens: login, token, status and logout. The
+// oidc-auth-core binary runs it (see cmd/oidc-auth-core).
+package oidcauth
 
 import (
 	"bytes"
@@ -27,20 +28,24 @@ const (
 	exitUsage   = 2
 )
 
-func main() {
-	os.Exit(helper.Main(os.Exit, func(ctx context.Context) int {
-		return run(ctx, os.Args, os.Stdout, os.Stderr)
-	}))
+// Main runs oidc-auth with the process's command line and returns its exit
+// code. version is what a release build names (empty, the module's build
+// information tells; see internal/version).
+func Main(version string) int {
+	return helper.Main(os.Exit, func(ctx context.Context) int {
+		return run(ctx, version, os.Args, os.Stdout, os.Stderr)
+	})
 }
 
 // run executes one command line and returns its exit code. Everything for
 // people goes to stderr; stdout carries only what the command outputs.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, version string, args []string, stdout, stderr io.Writer) int {
 	if code, ok := cachedToken(ctx, args, stdout, stderr); ok {
 		return code
 	}
 	ctx = flows.WithDebug(ctx, stderr, flows.DebugLevelFromEnv(), "oidc-auth")
 	app := newApp(stdout, stderr)
+	app.Version = version // printVersion's
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err == nil {
 		return exitOK

@@ -1,4 +1,4 @@
-package main
+package oidcauth
 
 import (
 	"bytes"
@@ -115,7 +115,7 @@ func TestUsageExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), append([]string{"oidc-auth"}, tt.args...), &stdout, &stderr)
+		code := run(context.Background(), "", append([]string{"oidc-auth"}, tt.args...), &stdout, &stderr)
 		if code != tt.code || !strings.Contains(stderr.String(), tt.text) {
 			t.Errorf("%q: exit %d, stderr %q; want %d containing %q", tt.args, code, stderr.String(), tt.code, tt.text)
 		}
@@ -152,7 +152,7 @@ func sandbox(t *testing.T) (home string) {
 // runCLI runs one command line in process.
 func runCLI(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), append([]string{"oidc-auth"}, args...), &out, &errOut)
+	code = run(context.Background(), "", append([]string{"oidc-auth"}, args...), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -301,13 +301,21 @@ func TestCompletionScripts(t *testing.T) {
 	}
 }
 
+// TestVersionFlag checks that --version and the version command print
+// the version Main was given, else the build information's.
 func TestVersionFlag(t *testing.T) {
 	sandbox(t)
-	want := "oidc-auth " + versioninfo.String(version) + "\n"
-	for _, args := range [][]string{{"--version"}, {"version"}} {
-		code, stdout, stderr := runCLI(args...)
-		if code != exitOK || stdout != want || stderr != "" {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", args, code, stdout, stderr, want)
+	for _, version := range []string{"", "v1.2.3-test"} {
+		want := "oidc-auth " + versioninfo.String(version) + "\n"
+		if version != "" && want != "oidc-auth v1.2.3-test\n" {
+			t.Fatalf("versioninfo.String(%q) = %q", version, want)
+		}
+		for _, args := range [][]string{{"--version"}, {"version"}} {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), version, append([]string{"oidc-auth"}, args...), &out, &errOut)
+			if code != exitOK || out.String() != want || errOut.String() != "" {
+				t.Errorf("version %q, %q: exit %d, stdout %q, stderr %q; want %q", version, args, code, out.String(), errOut.String(), want)
+			}
 		}
 	}
 }

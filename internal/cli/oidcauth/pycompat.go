@@ -1,4 +1,4 @@
-package main
+package oidcauth
 
 // The reference client (py-oidc-auth-client) installs a command named
 // oidc-auth too: `oidc-auth HOST [options]` and `oidc-auth --list | --clear

@@ -1,4 +1,4 @@
-package main
+package oidcauth
 
 import (
 	"bytes"
@@ -190,7 +190,7 @@ func putLogin(t *testing.T, store *keyring.FileStore, host string, tok flows.Tok
 func runStatus(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), append([]string{"oidc-auth", "status"}, args...), &out, &errb)
+	code = run(context.Background(), "", append([]string{"oidc-auth", "status"}, args...), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
