@@ -1,0 +1,19 @@
+// Command docker-credential-oidc is a docker credential helper: registries
+// that a configured server answers for get an OIDC access token, and every
+// other registry is a plain credential store, so it also works as docker's
+// credsStore. Configure it with `oidc-auth setup docker REGISTRY --host H`.
+// docker starts it on every pull and build step, so it is a small program
+// that reads docker's request and hands over to oidc-auth-core, installed
+// beside it, which does the work (see internal/handoff).
+package main
+
+import (
+	"os"
+
+	"github.com/oidc-auth/oidc-auth/internal/handoff"
+)
+
+func main() {
+	request, consumed := handoff.ReadRequest(os.Args, handoff.Docker)
+	handoff.Exec("docker-credential-oidc", request, consumed)
+}
