@@ -208,7 +208,7 @@ func TestDoctorMissingBinary(t *testing.T) {
 	if err := os.Mkdir(partial, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, bin := range []string{oidcAuthBin, gitCredentialBin} {
+	for _, bin := range []string{oidcAuthBin, gitCredentialBin, coreBin} {
 		copyFile(t, bin, filepath.Join(partial, filepath.Base(bin)))
 	}
 	r, checks := s.doctor(filepath.Join(partial, "oidc-auth"+exe), doctorPath(partial))
