@@ -61,6 +61,9 @@ var exe = func() string {
 }()
 
 func testMain(m *testing.M) int {
+	if mode, ok := os.LookupEnv(fakeCoreVariable); ok {
+		return fakeCore(mode) // started by a command, as oidc-auth-core
+	}
 	if prebuilt := os.Getenv(binDirVariable); prebuilt != "" {
 		if err := usePrebuilt(prebuilt); err != nil {
 			fmt.Fprintf(os.Stderr, "integration: %s: %v\n", binDirVariable, err)

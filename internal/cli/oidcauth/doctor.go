@@ -57,7 +57,8 @@ const doctorTimeout = 5 * time.Second
 // before doctor warns: tokens carry absolute expiries.
 const clockTolerance = time.Minute
 
-// installCommand installs the three binaries.
+// installCommand installs the four binaries: the three commands and the
+// core they hand over to.
 const installCommand = "go install github.com/oidc-auth/oidc-auth/cmd/...@latest"
 
 // check is one line of doctor's report.
@@ -294,7 +295,48 @@ func checkBinaries(wantGit, wantDocker bool) []check {
 		}
 		out = append(out, okCheck(name, "%s is on PATH: %s", b.name, found))
 	}
-	return out
+	return append(out, checkCore(exeDir))
+}
+
+// core is the binary the commands hand over to (see internal/handoff).
+const core = "oidc-auth-core"
+
+// checkCore checks that each command found on PATH finds the core it hands
+// over to: beside it (its symbolic links resolved), else on PATH. Without
+// one a command cannot run at all; one only on PATH may be another
+// version. exeDir is the running core's directory.
+func checkCore(exeDir string) check {
+	const name = "binary " + core
+	onPath := ""
+	if p, err := exec.LookPath(core); err == nil && filepath.IsAbs(p) {
+		onPath = p
+	}
+	var missing, viaPath []string
+	for _, cmd := range []string{"oidc-auth", "git-credential-oidc", "docker-credential-oidc"} {
+		found, err := exec.LookPath(cmd)
+		if err != nil {
+			continue // checkBinaries reports it
+		}
+		real := found
+		if r, err := filepath.EvalSymlinks(found); err == nil {
+			real = r
+		}
+		if fi, err := os.Stat(filepath.Join(filepath.Dir(real), core+exeSuffix())); err == nil && !fi.IsDir() {
+			continue
+		}
+		if onPath != "" {
+			viaPath = append(viaPath, found)
+		} else {
+			missing = append(missing, found)
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return failCheck(name, installCommand, "%s is neither beside %s nor on PATH; those commands cannot run: install all four binaries together", core, strings.Join(missing, ", "))
+	case len(viaPath) > 0:
+		return warnCheck(name, installCommand, "%s is not beside %s, which run the one on PATH, %s; they may be different versions", core, strings.Join(viaPath, ", "), onPath)
+	}
+	return okCheck(name, "%s, which the commands hand over to, is in %s", core, exeDir)
 }
 
 // elapsed is a duration measured, as people read it: "40 µs", "1.4 ms",
