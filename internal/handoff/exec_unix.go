@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // exeSuffix is the file name suffix of programs.
@@ -95,5 +96,8 @@ func exitCode(st *os.ProcessState) int {
 	sig := ws.Signal()
 	signal.Reset(sig)
 	syscall.Kill(os.Getpid(), sig)
+	// Another thread may take the signal: give it the time to end the
+	// process, else exit as a shell reports such a death.
+	time.Sleep(time.Second)
 	return 128 + int(sig)
 }
