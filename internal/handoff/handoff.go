@@ -108,11 +108,14 @@ func blankLine(b []byte, from int) bool {
 // code); on Windows, which cannot, the front starts it, waits, and exits
 // with its code.
 func Exec(program string, stdin []byte, consumed bool) {
-	core, dir := find()
+	core, self := find(program)
 	if core == "" {
-		fail(program, Core+" is missing beside "+safe(filepath.Join(dir, program+exeSuffix))+" and on PATH; reinstall all of oidc-auth's commands: CGO_ENABLED=0 go install github.com/oidc-auth/oidc-auth/cmd/...@latest")
+		fail(program, Core+" is missing beside "+safe(self)+" and on PATH; reinstall all of oidc-auth's commands: CGO_ENABLED=0 go install github.com/oidc-auth/oidc-auth/cmd/...@latest")
 	}
-	argv := append([]string{program}, os.Args[1:]...)
+	argv := []string{program}
+	if len(os.Args) > 1 {
+		argv = append(argv, os.Args[1:]...)
+	}
 	var in io.Reader
 	if consumed {
 		in = readerOf(stdin)
@@ -129,16 +132,17 @@ func readerOf(stdin []byte) io.Reader {
 	return strings.NewReader(string(stdin))
 }
 
-// find returns the core's path, "" when there is none, and the directory
-// it was looked for first.
-func find() (core, dir string) {
+// find returns the core's path, "" when there is none, and the front's
+// executable, beside which it was looked for first.
+func find(program string) (core, self string) {
+	self = program
 	if exe, err := os.Executable(); err == nil {
 		if real, err := filepath.EvalSymlinks(exe); err == nil {
 			exe = real
 		}
-		dir = filepath.Dir(exe)
-		if p := filepath.Join(dir, Core+exeSuffix); isProgram(p) {
-			return p, dir
+		self = exe
+		if p := filepath.Join(filepath.Dir(exe), Core+exeSuffix); isProgram(p) {
+			return p, self
 		}
 	}
 	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
@@ -146,10 +150,10 @@ func find() (core, dir string) {
 			continue
 		}
 		if p := filepath.Join(d, Core+exeSuffix); isProgram(p) {
-			return p, dir
+			return p, self
 		}
 	}
-	return "", dir
+	return "", self
 }
 
 // fail prints program's line msg for people and exits 1. docker reads a
