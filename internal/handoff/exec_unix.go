@@ -26,7 +26,7 @@ func run(program, core string, argv []string, stdin io.Reader) int {
 	if stdin != nil {
 		b, ok := stdin.(interface{ Len() int })
 		if !ok || b.Len() > pipeLimit || !pipeToStdin(stdin, b.Len()) {
-			return spawn(program, core, argv, stdin, relaySignals)
+			return spawn(program, core, argv, stdin, nil, relaySignals)
 		}
 	}
 	err := syscall.Exec(core, argv, os.Environ())

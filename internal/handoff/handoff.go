@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Core is the name of the binary the commands hand over to.
@@ -179,10 +180,10 @@ func safe(s string) string {
 }
 
 // spawn starts the core as a child with stdin as its standard input (nil:
-// the front's own) and the front's standard output and error, and returns
-// its exit code once it ended; relay, when not nil, gets the child's process
-// to forward signals to before the wait.
-func spawn(program, core string, argv []string, stdin io.Reader, relay func(*os.Process)) int {
+// the front's own), the front's standard output and error and sys, and
+// returns its exit code once it ended; relay, when not nil, gets the
+// child's process to forward signals to before the wait.
+func spawn(program, core string, argv []string, stdin io.Reader, sys *syscall.SysProcAttr, relay func(*os.Process)) int {
 	files := []*os.File{os.Stdin, os.Stdout, os.Stderr}
 	var w *os.File
 	if stdin != nil {
@@ -192,7 +193,7 @@ func spawn(program, core string, argv []string, stdin io.Reader, relay func(*os.
 		}
 		files[0], w = r, pw
 	}
-	p, err := os.StartProcess(core, argv, &os.ProcAttr{Files: files})
+	p, err := os.StartProcess(core, argv, &os.ProcAttr{Files: files, Sys: sys})
 	if w != nil {
 		files[0].Close()
 	}
