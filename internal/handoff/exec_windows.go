@@ -33,7 +33,7 @@ func run(program, core string, argv []string, stdin io.Reader) int {
 		con.Close()
 	}
 	signal.Ignore(os.Interrupt)
-	return spawn(program, core, argv, stdin, sys, nil)
+	return spawn(program, core, argv, stdin, sys, bindToFront)
 }
 
 // exitCode is the core's exit code.

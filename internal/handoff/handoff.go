@@ -181,9 +181,10 @@ func safe(s string) string {
 
 // spawn starts the core as a child with stdin as its standard input (nil:
 // the front's own), the front's standard output and error and sys, and
-// returns its exit code once it ended; relay, when not nil, gets the
-// child's process to forward signals to before the wait.
-func spawn(program, core string, argv []string, stdin io.Reader, sys *syscall.SysProcAttr, relay func(*os.Process)) int {
+// returns its exit code once it ended; bind, when not nil, gets the
+// child's process before the wait (to forward signals to it, or to tie
+// its life to the front's).
+func spawn(program, core string, argv []string, stdin io.Reader, sys *syscall.SysProcAttr, bind func(*os.Process)) int {
 	files := []*os.File{os.Stdin, os.Stdout, os.Stderr}
 	var w *os.File
 	if stdin != nil {
@@ -208,8 +209,8 @@ func spawn(program, core string, argv []string, stdin io.Reader, sys *syscall.Sy
 			w.Close()
 		}()
 	}
-	if relay != nil {
-		relay(p)
+	if bind != nil {
+		bind(p)
 	}
 	st, err := p.Wait()
 	if err != nil {
