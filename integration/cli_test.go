@@ -1092,13 +1092,13 @@ func buildInfoVersion(t *testing.T, path string) (mod, revision string, modified
 	return info.Main.Version, revision, modified
 }
 
-// TestVersion checks --version of the three binaries against what the Go
-// toolchain recorded in them, and that a release build's -X main.version
-// wins.
+// TestVersion checks --version of the three commands against what the Go
+// toolchain recorded in oidc-auth-core, which answers for them, and that a
+// release build's -X main.version wins.
 func TestVersion(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t)
-	mod, revision, modified := buildInfoVersion(t, oidcAuthBin)
+	mod, revision, modified := buildInfoVersion(t, coreBin)
 	want := "dev"
 	switch {
 	case mod != "(devel)":
@@ -1148,6 +1148,7 @@ func TestVersion(t *testing.T) {
 		"oidc-auth":              "oidc-auth v1.2.3-test",
 		"git-credential-oidc":    "git-credential-oidc v1.2.3-test",
 		"docker-credential-oidc": "docker-credential-oidc (github.com/oidc-auth/oidc-auth) v1.2.3-test",
+		"oidc-auth-core":         "oidc-auth v1.2.3-test", // run by hand, it is oidc-auth
 	} {
 		r, err := s.execute(runTimeout, s.dir, "", env, dir+bin+exe, "--version")
 		if err != nil || r.code != 0 || r.stdout != line+"\n" {
@@ -1242,7 +1243,7 @@ func TestSetupNextSteps(t *testing.T) {
 	}
 }
 
-// TestVersionFromVCS builds oidc-auth in a fresh repository holding this
+// TestVersionFromVCS builds oidc-auth (and oidc-auth-core) in a fresh repository holding this
 // checkout's files, once at an untagged commit and once tagged v1.2.3, as
 // a clone or `go install …@v1.2.3` would build it: --version names the
 // commit, then the tag.
@@ -1292,8 +1293,10 @@ func TestVersionFromVCS(t *testing.T) {
 	rev := git("rev-parse", "HEAD")
 	versionOf := func() string {
 		t.Helper()
-		bin := filepath.Join(t.TempDir(), "oidc-auth")
-		build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, "./cmd/oidc-auth")
+		// The command and the core it hands over to, which answers.
+		binaries := t.TempDir()
+		bin := filepath.Join(binaries, "oidc-auth"+exe)
+		build := exec.Command("go", "build", "-buildvcs=true", "-o", binaries+string(filepath.Separator), "./cmd/oidc-auth", "./cmd/oidc-auth-core")
 		build.Dir = dir
 		build.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
 		if out, err := build.CombinedOutput(); err != nil {

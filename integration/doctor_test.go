@@ -83,7 +83,7 @@ func TestDoctorHealthy(t *testing.T) {
 			t.Errorf("check %s failed: %+v", name, c)
 		}
 	}
-	for _, name := range []string{"binary oidc-auth", "binary git-credential-oidc", "binary docker-credential-oidc", "config", "store", "keychain",
+	for _, name := range []string{"binary oidc-auth", "binary git-credential-oidc", "binary docker-credential-oidc", "binary oidc-auth-core", "config", "store", "keychain",
 		"login " + srv.URL(), "server " + srv.URL(), "clock " + srv.URL()} {
 		if c, ok := checks[name]; !ok || c.Level != "ok" {
 			t.Errorf("check %q: %+v (present %v)", name, c, ok)
@@ -208,7 +208,7 @@ func TestDoctorMissingBinary(t *testing.T) {
 	if err := os.Mkdir(partial, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, bin := range []string{oidcAuthBin, gitCredentialBin} {
+	for _, bin := range []string{oidcAuthBin, gitCredentialBin, coreBin} {
 		copyFile(t, bin, filepath.Join(partial, filepath.Base(bin)))
 	}
 	r, checks := s.doctor(filepath.Join(partial, "oidc-auth"+exe), doctorPath(partial))
@@ -232,6 +232,33 @@ func TestDoctorMissingBinary(t *testing.T) {
 	}
 	if r.code != 1 || c.Level != "error" || c.Fix != fix {
 		t.Errorf("helpers beside oidc-auth but not on PATH: %+v\n%v", c, r)
+	}
+}
+
+// TestDoctorMissingCore: commands on PATH without the oidc-auth-core they
+// hand over to, beside them or on PATH, cannot run: an error with the
+// install line; with one only on PATH, a warning that it may be another
+// version.
+func TestDoctorMissingCore(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	partial := filepath.Join(s.dir, "partial")
+	if err := os.Mkdir(partial, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, bin := range []string{gitCredentialBin, dockerCredentialBin} {
+		copyFile(t, bin, filepath.Join(partial, filepath.Base(bin)))
+	}
+	// The core itself runs doctor: the commands in partial cannot.
+	r, checks := s.doctor(coreBin, "PATH="+partial+string(os.PathListSeparator)+noCorePath(t))
+	c := checks["binary oidc-auth-core"]
+	if r.code != 1 || c.Level != "error" || c.Fix != "go install github.com/oidc-auth/oidc-auth/cmd/...@latest" ||
+		!strings.Contains(c.Detail, filepath.Join(partial, "git-credential-oidc"+exe)) || !strings.Contains(c.Detail, filepath.Join(partial, "docker-credential-oidc"+exe)) {
+		t.Errorf("commands without a core: %+v\n%v", c, r)
+	}
+	r, checks = s.doctor(coreBin, "PATH="+partial+string(os.PathListSeparator)+binDir+string(os.PathListSeparator)+noCorePath(t))
+	if c := checks["binary oidc-auth-core"]; c.Level != "warning" || !strings.Contains(c.Detail, "different versions") || !strings.Contains(c.Detail, coreBin) {
+		t.Errorf("commands with a core only on PATH: %+v\n%v", c, r)
 	}
 }
 

@@ -1,6 +1,6 @@
 //go:build !windows
 
-// Unix only: the jobs are shell scripts (sh) that read the token file and signal themselves; TestExecRuns in cmd/oidc-auth runs exec on Windows.
+// Unix only: the jobs are shell scripts (sh) that read the token file and signal themselves; TestExecRuns in internal/cli/oidcauth runs exec on Windows.
 
 package integration
 

@@ -24,13 +24,15 @@ import (
 	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
 )
 
-// Paths of the binaries TestMain builds. binDir holds the three product
-// binaries, to put first on PATH where git or docker must find a helper.
+// Paths of the binaries TestMain builds. binDir holds the product
+// binaries, to put first on PATH where git or docker must find a helper:
+// the three commands and oidc-auth-core, which they hand over to.
 var (
 	binDir              string
 	oidcAuthBin         string
 	gitCredentialBin    string
 	dockerCredentialBin string
+	coreBin             string
 	testBrowserBin      string
 )
 
@@ -44,7 +46,8 @@ func TestMain(m *testing.M) {
 }
 
 // binDirVariable names a directory that holds the product binaries built
-// already (oidc-auth, git-credential-oidc, docker-credential-oidc), with
+// already (oidc-auth, git-credential-oidc, docker-credential-oidc and
+// oidc-auth-core), with
 // testbrowser one level above it. scripts/test-windows sets it: under Wine
 // there is no go command to build them with. Unset, TestMain builds them.
 const binDirVariable = "OIDC_AUTH_TEST_BINDIR"
@@ -58,6 +61,9 @@ var exe = func() string {
 }()
 
 func testMain(m *testing.M) int {
+	if mode, ok := os.LookupEnv(fakeCoreVariable); ok {
+		return fakeCore(mode) // started by a command, as oidc-auth-core
+	}
 	if prebuilt := os.Getenv(binDirVariable); prebuilt != "" {
 		if err := usePrebuilt(prebuilt); err != nil {
 			fmt.Fprintf(os.Stderr, "integration: %s: %v\n", binDirVariable, err)
@@ -116,6 +122,7 @@ func setBinaries(dir string) {
 	oidcAuthBin = filepath.Join(binDir, "oidc-auth"+exe)
 	gitCredentialBin = filepath.Join(binDir, "git-credential-oidc"+exe)
 	dockerCredentialBin = filepath.Join(binDir, "docker-credential-oidc"+exe)
+	coreBin = filepath.Join(binDir, "oidc-auth-core"+exe)
 	testBrowserBin = filepath.Join(filepath.Dir(binDir), "testbrowser"+exe)
 }
 
@@ -127,7 +134,7 @@ func usePrebuilt(dir string) error {
 		return err
 	}
 	setBinaries(abs)
-	for _, bin := range []string{oidcAuthBin, gitCredentialBin, dockerCredentialBin, testBrowserBin} {
+	for _, bin := range []string{oidcAuthBin, gitCredentialBin, dockerCredentialBin, coreBin, testBrowserBin} {
 		if fi, err := os.Stat(bin); err != nil || fi.IsDir() {
 			return fmt.Errorf("no binary %s (build the product binaries into %s and testbrowser into %s)", bin, binDir, filepath.Dir(binDir))
 		}

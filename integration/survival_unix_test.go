@@ -103,7 +103,9 @@ func TestFrozenLockHolder(t *testing.T) {
 		if r.elapsed > 10*time.Second {
 			t.Errorf("%s waited %v", filepath.Base(w.bin), r.elapsed)
 		}
-		for _, want := range []string{"process " + pid, "OIDC_AUTH_LOCK_TIMEOUT"} {
+		// The holder is named as it was started (the core it handed over
+		// to runs under that name).
+		for _, want := range []string{"process " + pid + " (oidc-auth)", "OIDC_AUTH_LOCK_TIMEOUT"} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("%s: stderr does not say %q:\n%s", filepath.Base(w.bin), want, r.stderr)
 			}

@@ -36,7 +36,7 @@ func (l *lockedBuffer) String() string {
 
 // headings are the steps the demo must show, in order.
 var headings = []string{
-	"== Building oidc-auth, git-credential-oidc and docker-credential-oidc",
+	"== Building oidc-auth, git-credential-oidc, docker-credential-oidc and oidc-auth-core",
 	"== Starting a py-oidc-auth test server and a git server on 127.0.0.1",
 	"== Logging in by device flow",
 	"== Making git ask oidc-auth for ",

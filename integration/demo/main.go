@@ -1,6 +1,7 @@
 // Command demo shows the whole of oidc-auth on this machine, with no outside
 // server and nothing of the user's touched: in a temporary home it builds
-// oidc-auth, git-credential-oidc and docker-credential-oidc, starts a
+// oidc-auth, git-credential-oidc, docker-credential-oidc and the
+// oidc-auth-core they hand over to, starts a
 // py-oidc-auth test server and a git smart-HTTP server on 127.0.0.1, logs in
 // by device flow, clones a repository through git-credential-oidc with no
 // prompt, asks docker-credential-oidc for a registry's credentials, shows
@@ -152,10 +153,10 @@ func (d *demo) say(format string, args ...any) {
 	fmt.Fprintf(d.stdout, format+"\n", args...)
 }
 
-// build compiles the three binaries with the caller's environment, so that
+// build compiles the four binaries with the caller's environment, so that
 // the go build cache is the usual one.
 func (d *demo) build() error {
-	d.heading("Building oidc-auth, git-credential-oidc and docker-credential-oidc")
+	d.heading("Building oidc-auth, git-credential-oidc, docker-credential-oidc and oidc-auth-core")
 	for _, p := range []string{d.bin, d.home, d.work} {
 		if err := os.MkdirAll(p, 0o700); err != nil {
 			return err

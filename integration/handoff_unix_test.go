@@ -1,0 +1,67 @@
+//go:build !windows
+
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHandoffChildSignals: a request too long for a pipe goes to the core
+// as a child of the command; a SIGTERM that git sends the command reaches
+// the core, and the command ends by the same signal once the core has,
+// leaving no process behind.
+func TestHandoffChildSignals(t *testing.T) {
+	t.Parallel()
+	dir := frontsWithFakeCore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(dir, "git-credential-oidc"), "erase")
+	cmd.Env = append(inheritedEnv(), "PATH="+noCorePath(t), fakeCoreVariable+"=wait")
+	cmd.Stdin = bytes.NewReader(noBlankLine(100 << 10))
+	detach(cmd)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	var got handedOver
+	if !lines.Scan() || json.Unmarshal(lines.Bytes(), &got) != nil || !lines.Scan() || lines.Text() != "ready" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the fake core did not report and wait: %q", lines.Text())
+	}
+	if got.PID == cmd.Process.Pid || got.StdinLen != 100<<10 {
+		t.Errorf("core PID %d (command %d), %d bytes read: want a child that read all 100 KiB", got.PID, cmd.Process.Pid, got.StdinLen)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("want death by SIGTERM: %v", err)
+	}
+	if ws, ok := exit.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("the command ended %v, want by SIGTERM", exit)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(got.PID, 0) == nil {
+		if time.Now().After(deadline) {
+			syscall.Kill(got.PID, syscall.SIGKILL)
+			t.Fatalf("the core %d outlived the command", got.PID)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
