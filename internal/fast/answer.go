@@ -79,56 +79,57 @@ func (f *found) username() (string, bool) {
 }
 
 // Git answers git's "get" request in stdin as git-credential-oidc does,
-// when the token is cached (see the package documentation); it reports
-// whether it answered.
-func Git(stdin []byte, stdout io.Writer) bool {
-	req, err := gitproto.ParseRequest(bytes.NewReader(stdin))
-	if err != nil {
-		return false
+// when the token is cached (see the package documentation). It reports
+// whether it answered; err is the error of writing the answer, after which
+// the command must not hand over (part of an answer may be out).
+func Git(stdin []byte, stdout io.Writer) (answered bool, err error) {
+	req, perr := gitproto.ParseRequest(bytes.NewReader(stdin))
+	if perr != nil {
+		return false, nil
 	}
 	t, ok := config.GitTarget(req.Get("protocol"), req.Get("host"), req.Get("path"))
 	if !ok {
-		return false
+		return false, nil
 	}
 	f, ok := resolve(t)
 	if !ok {
-		return false
+		return false, nil
 	}
 	user, ok := f.username()
 	if !ok {
-		return false
+		return false, nil
 	}
 	answer := gitproto.Answer(req, user, f.configured && f.server.Username != "", f.server.Auth, f.rec.access, f.rec.expires)
 	_, err = io.WriteString(stdout, answer)
-	return err == nil
+	return true, err
 }
 
 // Docker answers docker's "get" request in stdin (a registry) as
 // docker-credential-oidc does, when the token is cached; it reports
-// whether it answered.
-func Docker(stdin []byte, stdout io.Writer) bool {
+// whether it answered, and the error of writing the answer (see Git).
+func Docker(stdin []byte, stdout io.Writer) (answered bool, err error) {
 	// credentials.Get joins the lines of its input and trims it; a single
 	// plain line is all this answers.
 	serverURL := strings.TrimSuffix(string(stdin), "\n")
 	if serverURL == "" || !jsonPlain(serverURL) || strings.ContainsAny(serverURL, " \t\r\n\v\f") {
-		return false
+		return false, nil
 	}
 	t, ok := config.DockerTarget(serverURL)
 	if !ok || t.Scheme != "http" && dockerHub(t.Host) {
-		return false // Docker Hub's several names are oidc-auth-core's
+		return false, nil // Docker Hub's several names are oidc-auth-core's
 	}
 	f, ok := resolve(t)
 	if !ok {
-		return false
+		return false, nil
 	}
 	user, ok := f.username()
 	if !ok || !jsonPlain(user) || !jsonPlain(f.rec.access) {
-		return false
+		return false, nil
 	}
 	// What credentials.Get writes: json.Encoder's encoding of a
 	// credentials.Credentials, whose strings here need no escapes.
-	_, err := io.WriteString(stdout, `{"ServerURL":"`+serverURL+`","Username":"`+user+`","Secret":"`+f.rec.access+"\"}\n")
-	return err == nil
+	_, err = io.WriteString(stdout, `{"ServerURL":"`+serverURL+`","Username":"`+user+`","Secret":"`+f.rec.access+"\"}\n")
+	return true, err
 }
 
 // dockerHub reports whether host is one of Docker Hub's names (helper's
@@ -151,26 +152,26 @@ func jsonPlain(s string) bool {
 
 // Token answers `oidc-auth token HOST` as oidc-auth does, when the token
 // is cached; args are the arguments after the program's name. It reports
-// whether it answered.
-func Token(args []string, stdout io.Writer) bool {
+// whether it answered, and the error of writing the answer (see Git).
+func Token(args []string, stdout io.Writer) (answered bool, err error) {
 	if len(args) != 2 || args[0] != "token" || strings.HasPrefix(args[1], "-") {
-		return false
+		return false, nil
 	}
 	host := strings.TrimSpace(args[1])
 	path, ok := tokenFile()
 	if host == "" || !ok || strings.TrimSpace(os.Getenv("OIDC_AUTH_LOCK_TIMEOUT")) != "" {
-		return false
+		return false, nil
 	}
-	key, err := storekey.Key(host)
-	if err != nil {
-		return false
+	key, kerr := storekey.Key(host)
+	if kerr != nil {
+		return false, nil
 	}
 	rec, ok := cached(path, key, host)
 	if !ok || rec.issuer != "" || !serverURL(rec, host) {
-		return false
+		return false, nil
 	}
 	_, err = io.WriteString(stdout, rec.access+"\n")
-	return err == nil
+	return true, err
 }
 
 // serverURL reports whether the server that rec was obtained from (its

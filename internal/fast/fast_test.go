@@ -114,7 +114,10 @@ func TestGitAsTheHelper(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			setUp(t, sc)
 			var got bytes.Buffer
-			answered := Git([]byte(sc.req), &got)
+			answered, err := Git([]byte(sc.req), &got)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if answered != sc.answers {
 				t.Fatalf("answered = %v, want %v (output %q)", answered, sc.answers, got.String())
 			}

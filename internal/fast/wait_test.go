@@ -28,7 +28,7 @@ func TestWaitForRefresh(t *testing.T) {
 	t.Run("lock free", func(t *testing.T) {
 		setUp(t, expired)
 		var out bytes.Buffer
-		if Git([]byte(expired.req), &out) || out.Len() > 0 {
+		if ok, _ := Git([]byte(expired.req), &out); ok || out.Len() > 0 {
 			t.Fatalf("answered %q for an expired token nobody refreshes", out.String())
 		}
 	})
@@ -48,7 +48,7 @@ func TestWaitForRefresh(t *testing.T) {
 			}
 		}()
 		var out bytes.Buffer
-		if !Git([]byte(expired.req), &out) || !strings.Contains(out.String(), "password=new\n") {
+		if ok, _ := Git([]byte(expired.req), &out); !ok || !strings.Contains(out.String(), "password=new\n") {
 			t.Fatalf("answered %q, want the refreshed token", out.String())
 		}
 	})
@@ -62,7 +62,7 @@ func TestWaitForRefresh(t *testing.T) {
 		defer func(w time.Duration) { refreshWait = w }(refreshWait)
 		refreshWait = 50 * time.Millisecond
 		var out bytes.Buffer
-		if Git([]byte(expired.req), &out) || out.Len() > 0 {
+		if ok, _ := Git([]byte(expired.req), &out); ok || out.Len() > 0 {
 			t.Fatalf("answered %q while the lock is held", out.String())
 		}
 	})
