@@ -27,11 +27,11 @@ func resolve(t config.Target) (*found, bool) {
 	if !ok {
 		return nil, false
 	}
-	cfg, ok := loadConfig()
+	s, ok := match(t)
 	if !ok {
 		return nil, false
 	}
-	if s := cfg.Match(t); s != nil {
+	if s != nil {
 		key, err := s.Key()
 		if err != nil {
 			return nil, false
