@@ -187,56 +187,123 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig decodes and checks a config file's content; name is used in
 // messages.
 func ParseConfig(name string, b []byte) (*Config, error) {
-	// Room for every [[server]] table up front, so that the decoder does not
-	// copy the entries it has decoded each time the list grows.
 	var c Config
-	if servers, ok := decodeServers(b); ok {
-		c.Servers = servers
-	} else {
-		if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
-			c.Servers = make([]Server, 0, n)
-		}
-		dec := toml.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return nil, configDecodeError(name, err)
-		}
+	// Room for every [[server]] table up front, so that the entries are
+	// not copied each time the list grows.
+	if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
+		c.Servers = make([]Server, 0, n)
 	}
-	for i := range c.Servers {
-		if err := c.Servers[i].checkAuth(); err != nil {
-			if line := keyLine(b, i, "auth"); line > 0 {
-				return nil, fmt.Errorf("helper: %s:%d: %v", name, line, err)
-			}
-			return nil, fmt.Errorf("helper: %s: [[server]] #%d: %v", name, i+1, err)
-		}
-		if err := c.Servers[i].Check(); err != nil {
-			var ke *keyError
-			if errors.As(err, &ke) {
-				if line := keyLine(b, i, ke.key); line > 0 {
-					return nil, fmt.Errorf("helper: %s:%d: %v", name, line, err)
-				}
-			}
-			return nil, fmt.Errorf("helper: %s: [[server]] #%d: %v", name, i+1, err)
-		}
+	err := eachServer(name, b, func(i int, s *Server) {
+		c.Servers = append(c.Servers[:i], *s)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
 
-// decodeServers does the decoder's work for a config of the usual shape,
+// LoadMatch is LoadConfig followed by Config.Match, without keeping the
+// entries that do not answer t: a config of a thousand entries then costs
+// no more memory than one of a single entry. It returns the same errors
+// as LoadConfig, and nil for no match.
+func LoadMatch(path string, t Target) (*Server, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("helper: read config: %w", err)
+	}
+	var best Server
+	bestLen := -1
+	err = eachServer(path, b, func(i int, s *Server) {
+		if i == 0 {
+			bestLen = -1
+		}
+		if n, ok := s.match.MatchLen(t); ok && n > bestLen {
+			best, bestLen = *s, n
+		}
+	})
+	if err != nil || bestLen < 0 {
+		return nil, err
+	}
+	return &best, nil
+}
+
+// eachServer decodes the config file's content b and checks its entries,
+// calling use with each checked entry and its index, in file order; the
+// entry it passes is reused afterwards. It may start over from index 0
+// (when the file is not of the shape decodeEach reads), and use must then
+// forget what it was given. The error is the first one of the file: a
+// decoding error, else the first entry that fails its check.
+func eachServer(name string, b []byte, use func(i int, s *Server)) error {
+	var checkErr error
+	i := 0
+	if decodeEach(b, func(s *Server) {
+		if checkErr == nil {
+			if checkErr = checkEntry(name, b, i, s); checkErr == nil {
+				use(i, s)
+			}
+		}
+		i++
+	}) {
+		return checkErr
+	}
+	var c Config
+	if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
+		c.Servers = make([]Server, 0, n)
+	}
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return configDecodeError(name, err)
+	}
+	for i := range c.Servers {
+		if err := checkEntry(name, b, i, &c.Servers[i]); err != nil {
+			return err
+		}
+		use(i, &c.Servers[i])
+	}
+	return nil
+}
+
+// checkEntry checks s, the entry'th (from 0) [[server]] table of the
+// config file's content b, with the file and line in its error.
+func checkEntry(name string, b []byte, entry int, s *Server) error {
+	if err := s.checkAuth(); err != nil {
+		if line := keyLine(b, entry, "auth"); line > 0 {
+			return fmt.Errorf("helper: %s:%d: %v", name, line, err)
+		}
+		return fmt.Errorf("helper: %s: [[server]] #%d: %v", name, entry+1, err)
+	}
+	if err := s.Check(); err != nil {
+		var ke *keyError
+		if errors.As(err, &ke) {
+			if line := keyLine(b, entry, ke.key); line > 0 {
+				return fmt.Errorf("helper: %s:%d: %v", name, line, err)
+			}
+		}
+		return fmt.Errorf("helper: %s: [[server]] #%d: %v", name, entry+1, err)
+	}
+	return nil
+}
+
+// decodeEach does the decoder's work for a config of the usual shape,
 // from go-toml's own parser but without the reflection of its decoder,
 // which costs microseconds per entry: [[server]] tables alone, each key
 // written once, as a bare or quoted name of a Server field, with a value
 // of that field's kind (a string, true or false, an array of strings or
-// of decimal integers). ok is false for anything else, including every
-// file that go-toml would refuse; ParseConfig then decodes it with
-// go-toml's decoder, whose errors it reports. FuzzDecodeServers checks
-// that both decode alike what this accepts.
-func decodeServers(b []byte) (servers []Server, ok bool) {
+// of decimal integers). It calls each with every table as it is complete,
+// in one Server it reuses. It reports false for anything else, including
+// every file that go-toml would refuse, maybe after some calls of each;
+// the file must then be decoded with go-toml's decoder, whose errors say
+// what is wrong. FuzzDecodeServers checks that both decode alike what this
+// accepts.
+func decodeEach(b []byte, each func(s *Server)) bool {
 	var p unstable.Parser
 	p.Reset(b)
-	if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
-		servers = make([]Server, 0, n)
-	}
+	var cur Server
+	var in bool     // a [[server]] table has begun
 	var seen uint32 // the keys of the current table so far, by bit
 	for p.NextExpression() {
 		e := p.Expression()
@@ -244,105 +311,115 @@ func decodeServers(b []byte) (servers []Server, ok bool) {
 		case unstable.ArrayTable:
 			k := e.Key()
 			if !k.Next() || string(k.Node().Data) != "server" || k.Next() {
-				return nil, false
+				return false
 			}
-			servers = append(servers, Server{})
-			seen = 0
+			if in {
+				each(&cur)
+			}
+			cur, in, seen = Server{}, true, 0
 		case unstable.KeyValue:
 			k := e.Key()
-			if len(servers) == 0 || !k.Next() {
-				return nil, false
+			if !in || !k.Next() {
+				return false
 			}
-			key := string(k.Node().Data)
+			key := k.Node().Data
 			if k.Next() {
-				return nil, false // a dotted key
+				return false // a dotted key
 			}
-			bit, ok := setServerKey(&servers[len(servers)-1], key, e.Value())
+			bit, ok := setServerKey(&cur, key, e.Value())
 			if !ok || seen&bit != 0 {
-				return nil, false
+				return false
 			}
 			seen |= bit
 		default:
-			return nil, false
+			return false
 		}
 	}
-	return servers, p.Error() == nil
+	if p.Error() != nil {
+		return false
+	}
+	if in {
+		each(&cur)
+	}
+	return true
 }
 
 // setServerKey sets the field of s that key names to the value v; bit
 // stands for the key (for the check that no key repeats), and ok is false
 // when key names no field or v is not of its kind.
-func setServerKey(s *Server, key string, v *unstable.Node) (bit uint32, ok bool) {
-	str := func(f *string) bool {
-		if v.Kind != unstable.String {
-			return false
+func setServerKey(s *Server, key []byte, v *unstable.Node) (bit uint32, ok bool) {
+	var f *string
+	switch string(key) {
+	case "match":
+		bit, f = 1<<0, &s.Match
+	case "host":
+		bit, f = 1<<1, &s.Host
+	case "issuer":
+		bit, f = 1<<2, &s.Issuer
+	case "client_id":
+		bit, f = 1<<3, &s.ClientID
+	case "client_secret":
+		bit, f = 1<<4, &s.ClientSecret
+	case "audience":
+		bit, f = 1<<5, &s.Audience
+	case "redirect_host":
+		bit, f = 1<<6, &s.RedirectHost
+	case "username_claim":
+		bit, f = 1<<7, &s.UsernameClaim
+	case "login_route":
+		bit, f = 1<<8, &s.LoginRoute
+	case "token_route":
+		bit, f = 1<<9, &s.TokenRoute
+	case "device_route":
+		bit, f = 1<<10, &s.DeviceRoute
+	case "username":
+		bit, f = 1<<11, &s.Username
+	case "auth":
+		bit, f = 1<<12, &s.Auth
+	case "allow_http":
+		if v.Kind != unstable.Bool {
+			return 0, false
 		}
-		*f = string(v.Data)
-		return true
-	}
-	fields := [...]struct {
-		key string
-		set func() bool
-	}{
-		{"match", func() bool { return str(&s.Match) }},
-		{"host", func() bool { return str(&s.Host) }},
-		{"issuer", func() bool { return str(&s.Issuer) }},
-		{"client_id", func() bool { return str(&s.ClientID) }},
-		{"client_secret", func() bool { return str(&s.ClientSecret) }},
-		{"audience", func() bool { return str(&s.Audience) }},
-		{"redirect_host", func() bool { return str(&s.RedirectHost) }},
-		{"username_claim", func() bool { return str(&s.UsernameClaim) }},
-		{"login_route", func() bool { return str(&s.LoginRoute) }},
-		{"token_route", func() bool { return str(&s.TokenRoute) }},
-		{"device_route", func() bool { return str(&s.DeviceRoute) }},
-		{"username", func() bool { return str(&s.Username) }},
-		{"auth", func() bool { return str(&s.Auth) }},
-		{"allow_http", func() bool {
-			if v.Kind != unstable.Bool {
-				return false
-			}
-			s.AllowHTTP = string(v.Data) == "true"
-			return true
-		}},
-		{"scopes", func() bool {
-			if v.Kind != unstable.Array {
-				return false
-			}
-			s.Scopes = []string{}
-			for it := v.Children(); it.Next(); {
-				if n := it.Node(); n.Kind != unstable.String {
-					return false
-				} else {
-					s.Scopes = append(s.Scopes, string(n.Data))
-				}
-			}
-			return true
-		}},
-		{"redirect_ports", func() bool {
-			if v.Kind != unstable.Array {
-				return false
-			}
-			s.RedirectPorts = []int{}
-			for it := v.Children(); it.Next(); {
-				n := it.Node()
-				if n.Kind != unstable.Integer || len(n.Data) > 9 || bytes.ContainsFunc(n.Data, func(r rune) bool { return r < '0' || r > '9' }) {
-					return false
-				}
-				port, err := strconv.Atoi(string(n.Data))
-				if err != nil {
-					return false
-				}
-				s.RedirectPorts = append(s.RedirectPorts, port)
-			}
-			return true
-		}},
-	}
-	for i, f := range fields {
-		if f.key == key {
-			return 1 << i, f.set()
+		s.AllowHTTP = string(v.Data) == "true"
+		return 1 << 13, true
+	case "scopes":
+		if v.Kind != unstable.Array {
+			return 0, false
 		}
+		s.Scopes = []string{}
+		for it := v.Children(); it.Next(); {
+			n := it.Node()
+			if n.Kind != unstable.String {
+				return 0, false
+			}
+			s.Scopes = append(s.Scopes, string(n.Data))
+		}
+		return 1 << 14, true
+	case "redirect_ports":
+		if v.Kind != unstable.Array {
+			return 0, false
+		}
+		s.RedirectPorts = []int{}
+		for it := v.Children(); it.Next(); {
+			n := it.Node()
+			if n.Kind != unstable.Integer || len(n.Data) > 9 || bytes.ContainsFunc(n.Data, func(r rune) bool { return r < '0' || r > '9' }) {
+				return 0, false
+			}
+			port, err := strconv.Atoi(string(n.Data))
+			if err != nil {
+				return 0, false
+			}
+			s.RedirectPorts = append(s.RedirectPorts, port)
+		}
+		return 1 << 15, true
+	default:
+		return 0, false
 	}
-	return 0, false
+	if v.Kind != unstable.String {
+		return 0, false
+	}
+	*f = string(v.Data)
+	return bit, true
 }
 
 // keyLine returns the line of key in the entry'th (from 0) [[server]]

@@ -8,6 +8,13 @@ import (
 	"github.com/pelletier/go-toml/v2"
 )
 
+// decodeServers collects what decodeEach decodes.
+func decodeServers(b []byte) ([]Server, bool) {
+	var out []Server
+	ok := decodeEach(b, func(s *Server) { out = append(out, *s) })
+	return out, ok
+}
+
 // FuzzDecodeServers checks the quick decoding of a config against
 // go-toml's decoder: whatever decodeServers accepts, the decoder accepts
 // too, and decodes to the same entries.

@@ -27,17 +27,17 @@ func resolve(t config.Target) (*found, bool) {
 	if !ok {
 		return nil, false
 	}
-	cfg, ok := loadConfig()
+	entry, ok := match(t)
 	if !ok {
 		return nil, false
 	}
-	if s := cfg.Match(t); s != nil {
-		key, err := s.Key()
+	if entry != nil {
+		key, err := entry.Key()
 		if err != nil {
 			return nil, false
 		}
-		rec, ok := cached(path, key, s.Host)
-		return &found{server: s, configured: true, rec: rec}, ok
+		rec, ok := cached(path, key, entry.Host)
+		return &found{server: entry, configured: true, rec: rec}, ok
 	}
 	scheme := t.Scheme
 	if scheme == "" {

@@ -63,15 +63,16 @@ func tokenFile() (path string, ok bool) {
 	return p, err == nil
 }
 
-// loadConfig reads the config file as the helpers do; ok is false when it
-// cannot be read or checked (oidc-auth-core then says why).
-func loadConfig() (*config.Config, bool) {
+// match returns the config entry that answers t, nil for none, as the
+// helpers find it; ok is false when the config cannot be read or checked
+// (oidc-auth-core then says why).
+func match(t config.Target) (*config.Server, bool) {
 	path, err := config.ConfigPath()
 	if err != nil {
 		return nil, false
 	}
-	c, err := config.LoadConfig(path)
-	return c, err == nil
+	s, err := config.LoadMatch(path, t)
+	return s, err == nil
 }
 
 // valid reports whether rec's access token may be handed out at t, as
