@@ -1,11 +1,21 @@
 // Command oidc-auth logs in to OIDC auth servers and hands out their
 // tokens: login, token, status, setup, doctor, exec and logout. It is a
-// small program that hands over to oidc-auth-core, installed beside it,
-// which does the work (see internal/handoff).
+// small program: it answers `oidc-auth token HOST` for a token that is
+// stored and valid itself (see internal/fast) and hands everything else
+// over to oidc-auth-core, installed beside it, which does the work (see
+// internal/handoff).
 package main
 
-import "github.com/oidc-auth/oidc-auth/internal/handoff"
+import (
+	"os"
+
+	"github.com/oidc-auth/oidc-auth/internal/fast"
+	"github.com/oidc-auth/oidc-auth/internal/handoff"
+)
 
 func main() {
+	if answered, err := fast.Token(os.Args[1:], os.Stdout); answered {
+		handoff.Exit("oidc-auth", err)
+	}
 	handoff.Exec("oidc-auth", nil, false)
 }

@@ -1,0 +1,120 @@
+package integration
+
+import (
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/oidc-auth/oidc-auth/integration/oidcop"
+	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
+)
+
+// TestFrontsAnswerAsTheCore checks the cached path of the three commands
+// (internal/fast) against oidc-auth-core, which does everything else: a
+// command alone in a directory, with no oidc-auth-core beside it or on
+// PATH, must answer a cached get by itself, exactly as oidc-auth-core
+// answers it (the same bytes on stdout, the same exit code, nothing on
+// stderr); and for every request that is not a cached get, it must hand
+// over, which alone it cannot. On Windows, where the commands answer
+// nothing themselves, every request is handed over.
+func TestFrontsAnswerAsTheCore(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	op := oidcop.Start(t, oidcop.Options{})
+	s := newSandbox(t)
+	py := s.login(srv)
+	s.learn(py.Token.AccessToken, py.Token.RefreshToken)
+	is := s.issuerLogin(op)
+	s.learn(is.Token.AccessToken, is.Token.RefreshToken)
+	s.writeConfig(`[[server]]
+match = "https://git.example.org/team/"
+host = "` + srv.URL() + `"
+
+[[server]]
+match = "https://git.example.org/bots/"
+host = "` + srv.URL() + `"
+username = "ci-bot"
+auth = "bearer"
+
+[[server]]
+match = "https://git.example.org/op/"
+issuer = "` + op.Issuer() + `"
+client_id = "` + oidcop.PublicClientID + `"
+
+[[server]]
+match = "registry.example.org"
+host = "` + srv.URL() + `"
+
+[[server]]
+match = "op.registry.example.org"
+issuer = "` + op.Issuer() + `"
+client_id = "` + oidcop.PublicClientID + `"
+`)
+	alone, core := t.TempDir(), t.TempDir()
+	for _, name := range []string{"oidc-auth", "git-credential-oidc", "docker-credential-oidc"} {
+		copyFile(t, filepath.Join(binDir, name+exe), filepath.Join(alone, name+exe))
+		copyFile(t, coreBin, filepath.Join(core, name+exe)) // the core picks the program by its name
+	}
+	git := func(path string, lines ...string) string {
+		return "protocol=https\nhost=git.example.org\npath=" + path + "\n" + strings.Join(lines, "") + "\n"
+	}
+	answers := runtime.GOOS != "windows"
+	// A login answers for its own server's URL, path prefix included,
+	// with no config entry.
+	u, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := "protocol=" + u.Scheme + "\nhost=" + u.Host + "\npath=" + strings.TrimPrefix(u.Path, "/") + "/repo.git\n\n"
+	cases := []struct {
+		name, stdin, program string
+		args                 []string
+		cached               bool // a cached get, which the command answers itself
+	}{
+		{"git get", git("team/app.git"), "git-credential-oidc", []string{"get"}, answers},
+		{"git get, git's username", git("team/app.git", "username=alice\n"), "git-credential-oidc", []string{"get"}, answers},
+		{"git get, authtype and a Bearer challenge", git("team/app.git", "capability[]=authtype\n", "wwwauth[]=Bearer realm=\"git\"\n"), "git-credential-oidc", []string{"get"}, answers},
+		{"git get, the entry's username and bearer", git("bots/app.git", "username=alice\n", "capability[]=authtype\n"), "git-credential-oidc", []string{"get"}, answers},
+		{"git get, a provider", git("op/app.git"), "git-credential-oidc", []string{"get"}, answers},
+		{"git get, the login's own URL", own, "git-credential-oidc", []string{"get"}, answers},
+		{"git get, no server", "protocol=https\nhost=elsewhere.example.org\npath=x.git\n\n", "git-credential-oidc", []string{"get"}, false},
+		{"git get -v", git("team/app.git"), "git-credential-oidc", []string{"-v", "get"}, false},
+		{"git erase", git("team/app.git", "password=nothing-of-ours\n"), "git-credential-oidc", []string{"erase"}, false},
+		{"docker get", "registry.example.org\n", "docker-credential-oidc", []string{"get"}, answers},
+		{"docker get, a provider", "op.registry.example.org", "docker-credential-oidc", []string{"get"}, answers},
+		{"docker get, Docker Hub", "https://index.docker.io/v1/\n", "docker-credential-oidc", []string{"get"}, false},
+		{"docker list", "", "docker-credential-oidc", []string{"list"}, false},
+		{"token", "", "oidc-auth", []string{"token", srv.URL()}, answers},
+		{"token -v", "", "oidc-auth", []string{"-v", "token", srv.URL()}, false},
+		{"token, a provider", "", "oidc-auth", append([]string{"token"}, issuerArgs(op)...), false},
+		{"status", "", "oidc-auth", []string{"status"}, false},
+	}
+	for _, c := range cases {
+		front, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(), filepath.Join(alone, c.program+exe), c.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.cached {
+			out := front.stderr
+			if c.program == "docker-credential-oidc" {
+				out = front.stdout // docker reads a helper's failure there
+			}
+			if front.code != 1 || !strings.Contains(out, "oidc-auth-core is missing") {
+				t.Errorf("%s: the command did not hand over\n%v", c.name, front)
+			}
+			continue
+		}
+		want, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(), filepath.Join(core, c.program+exe), c.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.code != 0 || want.stdout == "" {
+			t.Fatalf("%s: oidc-auth-core gives no answer to compare with\n%v", c.name, want)
+		}
+		if front.code != want.code || front.stdout != want.stdout || front.stderr != "" {
+			t.Errorf("%s: the command answers\n%v\noidc-auth-core answers\n%v", c.name, front, want)
+		}
+	}
+}
