@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/oidc-auth/oidc-auth/helper"
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 )
 
 // scenario is a token file, a config and a request.
@@ -103,6 +104,8 @@ func setUp(t *testing.T, sc scenario) {
 	}
 }
 
+func TestUnixOnly(t *testing.T) { testfs.UnixOnly(t) }
+
 // TestGitAsTheHelper checks that every answer of the cached path is the
 // helper's own, byte for byte, and that the common cases are answered.
 func TestGitAsTheHelper(t *testing.T) {
@@ -113,6 +116,7 @@ func TestGitAsTheHelper(t *testing.T) {
 		}
 		t.Run(sc.name, func(t *testing.T) {
 			setUp(t, sc)
+			defer releaseGate()
 			var got bytes.Buffer
 			answered, err := Git([]byte(sc.req), &got)
 			if err != nil {

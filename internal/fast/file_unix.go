@@ -102,43 +102,92 @@ func entry(b []byte, key string) (raw []byte, ok bool) {
 	return bytes.Clone(raw), true
 }
 
-// waitForRefresh waits while another process holds the lock of key, as
-// oidc-auth-core holds it to refresh or log in (keyring's lock file of the
-// token file at path). It reports true when the lock was held and is free
-// now, false at once when nobody holds it (a refresh is for
-// oidc-auth-core to make), and false when the wait runs out or the lock
-// cannot be checked.
+// gate is the descriptor of the hand-over lock this process holds, -1
+// for none (see Gated).
+var gate = -1
+
+// Gated reports whether this process holds the hand-over lock of a login
+// whose token it found expired with nobody refreshing it. The command
+// then has oidc-auth-core refresh it, and must start oidc-auth-core as a
+// child and wait for it (handoff.Run), so that the lock stays held until
+// the new token is stored: the other commands that find the same token
+// expired wait for it and answer with the new token (see waitForRefresh)
+// instead of each starting an oidc-auth-core of its own. oidc-auth-core
+// does not inherit the lock.
+func Gated() bool { return gate >= 0 }
+
+// waitForRefresh waits while another process refreshes the token of key
+// in the token file at path, and reports whether it did: then the file is
+// worth reading again. A refresh is under way while oidc-auth-core holds
+// the login's lock (keyring's lock file of key), or while a command holds
+// the login's hand-over lock, having started oidc-auth-core to refresh
+// (see Gated). When neither is held, this process takes the hand-over
+// lock and reports false: the refresh is for its oidc-auth-core to make.
+// It reports false too when the wait runs out or the locks cannot be
+// checked.
 func waitForRefresh(path, key string) bool {
 	if os.Getenv("OIDC_AUTH_LOCK_TIMEOUT") != "" {
 		return false
 	}
 	dir := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".locks")
 	var st syscall.Stat_t
+	if syscall.Lstat(dir, &st) == syscall.ENOENT {
+		// The first refresh of this file: make the directory as keyring
+		// makes it, beside the file readEntry checked.
+		syscall.Mkdir(dir, 0o700)
+	}
 	if syscall.Lstat(dir, &st) != nil || uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFDIR || !private(&st, false, 0o022) {
 		return false
 	}
 	sum := sha256.Sum256([]byte(key))
-	fd, err := syscall.Open(filepath.Join(dir, hex.EncodeToString(sum[:8])+".lock"), openFlags, 0)
-	if err != nil {
+	name := filepath.Join(dir, hex.EncodeToString(sum[:8]))
+	if fd, ok := openLock(name+".lock", 0); ok {
+		defer syscall.Close(fd)
+		if !free(fd) {
+			return wait(fd)
+		}
+	}
+	fd, ok := openLock(name+".gate", syscall.O_CREAT)
+	if !ok {
+		return false
+	}
+	if syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+		gate = fd
 		return false
 	}
 	defer syscall.Close(fd)
+	return wait(fd)
+}
+
+// openLock opens a lock file of the user's (flag O_CREAT makes it).
+func openLock(path string, flag int) (int, bool) {
+	fd, err := syscall.Open(path, openFlags|flag, 0o600)
+	if err != nil {
+		return -1, false
+	}
+	var st syscall.Stat_t
 	if syscall.Fstat(fd, &st) != nil || uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFREG || !private(&st, false, 0) {
+		syscall.Close(fd)
+		return -1, false
+	}
+	return fd, true
+}
+
+// free reports whether nobody holds the lock of fd exclusively.
+func free(fd int) bool {
+	if syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB) != nil {
 		return false
 	}
-	free := func() bool {
-		if syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB) != nil {
-			return false
-		}
-		syscall.Flock(fd, syscall.LOCK_UN)
-		return true
-	}
-	if free() {
-		return false
-	}
+	syscall.Flock(fd, syscall.LOCK_UN)
+	return true
+}
+
+// wait waits until the lock of fd is free, for refreshWait at most, and
+// reports whether it is.
+func wait(fd int) bool {
 	for deadline := time.Now().Add(refreshWait); time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
-		if free() {
+		if free(fd) {
 			return true
 		}
 	}

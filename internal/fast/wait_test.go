@@ -1,3 +1,7 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+// Unix only: the cached path reads the token file and waits on its locks on these systems alone; elsewhere it answers nothing, which TestGitAsTheHelper checks.
+
 package fast
 
 import (
@@ -5,6 +9,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,9 +22,6 @@ import (
 // leaves the refresh to oidc-auth-core at once; and it gives up when the
 // lock is not released in time.
 func TestWaitForRefresh(t *testing.T) {
-	if !readsFiles {
-		t.Skip("the cached path answers nothing on this system (TestGitAsTheHelper checks that)")
-	}
 	n := time.Now().Unix()
 	team := "[[server]]\nmatch = \"https://git.example.org/team/\"\nhost = \"https://auth.example.org\"\n"
 	expired := scenario{config: team, entries: member("https://auth.example.org", "old", n-10, ""), req: gitReq()}
@@ -30,6 +32,32 @@ func TestWaitForRefresh(t *testing.T) {
 		var out bytes.Buffer
 		if ok, _ := Git([]byte(expired.req), &out); ok || out.Len() > 0 {
 			t.Fatalf("answered %q for an expired token nobody refreshes", out.String())
+		}
+		if !Gated() {
+			t.Fatal("the command that hands the refresh over holds no hand-over lock")
+		}
+		releaseGate()
+	})
+	t.Run("another command hands over", func(t *testing.T) {
+		setUp(t, expired)
+		// The first command of the burst: it holds the hand-over lock
+		// while its oidc-auth-core starts and refreshes.
+		if ok, _ := Git([]byte(expired.req), new(bytes.Buffer)); ok || !Gated() {
+			t.Fatal("the first command did not take the hand-over lock")
+		}
+		held := gate
+		gate = -1
+		go func() {
+			defer syscall.Close(held)
+			time.Sleep(100 * time.Millisecond)
+			rec := &keyring.Record{Token: keyring.Token{AccessToken: "handed", TokenType: "Bearer", Expires: n + 3600, RefreshToken: "r2", RefreshExpires: n + 7200}}
+			if err := store().Put(context.Background(), "https://auth.example.org", rec); err != nil {
+				t.Error(err)
+			}
+		}()
+		var out bytes.Buffer
+		if ok, _ := Git([]byte(expired.req), &out); !ok || !strings.Contains(out.String(), "password=handed\n") || Gated() {
+			t.Fatalf("answered %q (holding the lock: %v), want the token the first command's core stored", out.String(), Gated())
 		}
 	})
 	t.Run("refreshed while waiting", func(t *testing.T) {
@@ -53,6 +81,7 @@ func TestWaitForRefresh(t *testing.T) {
 		}
 	})
 	t.Run("lock not released", func(t *testing.T) {
+		defer releaseGate()
 		setUp(t, expired)
 		unlock, err := store().Lock(context.Background(), "https://auth.example.org")
 		if err != nil {
@@ -66,4 +95,12 @@ func TestWaitForRefresh(t *testing.T) {
 			t.Fatalf("answered %q while the lock is held", out.String())
 		}
 	})
+}
+
+// releaseGate drops the hand-over lock, if the test holds it.
+func releaseGate() {
+	if gate >= 0 {
+		syscall.Close(gate)
+		gate = -1
+	}
 }
