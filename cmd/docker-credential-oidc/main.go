@@ -22,5 +22,8 @@ func main() {
 			handoff.Exit("docker-credential-oidc", err)
 		}
 	}
+	if fast.Gated() {
+		handoff.Run("docker-credential-oidc", request, consumed)
+	}
 	handoff.Exec("docker-credential-oidc", request, consumed)
 }

@@ -20,5 +20,8 @@ func main() {
 			handoff.Exit("git-credential-oidc", err)
 		}
 	}
+	if fast.Gated() {
+		handoff.Run("git-credential-oidc", request, consumed)
+	}
 	handoff.Exec("git-credential-oidc", request, consumed)
 }

@@ -101,3 +101,9 @@ func exitCode(st *os.ProcessState) int {
 	time.Sleep(time.Second)
 	return 128 + int(sig)
 }
+
+// child runs the core as a child of the command (see Run), which forwards
+// it the signals meant for it.
+func child(program, core string, argv []string, stdin io.Reader) int {
+	return spawn(program, core, argv, stdin, nil, relaySignals)
+}

@@ -109,19 +109,34 @@ func blankLine(b []byte, from int) bool {
 // code); on Windows, which cannot, the front starts it, waits, and exits
 // with its code.
 func Exec(program string, stdin []byte, consumed bool) {
+	core, argv, in := prepare(program, stdin, consumed)
+	os.Exit(run(program, core, argv, in))
+}
+
+// Run is Exec for a command that holds a lock the core must not inherit
+// (see fast.Gated): on every system the command starts the core as a
+// child, waits for it, and exits with its code, so that the lock is held
+// until the core is done.
+func Run(program string, stdin []byte, consumed bool) {
+	core, argv, in := prepare(program, stdin, consumed)
+	os.Exit(child(program, core, argv, in))
+}
+
+// prepare finds the core (or ends the command, saying it is missing) and
+// returns its argv and what it reads as standard input (see Exec).
+func prepare(program string, stdin []byte, consumed bool) (core string, argv []string, in io.Reader) {
 	core, self := find(program)
 	if core == "" {
 		fail(program, Core+" is missing beside "+safe(self)+" and on PATH; reinstall all of oidc-auth's commands: CGO_ENABLED=0 go install github.com/oidc-auth/oidc-auth/cmd/...@latest")
 	}
-	argv := []string{program}
+	argv = []string{program}
 	if len(os.Args) > 1 {
 		argv = append(argv, os.Args[1:]...)
 	}
-	var in io.Reader
 	if consumed {
 		in = readerOf(stdin)
 	}
-	os.Exit(run(program, core, argv, in))
+	return core, argv, in
 }
 
 // readerOf is what the core reads as standard input after the front read
