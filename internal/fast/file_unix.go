@@ -142,10 +142,10 @@ func waitForRefresh(path, key string) bool {
 	sum := sha256.Sum256([]byte(key))
 	name := filepath.Join(dir, hex.EncodeToString(sum[:8]))
 	if fd, ok := openLock(name+".lock", 0); ok {
-		defer syscall.Close(fd)
 		if !free(fd) {
 			return wait(fd)
 		}
+		syscall.Close(fd)
 	}
 	fd, ok := openLock(name+".gate", syscall.O_CREAT)
 	if !ok {
@@ -155,7 +155,6 @@ func waitForRefresh(path, key string) bool {
 		gate = fd
 		return false
 	}
-	defer syscall.Close(fd)
 	return wait(fd)
 }
 
@@ -183,13 +182,26 @@ func free(fd int) bool {
 }
 
 // wait waits until the lock of fd is free, for refreshWait at most, and
-// reports whether it is.
+// reports whether it is; it closes fd. It blocks in flock, which costs no
+// processor time while a burst of commands waits; when the wait runs out,
+// the blocked call is left behind with fd, and ends with the process (an
+// exec closes fd).
 func wait(fd int) bool {
-	for deadline := time.Now().Add(refreshWait); time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-		if free(fd) {
-			return true
+	done := make(chan bool, 1)
+	go func() {
+		err := syscall.Flock(fd, syscall.LOCK_SH)
+		for err == syscall.EINTR {
+			err = syscall.Flock(fd, syscall.LOCK_SH)
 		}
+		syscall.Close(fd) // which drops the lock
+		done <- err == nil
+	}()
+	t := time.NewTimer(refreshWait)
+	defer t.Stop()
+	select {
+	case ok := <-done:
+		return ok
+	case <-t.C:
+		return false
 	}
-	return false
 }
