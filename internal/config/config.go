@@ -754,6 +754,14 @@ func canonicalHost(scheme, hostport string) (string, string, error) {
 	if hostport == "" {
 		return "", "", errors.New("no host")
 	}
+	if plainHost(hostport) {
+		return hostport, hostport, nil // what hostOf returns for it, without its work
+	}
+	return hostOf(scheme, hostport)
+}
+
+// hostOf is canonicalHost for any non-empty hostport.
+func hostOf(scheme, hostport string) (string, string, error) {
 	for i := 0; i < len(hostport); i++ {
 		if c := hostport[i]; c <= ' ' || c >= 0x7f || c == '/' || c == '\\' || c == '@' || c == '?' || c == '#' || c == '%' {
 			return "", "", fmt.Errorf("host %q has characters a host name cannot have (use the xn-- form of international names)", hostport)
@@ -782,6 +790,18 @@ func canonicalHost(scheme, hostport string) (string, string, error) {
 		return "[" + host + "]", host, nil
 	}
 	return host, host, nil
+}
+
+// plainHost reports whether hostport is a host name already in canonical
+// form: lowercase ASCII letters, digits, dots and hyphens, no port. A
+// config's entries are mostly written so.
+func plainHost(hostport string) bool {
+	for i := 0; i < len(hostport); i++ {
+		if c := hostport[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // ASCIILower lowercases ASCII letters only.
