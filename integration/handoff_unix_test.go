@@ -1,5 +1,7 @@
 //go:build !windows
 
+// Unix only: the test sends SIGTERM to a command, which Windows cannot send (TestHandoffPassesEverything covers the child there).
+
 package integration
 
 import (

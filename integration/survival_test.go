@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -83,6 +84,14 @@ func TestKillDuringRefresh(t *testing.T) {
 	for i := range runs {
 		started := srv.RefreshesStarted()
 		cmd, _, stderr := s.startBin("", nil, oidcAuthBin, "token", srv.URL())
+		if runtime.GOOS == "windows" {
+			// There the command is two processes, the core a child that
+			// dies with it; the kill comes once the core runs (Wine never
+			// finishes starting a process whose parent dies meanwhile).
+			for deadline := time.Now().Add(20 * time.Second); srv.RefreshesStarted() == started && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
 		time.Sleep(time.Duration(rand.Int64N(int64(delay + 300*time.Millisecond))))
 		cmd.Process.Kill()
 		exitOf(t, cmd)
