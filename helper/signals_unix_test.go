@@ -1,6 +1,6 @@
 //go:build unix
 
-// Unix only: the test sends the process real SIGINT, SIGTERM and SIGHUP, which Windows cannot send (TestForwardOnWindows in cmd/oidc-auth covers the console there).
+// Unix only: the test sends the process real SIGINT, SIGTERM and SIGHUP, which Windows cannot send (TestForwardOnWindows in internal/cli/oidcauth covers the console there).
 
 package helper
 

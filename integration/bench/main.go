@@ -6,7 +6,7 @@
 // scripts/bench installs the tools it needs and runs this program inside
 // the private Secret Service of scripts/with-secret-service. The program
 // builds what is checked out into a temporary directory, exactly as the
-// README's install command builds it (CGO_ENABLED=0 go install ./cmd/...),
+// README's install command builds it (CGO_ENABLED=0 go install -tags urfave_cli_no_docs ./cmd/...),
 // plus a dynamically linked copy and a static hello-world program for
 // reference rows; starts py-oidc-auth test servers on 127.0.0.1; logs in
 // in a temporary home; and compares, each comparison side by side in one
@@ -60,6 +60,9 @@ const (
 	stormSize    = 256
 	rssLimitKiB  = 10 * 1024
 )
+
+// installTags are the build tags of the README's install command.
+const installTags = "urfave_cli_no_docs"
 
 // options are the command-line settings.
 type options struct {
@@ -189,12 +192,12 @@ func (b *bench) build() error {
 	b.static = filepath.Join(b.dir, "static")
 	b.dyn = filepath.Join(b.dir, "dynamic")
 	for _, c := range []struct{ bin, cgo string }{{b.static, "0"}, {b.dyn, "1"}} {
-		cmd := exec.CommandContext(b.ctx, "go", "install", "./cmd/...")
+		cmd := exec.CommandContext(b.ctx, "go", "install", "-tags", installTags, "./cmd/...")
 		cmd.Dir = b.root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED="+c.cgo, "GOBIN="+c.bin)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("bench: CGO_ENABLED=%s go install ./cmd/...: %w", c.cgo, err)
+			return fmt.Errorf("bench: CGO_ENABLED=%s go install -tags %s ./cmd/...: %w", c.cgo, installTags, err)
 		}
 	}
 	src := filepath.Join(b.dir, "hello")
