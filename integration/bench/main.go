@@ -35,6 +35,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,6 +69,7 @@ const installTags = "urfave_cli_no_docs"
 type options struct {
 	runs     int
 	warmup   int
+	rounds   int
 	write    string
 	profile  bool
 	noGoTest bool
@@ -77,6 +79,7 @@ func main() {
 	var o options
 	flag.IntVar(&o.runs, "runs", 100, "hyperfine runs per command")
 	flag.IntVar(&o.warmup, "warmup", 10, "hyperfine warm-up runs per command")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds of each comparison, in rotated order; a ratio is the median of the rounds'")
 	flag.StringVar(&o.write, "write", "", "also write the report to this file")
 	flag.BoolVar(&o.profile, "profile", false, "add the profile of one cached get (inittrace, perf stat, strace -c)")
 	flag.BoolVar(&o.noGoTest, "no-go-bench", false, "leave out the Go benchmarks (go test -bench)")
@@ -813,6 +816,9 @@ type result struct {
 	User    float64   `json:"user"`
 	System  float64   `json:"system"`
 	Times   []float64 `json:"times"`
+	// Rounds are the command's medians, one per round of the comparison
+	// (see bench.hyperfine).
+	Rounds []float64 `json:"-"`
 }
 
 // hyperfine runs the commands side by side in one hyperfine run, in env,
@@ -829,33 +835,64 @@ func (b *bench) hyperfine(title string, env []string, cmds []cmdSpec) ([]result,
 			return nil, fmt.Errorf("bench: %s gave no answer (%v); it must answer before it is timed", c.name, err)
 		}
 	}
-	js := filepath.Join(b.dir, "hyperfine.json")
-	md := filepath.Join(b.dir, "hyperfine.md")
-	args := []string{"--warmup", strconv.Itoa(b.o.warmup), "--runs", strconv.Itoa(b.o.runs), "--style", "basic",
-		"--export-json", js, "--export-markdown", md}
-	for _, c := range cmds {
-		args = append(args, "--command-name", c.name)
+	// hyperfine times each command's runs one after the other, so what
+	// drifts on the machine meanwhile (another process, the CPU's clock)
+	// lands on one side of a ratio. Several rounds, each in another order
+	// of the commands, and the median of the rounds' ratios, cancel most
+	// of it.
+	merged := make([]result, len(cmds))
+	for round := range b.o.rounds {
+		order := make([]int, len(cmds))
+		for i := range order {
+			order[i] = (i + round) % len(cmds)
+		}
+		js := filepath.Join(b.dir, "hyperfine.json")
+		md := filepath.Join(b.dir, "hyperfine.md")
+		args := []string{"--warmup", strconv.Itoa(b.o.warmup), "--runs", strconv.Itoa(b.o.runs), "--style", "basic",
+			"--export-json", js, "--export-markdown", md}
+		for _, i := range order {
+			args = append(args, "--command-name", cmds[i].name)
+		}
+		for _, i := range order {
+			args = append(args, cmds[i].shell)
+		}
+		cmd := exec.CommandContext(b.ctx, "hyperfine", args...)
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("bench: hyperfine (%s): %w", title, err)
+		}
+		raw, err := os.ReadFile(js)
+		if err != nil {
+			return nil, err
+		}
+		var doc struct{ Results []result }
+		if err := json.Unmarshal(raw, &doc); err != nil || len(doc.Results) != len(cmds) {
+			return nil, fmt.Errorf("bench: hyperfine's JSON: %v", err)
+		}
+		for k, i := range order {
+			r, m := doc.Results[k], &merged[i]
+			m.Command = r.Command
+			m.Rounds = append(m.Rounds, r.Median)
+			m.Times = append(m.Times, r.Times...)
+			m.User += r.User / float64(b.o.rounds)
+			m.System += r.System / float64(b.o.rounds)
+		}
+		table, _ := os.ReadFile(md)
+		fmt.Fprintf(&b.detail, "### %s (round %d of %d)\n\n%s\n", title, round+1, b.o.rounds, table)
 	}
-	for _, c := range cmds {
-		args = append(args, c.shell)
+	for i := range merged {
+		m := &merged[i]
+		m.Median = median(m.Times)
+		for _, t := range m.Times {
+			m.Mean += t / float64(len(m.Times))
+		}
+		for _, t := range m.Times {
+			m.Stddev += (t - m.Mean) * (t - m.Mean) / float64(max(len(m.Times)-1, 1))
+		}
+		m.Stddev = math.Sqrt(m.Stddev)
 	}
-	cmd := exec.CommandContext(b.ctx, "hyperfine", args...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("bench: hyperfine (%s): %w", title, err)
-	}
-	raw, err := os.ReadFile(js)
-	if err != nil {
-		return nil, err
-	}
-	var doc struct{ Results []result }
-	if err := json.Unmarshal(raw, &doc); err != nil || len(doc.Results) != len(cmds) {
-		return nil, fmt.Errorf("bench: hyperfine's JSON: %v", err)
-	}
-	table, _ := os.ReadFile(md)
-	fmt.Fprintf(&b.detail, "### %s\n\n%s\n", title, table)
-	return doc.Results, nil
+	return merged, nil
 }
 
 // ratioRow adds the row of res[i]/res[ref]: the ratio of medians, with
@@ -863,10 +900,14 @@ func (b *bench) hyperfine(title string, env []string, cmds []cmdSpec) ([]result,
 // beside it; limit 0 makes a reference row without target.
 func (b *bench) ratioRow(res []result, i, ref int, what string, limit float64) {
 	a, r := res[i], res[ref]
-	ratio := a.Median / r.Median
+	var ratios []float64
+	for k := range min(len(a.Rounds), len(r.Rounds)) {
+		ratios = append(ratios, a.Rounds[k]/r.Rounds[k])
+	}
+	ratio := median(ratios)
 	rel := a.Mean / r.Mean
 	relErr := rel * math.Sqrt(math.Pow(a.Stddev/a.Mean, 2)+math.Pow(r.Stddev/r.Mean, 2))
-	measured := fmt.Sprintf("%.2f× (%.2f / %.2f ms; hyperfine %.2f ± %.2f", ratio, a.Median*1e3, r.Median*1e3, rel, relErr)
+	measured := fmt.Sprintf("%.2f× (%.2f / %.2f ms; rounds %s; hyperfine %.2f ± %.2f", ratio, a.Median*1e3, r.Median*1e3, joinRatios(ratios), rel, relErr)
 	if cpu := r.User + r.System; cpu > 0 {
 		measured += fmt.Sprintf("; CPU %.2f×", (a.User+a.System)/cpu)
 	}
@@ -876,6 +917,15 @@ func (b *bench) ratioRow(res []result, i, ref int, what string, limit float64) {
 		return
 	}
 	b.add(what, measured, fmt.Sprintf("≤ %g×", limit), ptr(ratio <= limit))
+}
+
+// joinRatios writes each round's ratio.
+func joinRatios(rs []float64) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%.2f", r)
+	}
+	return strings.Join(parts, " ")
 }
 
 // goBench runs the Go benchmarks of every package that has some.
@@ -1019,6 +1069,20 @@ func (b *bench) writeReport(w io.Writer, took time.Duration) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.what, strings.ReplaceAll(r.measured, "|", `\|`), goal, v)
 	}
-	fmt.Fprintf(w, "\nRatios are of whole-process medians from one hyperfine run per comparison (--warmup %d --runs %d, default shell, whose spawn time hyperfine subtracts); \"hyperfine a ± e\" is hyperfine's own relative figure, the ratio of means with its propagated error; \"CPU\" is the ratio of mean user+system time, which a busy machine disturbs less than wall time.\n\n", b.o.warmup, b.o.runs)
+	fmt.Fprintf(w, "\nA ratio is the median of %d rounds' ratios of whole-process medians, each round one hyperfine run of the commands compared, in a rotated order (--warmup %d --runs %d, default shell, whose spawn time hyperfine subtracts); \"rounds\" lists the rounds' ratios; the milliseconds are the medians of all rounds' runs; \"hyperfine a ± e\" is the ratio of means with its propagated error; \"CPU\" is the ratio of mean user+system time, which a busy machine disturbs less than wall time.\n\n", b.o.rounds, b.o.warmup, b.o.runs)
 	fmt.Fprintf(w, "## Details\n\n%s", b.detail.String())
+}
+
+// median is the middle of xs (the mean of the two middle ones for an even
+// count); 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
