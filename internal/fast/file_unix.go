@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -108,13 +109,29 @@ var gate = -1
 
 // Gated reports whether this process holds the hand-over lock of a login
 // whose token it found expired with nobody refreshing it. The command
-// then has oidc-auth-core refresh it, and must start oidc-auth-core as a
-// child and wait for it (handoff.Run), so that the lock stays held until
-// the new token is stored: the other commands that find the same token
-// expired wait for it and answer with the new token (see waitForRefresh)
-// instead of each starting an oidc-auth-core of its own. oidc-auth-core
-// does not inherit the lock.
+// then has oidc-auth-core refresh it, and hands the lock over with the
+// exec (PassGate), so that the lock stays held until the new token is
+// stored: the other commands that find the same token expired wait for it
+// and answer with the new token (see waitForRefresh) instead of each
+// starting an oidc-auth-core of its own.
 func Gated() bool { return gate >= 0 }
+
+// PassGate prepares the hand-over lock, when this process holds it, to
+// pass to the oidc-auth-core it is about to exec in its place: the
+// descriptor stays open across the exec, and its number goes into the
+// environment as handoff.LockEnv, so that the core keeps it for as long as
+// it runs and passes it to nothing it starts (handoff.AdoptLock). Should
+// the command start the core as a child instead, the command holds the
+// lock until the child ends.
+func PassGate() {
+	if gate < 0 {
+		return
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(gate), syscall.F_SETFD, 0); e != 0 {
+		return
+	}
+	os.Setenv("OIDC_AUTH_HANDOFF_LOCK", strconv.Itoa(gate))
+}
 
 // waitForRefresh waits while another process refreshes the token of key
 // in the token file at path, and reports whether it did: then the file is
