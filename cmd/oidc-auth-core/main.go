@@ -19,6 +19,7 @@ import (
 	"github.com/oidc-auth/oidc-auth/internal/cli/dockercredential"
 	"github.com/oidc-auth/oidc-auth/internal/cli/gitcredential"
 	"github.com/oidc-auth/oidc-auth/internal/cli/oidcauth"
+	"github.com/oidc-auth/oidc-auth/internal/handoff"
 )
 
 // version is the version a release build sets with -ldflags
@@ -27,6 +28,7 @@ import (
 var version = ""
 
 func main() {
+	handoff.AdoptLock()
 	os.Exit(program(os.Args)(version))
 }
 

@@ -17,8 +17,6 @@ func main() {
 	if answered, err := fast.Token(os.Args[1:], os.Stdout); answered {
 		handoff.Exit("oidc-auth", err)
 	}
-	if fast.Gated() {
-		handoff.Run("oidc-auth", nil, false)
-	}
+	fast.PassGate()
 	handoff.Exec("oidc-auth", nil, false)
 }

@@ -102,8 +102,3 @@ func exitCode(st *os.ProcessState) int {
 	return 128 + int(sig)
 }
 
-// child runs the core as a child of the command (see Run), which forwards
-// it the signals meant for it.
-func child(program, core string, argv []string, stdin io.Reader) int {
-	return spawn(program, core, argv, stdin, nil, relaySignals)
-}

@@ -39,8 +39,3 @@ func run(program, core string, argv []string, stdin io.Reader) int {
 // exitCode is the core's exit code.
 func exitCode(st *os.ProcessState) int { return st.ExitCode() }
 
-// child runs the core as a child of the command (see Run), which on
-// Windows is how run starts it anyway.
-func child(program, core string, argv []string, stdin io.Reader) int {
-	return run(program, core, argv, stdin)
-}

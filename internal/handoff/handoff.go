@@ -113,15 +113,6 @@ func Exec(program string, stdin []byte, consumed bool) {
 	os.Exit(run(program, core, argv, in))
 }
 
-// Run is Exec for a command that holds a lock the core must not inherit
-// (see fast.Gated): on every system the command starts the core as a
-// child, waits for it, and exits with its code, so that the lock is held
-// until the core is done.
-func Run(program string, stdin []byte, consumed bool) {
-	core, argv, in := prepare(program, stdin, consumed)
-	os.Exit(child(program, core, argv, in))
-}
-
 // prepare finds the core (or ends the command, saying it is missing) and
 // returns its argv and what it reads as standard input (see Exec).
 func prepare(program string, stdin []byte, consumed bool) (core string, argv []string, in io.Reader) {
