@@ -101,4 +101,3 @@ func exitCode(st *os.ProcessState) int {
 	time.Sleep(time.Second)
 	return 128 + int(sig)
 }
-

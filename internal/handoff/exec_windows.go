@@ -38,4 +38,3 @@ func run(program, core string, argv []string, stdin io.Reader) int {
 
 // exitCode is the core's exit code.
 func exitCode(st *os.ProcessState) int { return st.ExitCode() }
-
