@@ -84,7 +84,7 @@ func manyEntries(exp int64) string {
 }
 
 // setUp writes sc's files and points the environment at them.
-func setUp(t *testing.T, sc scenario) {
+func setUp(t testing.TB, sc scenario) {
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens.json")
 	if err := os.WriteFile(tokens, []byte("{"+sc.entries+"}"), 0o600); err != nil {
