@@ -467,7 +467,7 @@ func (s *FileStore) read() (*fileContent, error) {
 }
 
 // lookup is read for the one entry of key k: only k's entry is decoded,
-// the rest of the file scanned (see findEntry), and the file is mapped
+// the rest of the file scanned (see jsonscan.FindEntry), and the file is mapped
 // into memory, not copied, where the system allows it, so that its cost
 // does not grow with the number of logins. The content it returns holds
 // k's entry alone, or the file's bare token.
@@ -506,7 +506,7 @@ func (s *FileStore) lookupIn(b []byte, k string) (c *fileContent, err error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return c, nil
 	}
-	raw, bare, err := findEntry(b, k)
+	raw, bare, err := jsonscan.FindEntry(b, k)
 	if err != nil {
 		return nil, &CorruptError{Place: s.Path, Err: err}
 	}
@@ -627,10 +627,4 @@ func (s *FileStore) write(action string, data []byte) error {
 		return fmt.Errorf("keyring: cannot %s %s: %w", action, s.Path, err)
 	}
 	return nil
-}
-
-// findEntry returns the raw value of key in the token file's content b,
-// and the raw value of a top-level "access_token" (see jsonscan.FindEntry).
-func findEntry(b []byte, key string) (raw, bareValue []byte, err error) {
-	return jsonscan.FindEntry(b, key)
 }

@@ -1,4 +1,4 @@
-package keyring
+package jsonscan
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func FuzzFindEntry(f *testing.F) {
 		f.Add([]byte(s), "k")
 	}
 	f.Fuzz(func(t *testing.T, b []byte, key string) {
-		raw, bare, err := findEntry(b, key)
+		raw, bare, err := FindEntry(b, key)
 		if !json.Valid(b) {
 			if err == nil && raw != nil && !json.Valid(raw) {
 				t.Fatalf("scan of %q returned invalid entry %q", b, raw)
