@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/oidc-auth/oidc-auth/internal/config"
-	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // Tools that Use names.
@@ -157,11 +156,7 @@ func LoginFor(c *Config, tool, target string) string {
 			return ""
 		}
 	}
-	scheme := t.Scheme
-	if scheme == "" {
-		scheme = "https"
-	}
-	key, err := keyring.Key(scheme + "://" + t.Host)
+	key, err := t.LoginKey()
 	if err != nil {
 		return ""
 	}

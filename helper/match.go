@@ -22,11 +22,7 @@ func (h *Helper) resolve(ctx context.Context, t Target) (*resolved, error) {
 	if best := h.Config.Match(t); best != nil {
 		return &resolved{server: best}, nil
 	}
-	scheme := t.Scheme
-	if scheme == "" {
-		scheme = "https"
-	}
-	key, err := keyring.Key(scheme + "://" + t.Host)
+	key, err := t.LoginKey()
 	if err != nil {
 		return nil, nil
 	}

@@ -28,30 +28,13 @@ func TestFrontsAnswerAsTheCore(t *testing.T) {
 	s.learn(py.Token.AccessToken, py.Token.RefreshToken)
 	is := s.issuerLogin(op)
 	s.learn(is.Token.AccessToken, is.Token.RefreshToken)
-	s.writeConfig(`[[server]]
-match = "https://git.example.org/team/"
-host = "` + srv.URL() + `"
-
-[[server]]
+	s.writeConfig(cachedConfig(srv, op, `[[server]]
 match = "https://git.example.org/bots/"
-host = "` + srv.URL() + `"
+host = "`+srv.URL()+`"
 username = "ci-bot"
 auth = "bearer"
 
-[[server]]
-match = "https://git.example.org/op/"
-issuer = "` + op.Issuer() + `"
-client_id = "` + oidcop.PublicClientID + `"
-
-[[server]]
-match = "registry.example.org"
-host = "` + srv.URL() + `"
-
-[[server]]
-match = "op.registry.example.org"
-issuer = "` + op.Issuer() + `"
-client_id = "` + oidcop.PublicClientID + `"
-`)
+`))
 	alone, core := t.TempDir(), t.TempDir()
 	for _, name := range []string{"oidc-auth", "git-credential-oidc", "docker-credential-oidc"} {
 		copyFile(t, filepath.Join(binDir, name+exe), filepath.Join(alone, name+exe))

@@ -21,6 +21,30 @@ func countRequests(n *atomic.Int64) func(http.Handler) http.Handler {
 	}
 }
 
+// cachedConfig is the config of the cached-path tests: git.example.org/team/
+// and registry.example.org answered by srv, git.example.org/op/ and
+// op.registry.example.org by op, after the entries of extra.
+func cachedConfig(srv *pyauthserver.Server, op *oidcop.Provider, extra string) string {
+	return extra + `[[server]]
+match = "https://git.example.org/team/"
+host = "` + srv.URL() + `"
+
+[[server]]
+match = "https://git.example.org/op/"
+issuer = "` + op.Issuer() + `"
+client_id = "` + oidcop.PublicClientID + `"
+
+[[server]]
+match = "registry.example.org"
+host = "` + srv.URL() + `"
+
+[[server]]
+match = "op.registry.example.org"
+issuer = "` + op.Issuer() + `"
+client_id = "` + oidcop.PublicClientID + `"
+`
+}
+
 // TestCachedPathsMakeNoRequest: with a valid stored login, every way the
 // binaries hand out a token (git's helper, docker's helper, `oidc-auth
 // kubectl` and `oidc-auth token`), for a py-oidc-auth server and for an
@@ -39,24 +63,7 @@ func TestCachedPathsMakeNoRequest(t *testing.T) {
 	if pyRequests.Load() == 0 || opRequests.Load() == 0 {
 		t.Fatalf("the logins made %d and %d requests: the counters count nothing", pyRequests.Load(), opRequests.Load())
 	}
-	s.writeConfig(`[[server]]
-match = "https://git.example.org/team/"
-host = "` + srv.URL() + `"
-
-[[server]]
-match = "https://git.example.org/op/"
-issuer = "` + op.Issuer() + `"
-client_id = "` + oidcop.PublicClientID + `"
-
-[[server]]
-match = "registry.example.org"
-host = "` + srv.URL() + `"
-
-[[server]]
-match = "op.registry.example.org"
-issuer = "` + op.Issuer() + `"
-client_id = "` + oidcop.PublicClientID + `"
-`)
+	s.writeConfig(cachedConfig(srv, op, ""))
 	gitRequest := func(repo string) string {
 		return "protocol=https\nhost=git.example.org\npath=" + repo + "\n\n"
 	}

@@ -197,3 +197,13 @@ func LoginServer(key, recorded string, t Target) (s Server, ok bool) {
 	s.SetPattern(p)
 	return s, true
 }
+
+// LoginKey is the store key of the login that answers t when no config
+// entry does: the key of t's scheme (https when it names none) and host.
+func (t Target) LoginKey() (string, error) {
+	scheme := t.Scheme
+	if scheme == "" {
+		scheme = "https"
+	}
+	return storekey.Key(scheme + "://" + t.Host)
+}

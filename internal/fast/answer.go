@@ -39,11 +39,7 @@ func resolve(t config.Target) (*found, bool) {
 		rec, ok := cached(path, key, entry.Host)
 		return &found{server: entry, configured: true, rec: rec}, ok
 	}
-	scheme := t.Scheme
-	if scheme == "" {
-		scheme = "https"
-	}
-	key, err := storekey.Key(scheme + "://" + t.Host)
+	key, err := t.LoginKey()
 	if err != nil {
 		return nil, false
 	}

@@ -203,26 +203,8 @@ func (d *decoder) skip() bool {
 // other members are skipped. A key that equals a field but for case, or
 // that has escapes, fails the walk, as does a field that returns false.
 func (d *decoder) object(fields []string, field func(key string) bool) bool {
-	if d.peek() != '{' {
-		return false
-	}
-	d.i++
 	var seen uint32
-	for first := true; ; first = false {
-		switch d.peek() {
-		case '}':
-			d.i++
-			return true
-		case ',':
-			if first {
-				return false
-			}
-			d.i++
-		default:
-			if !first {
-				return false
-			}
-		}
+	return d.elements('{', '}', func() bool {
 		key, ok := d.str()
 		if !ok || d.peek() != ':' {
 			return false
@@ -237,15 +219,37 @@ func (d *decoder) object(fields []string, field func(key string) bool) bool {
 			}
 		}
 		if known < 0 {
-			if !d.skip() {
-				return false
-			}
-			continue
+			return d.skip()
 		}
 		if seen&(1<<known) != 0 || !field(key) {
 			return false
 		}
 		seen |= 1 << known
+		return true
+	})
+}
+
+// elements walks the members of an object or the elements of an array,
+// open and close being its brackets, calling each at every one: each
+// consumes it and reports whether it is what the caller takes.
+func (d *decoder) elements(open, close byte, each func() bool) bool {
+	if d.peek() != open {
+		return false
+	}
+	d.i++
+	for first := true; ; first = false {
+		switch c := d.peek(); {
+		case c == close:
+			d.i++
+			return true
+		case !first && c == ',':
+			d.i++
+		case c == ',' || !first:
+			return false
+		}
+		if !each() {
+			return false
+		}
 	}
 }
 
@@ -256,29 +260,13 @@ func (d *decoder) anyString() bool {
 
 // stringMap passes over an object of strings (a map[string]string).
 func (d *decoder) stringMap() bool {
-	if d.peek() != '{' {
-		return false
-	}
-	d.i++
-	for first := true; ; first = false {
-		switch d.peek() {
-		case '}':
-			d.i++
-			return true
-		case ',':
-			if first {
-				return false
-			}
-			d.i++
-		}
+	return d.elements('{', '}', func() bool {
 		if d.peek() != '"' || !d.skip() || d.peek() != ':' {
 			return false
 		}
 		d.i++
-		if !d.anyString() {
-			return false
-		}
-	}
+		return d.anyString()
+	})
 }
 
 // plain reads a string that is used, as str does, or null for "".
@@ -330,49 +318,15 @@ func (d *decoder) server(rec *record) bool {
 
 // ints reads an array of integers that fit an int.
 func (d *decoder) ints(out *[]int) bool {
-	if d.peek() != '[' {
-		return false
-	}
-	d.i++
 	*out = []int{}
-	for first := true; ; first = false {
-		switch d.peek() {
-		case ']':
-			d.i++
-			return true
-		case ',':
-			if first {
-				return false
-			}
-			d.i++
-		}
+	return d.elements('[', ']', func() bool {
 		n, err := strconv.Atoi(d.literal())
-		if err != nil {
-			return false
-		}
 		*out = append(*out, n)
-	}
+		return err == nil
+	})
 }
 
 // stringList reads an array of strings.
 func (d *decoder) stringList() bool {
-	if d.peek() != '[' {
-		return false
-	}
-	d.i++
-	for first := true; ; first = false {
-		switch d.peek() {
-		case ']':
-			d.i++
-			return true
-		case ',':
-			if first {
-				return false
-			}
-			d.i++
-		}
-		if !d.anyString() {
-			return false
-		}
-	}
+	return d.elements('[', ']', d.anyString)
 }
