@@ -193,7 +193,7 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 	if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
 		c.Servers = make([]Server, 0, n)
 	}
-	err := eachServer(name, b, func(i int, s *Server) {
+	err := eachServer(name, b, decodeAll, func(i int, s *Server) {
 		c.Servers = append(c.Servers[:i], *s)
 	})
 	if err != nil {
@@ -204,8 +204,11 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 
 // LoadMatch is LoadConfig followed by Config.Match, without keeping the
 // entries that do not answer t: a config of a thousand entries then costs
-// no more memory than one of a single entry. It returns the same errors
-// as LoadConfig, and nil for no match.
+// no more memory than one of a single entry. It returns nil for no match,
+// and the errors of LoadConfig, but for a config that is not of the usual
+// shape (see decodeEach), which it leaves to LoadConfig: ErrUnusual. So it
+// links no TOML decoder of its own, and the small commands that use it
+// stay small.
 func LoadMatch(path string, t Target) (*Server, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -216,7 +219,7 @@ func LoadMatch(path string, t Target) (*Server, error) {
 	}
 	var best Server
 	bestLen := -1
-	err = eachServer(path, b, func(i int, s *Server) {
+	err = eachServer(path, b, nil, func(i int, s *Server) {
 		if i == 0 {
 			bestLen = -1
 		}
@@ -236,7 +239,7 @@ func LoadMatch(path string, t Target) (*Server, error) {
 // (when the file is not of the shape decodeEach reads), and use must then
 // forget what it was given. The error is the first one of the file: a
 // decoding error, else the first entry that fails its check.
-func eachServer(name string, b []byte, use func(i int, s *Server)) error {
+func eachServer(name string, b []byte, full func(name string, b []byte) (*Config, error), use func(i int, s *Server)) error {
 	var checkErr error
 	i := 0
 	if decodeEach(b, func(s *Server) {
@@ -249,14 +252,12 @@ func eachServer(name string, b []byte, use func(i int, s *Server)) error {
 	}) {
 		return checkErr
 	}
-	var c Config
-	if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
-		c.Servers = make([]Server, 0, n)
+	if full == nil {
+		return ErrUnusual
 	}
-	dec := toml.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return configDecodeError(name, err)
+	c, err := full(name, b)
+	if err != nil {
+		return err
 	}
 	for i := range c.Servers {
 		if err := checkEntry(name, b, i, &c.Servers[i]); err != nil {
@@ -265,6 +266,25 @@ func eachServer(name string, b []byte, use func(i int, s *Server)) error {
 		use(i, &c.Servers[i])
 	}
 	return nil
+}
+
+// ErrUnusual is LoadMatch's answer for a config file that is not of the
+// usual shape (see decodeEach): LoadConfig reads it.
+var ErrUnusual = errors.New("helper: the config is not of the usual shape; read it with LoadConfig")
+
+// decodeAll decodes a config file's content with go-toml's decoder, whose
+// errors it reports with the file and line.
+func decodeAll(name string, b []byte) (*Config, error) {
+	var c Config
+	if n := bytes.Count(b, []byte("[[server]]")); n > 0 {
+		c.Servers = make([]Server, 0, n)
+	}
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, configDecodeError(name, err)
+	}
+	return &c, nil
 }
 
 // checkEntry checks s, the entry'th (from 0) [[server]] table of the
