@@ -3,7 +3,6 @@ package integration
 import (
 	"net/url"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -17,8 +16,7 @@ import (
 // PATH, must answer a cached get by itself, exactly as oidc-auth-core
 // answers it (the same bytes on stdout, the same exit code, nothing on
 // stderr); and for every request that is not a cached get, it must hand
-// over, which alone it cannot. On Windows, where the commands answer
-// nothing themselves, every request is handed over.
+// over, which alone it cannot.
 func TestFrontsAnswerAsTheCore(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, pyauthserver.Options{})
@@ -43,7 +41,6 @@ auth = "bearer"
 	git := func(path string, lines ...string) string {
 		return "protocol=https\nhost=git.example.org\npath=" + path + "\n" + strings.Join(lines, "") + "\n"
 	}
-	answers := runtime.GOOS != "windows"
 	// A login answers for its own server's URL, path prefix included,
 	// with no config entry.
 	u, err := url.Parse(srv.URL())
@@ -56,20 +53,20 @@ auth = "bearer"
 		args                 []string
 		cached               bool // a cached get, which the command answers itself
 	}{
-		{"git get", git("team/app.git"), "git-credential-oidc", []string{"get"}, answers},
-		{"git get, git's username", git("team/app.git", "username=alice\n"), "git-credential-oidc", []string{"get"}, answers},
-		{"git get, authtype and a Bearer challenge", git("team/app.git", "capability[]=authtype\n", "wwwauth[]=Bearer realm=\"git\"\n"), "git-credential-oidc", []string{"get"}, answers},
-		{"git get, the entry's username and bearer", git("bots/app.git", "username=alice\n", "capability[]=authtype\n"), "git-credential-oidc", []string{"get"}, answers},
-		{"git get, a provider", git("op/app.git"), "git-credential-oidc", []string{"get"}, answers},
-		{"git get, the login's own URL", own, "git-credential-oidc", []string{"get"}, answers},
+		{"git get", git("team/app.git"), "git-credential-oidc", []string{"get"}, true},
+		{"git get, git's username", git("team/app.git", "username=alice\n"), "git-credential-oidc", []string{"get"}, true},
+		{"git get, authtype and a Bearer challenge", git("team/app.git", "capability[]=authtype\n", "wwwauth[]=Bearer realm=\"git\"\n"), "git-credential-oidc", []string{"get"}, true},
+		{"git get, the entry's username and bearer", git("bots/app.git", "username=alice\n", "capability[]=authtype\n"), "git-credential-oidc", []string{"get"}, true},
+		{"git get, a provider", git("op/app.git"), "git-credential-oidc", []string{"get"}, true},
+		{"git get, the login's own URL", own, "git-credential-oidc", []string{"get"}, true},
 		{"git get, no server", "protocol=https\nhost=elsewhere.example.org\npath=x.git\n\n", "git-credential-oidc", []string{"get"}, false},
 		{"git get -v", git("team/app.git"), "git-credential-oidc", []string{"-v", "get"}, false},
 		{"git erase", git("team/app.git", "password=nothing-of-ours\n"), "git-credential-oidc", []string{"erase"}, false},
-		{"docker get", "registry.example.org\n", "docker-credential-oidc", []string{"get"}, answers},
-		{"docker get, a provider", "op.registry.example.org", "docker-credential-oidc", []string{"get"}, answers},
+		{"docker get", "registry.example.org\n", "docker-credential-oidc", []string{"get"}, true},
+		{"docker get, a provider", "op.registry.example.org", "docker-credential-oidc", []string{"get"}, true},
 		{"docker get, Docker Hub", "https://index.docker.io/v1/\n", "docker-credential-oidc", []string{"get"}, false},
 		{"docker list", "", "docker-credential-oidc", []string{"list"}, false},
-		{"token", "", "oidc-auth", []string{"token", srv.URL()}, answers},
+		{"token", "", "oidc-auth", []string{"token", srv.URL()}, true},
 		{"token -v", "", "oidc-auth", []string{"-v", "token", srv.URL()}, false},
 		{"token, a provider", "", "oidc-auth", append([]string{"token"}, issuerArgs(op)...), false},
 		{"status", "", "oidc-auth", []string{"status"}, false},

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-// Unix only: the cached path reads the token file and waits on its locks on these systems alone; elsewhere it answers nothing, which TestGitAsTheHelper checks.
+// Unix only: the commands wait on a refresh, and take and hand over the hand-over lock, on Unix systems alone; on Windows the core waits itself.
 
 package fast
 
