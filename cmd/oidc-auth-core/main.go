@@ -2,9 +2,10 @@
 // setup, the git credential helper and the docker credential helper.
 //
 // People and tools never run it. They run oidc-auth, git-credential-oidc
-// and docker-credential-oidc, small programs that start in the time a
-// hello world takes and hand over to oidc-auth-core, which they find
-// beside themselves (else on PATH), with their own name as its argv[0]. It
+// and docker-credential-oidc, small programs that answer a cached get
+// themselves (internal/fast) and hand everything else over to
+// oidc-auth-core, which they find beside themselves (else on PATH), with
+// their own name as its argv[0] (internal/handoff). It
 // picks the program by that name: git-credential-oidc,
 // docker-credential-oidc, else oidc-auth, so that running it by hand acts
 // as oidc-auth. `go install github.com/oidc-auth/oidc-auth/cmd/...` installs
