@@ -12,8 +12,5 @@ func readEntry(path, key string) ([]byte, bool) { return nil, false }
 // waitForRefresh does not wait here.
 func waitForRefresh(path, key string) bool { return false }
 
-// Gated reports false here: the cached path takes no lock.
-func Gated() bool { return false }
-
 // PassGate does nothing here.
 func PassGate() {}

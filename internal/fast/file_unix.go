@@ -80,21 +80,17 @@ func readEntry(path, key string) (raw []byte, ok bool) {
 }
 
 // gate is the descriptor of the hand-over lock this process holds, -1
-// for none (see Gated).
+// for none (see PassGate).
 var gate = -1
 
-// Gated reports whether this process holds the hand-over lock of a login
-// whose token it found expired with nobody refreshing it. The command
-// then has oidc-auth-core refresh it, and hands the lock over with the
-// exec (PassGate), so that the lock stays held until the new token is
-// stored: the other commands that find the same token expired wait for it
-// and answer with the new token (see waitForRefresh) instead of each
-// starting an oidc-auth-core of its own.
-func Gated() bool { return gate >= 0 }
-
 // PassGate prepares the hand-over lock, when this process holds it, to
-// pass to the oidc-auth-core it is about to exec in its place: the
-// descriptor stays open across the exec, and its number goes into the
+// pass to the oidc-auth-core it is about to exec in its place. A command
+// holds it when it found a token expired with nobody refreshing it (see
+// waitForRefresh): oidc-auth-core then refreshes it, and must keep the
+// lock until the new token is stored, so that the other commands that
+// find the same token expired wait for it and answer with the new token
+// instead of each starting an oidc-auth-core of its own. PassGate leaves
+// the lock's descriptor open across the exec and puts its number in the
 // environment as handoff.LockEnv, so that the core keeps it for as long as
 // it runs and passes it to nothing it starts (handoff.AdoptLock). Should
 // the command start the core as a child instead, the command holds the
@@ -114,7 +110,7 @@ func PassGate() {
 // worth reading again. A refresh is under way while oidc-auth-core holds
 // the login's lock (keyring's lock file of key), or while a command holds
 // the login's hand-over lock, having started oidc-auth-core to refresh
-// (see Gated). When neither is held, this process takes the hand-over
+// (see PassGate). When neither is held, this process takes the hand-over
 // lock and reports false: the refresh is for its oidc-auth-core to make.
 // It reports false too when the wait runs out or the locks cannot be
 // checked.

@@ -62,8 +62,5 @@ func readEntry(path, key string) (raw []byte, ok bool) {
 // and oidc-auth-core waits for another process's refresh itself.
 func waitForRefresh(path, key string) bool { return false }
 
-// Gated reports false on Windows: the cached path takes no lock there.
-func Gated() bool { return false }
-
 // PassGate does nothing on Windows.
 func PassGate() {}

@@ -33,7 +33,7 @@ func TestWaitForRefresh(t *testing.T) {
 		if ok, _ := Git([]byte(expired.req), &out); ok || out.Len() > 0 {
 			t.Fatalf("answered %q for an expired token nobody refreshes", out.String())
 		}
-		if !Gated() {
+		if !(gate >= 0) {
 			t.Fatal("the command that hands the refresh over holds no hand-over lock")
 		}
 		releaseGate()
@@ -42,7 +42,7 @@ func TestWaitForRefresh(t *testing.T) {
 		setUp(t, expired)
 		// The first command of the burst: it holds the hand-over lock
 		// while its oidc-auth-core starts and refreshes.
-		if ok, _ := Git([]byte(expired.req), new(bytes.Buffer)); ok || !Gated() {
+		if ok, _ := Git([]byte(expired.req), new(bytes.Buffer)); ok || !(gate >= 0) {
 			t.Fatal("the first command did not take the hand-over lock")
 		}
 		held := gate
@@ -56,8 +56,8 @@ func TestWaitForRefresh(t *testing.T) {
 			}
 		}()
 		var out bytes.Buffer
-		if ok, _ := Git([]byte(expired.req), &out); !ok || !strings.Contains(out.String(), "password=handed\n") || Gated() {
-			t.Fatalf("answered %q (holding the lock: %v), want the token the first command's core stored", out.String(), Gated())
+		if ok, _ := Git([]byte(expired.req), &out); !ok || !strings.Contains(out.String(), "password=handed\n") || (gate >= 0) {
+			t.Fatalf("answered %q (holding the lock: %v), want the token the first command's core stored", out.String(), (gate >= 0))
 		}
 	})
 	t.Run("refreshed while waiting", func(t *testing.T) {
