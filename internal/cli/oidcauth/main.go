@@ -4,21 +4,18 @@
 package oidcauth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
 	"github.com/oidc-auth/oidc-auth/internal/verbose"
-	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // Exit codes.
@@ -40,9 +37,6 @@ func Main(version string) int {
 // run executes one command line and returns its exit code. Everything for
 // people goes to stderr; stdout carries only what the command outputs.
 func run(ctx context.Context, version string, args []string, stdout, stderr io.Writer) int {
-	if code, ok := cachedToken(ctx, args, stdout, stderr); ok {
-		return code
-	}
 	ctx = flows.WithDebug(ctx, stderr, flows.DebugLevelFromEnv(), "oidc-auth")
 	app := newApp(stdout, stderr)
 	app.Version = version // printVersion's
@@ -184,43 +178,4 @@ func takesValue(flags []cli.Flag, arg string) bool {
 		}
 	}
 	return false
-}
-
-// cachedToken answers `oidc-auth token HOST` from a token file that holds
-// a valid token of HOST, without building the command line interface,
-// which costs such a call several times its own work. It does exactly what
-// the token command does on that path, and reports false, having written
-// nothing, for anything else (another command line, a keychain, no valid
-// token, any error): run then does all of it the usual way.
-func cachedToken(ctx context.Context, args []string, stdout, stderr io.Writer) (int, bool) {
-	if len(args) != 3 || args[1] != "token" || strings.HasPrefix(args[2], "-") {
-		return 0, false
-	}
-	host := strings.TrimSpace(args[2])
-	if host == "" {
-		return 0, false
-	}
-	var log bytes.Buffer // the debug lines, for stderr only on success
-	ctx = flows.WithDebug(ctx, &log, flows.DebugLevelFromEnv(), "oidc-auth")
-	store, err := keyring.Open(keyring.Options{Warn: &log})
-	if err != nil {
-		return 0, false
-	}
-	if _, ok := store.(*keyring.FileStore); !ok || log.Len() > 0 {
-		return 0, false // a keychain is read once, by the command itself
-	}
-	if _, err := flows.LockTimeoutFromEnv(); err != nil {
-		return 0, false
-	}
-	cfg, rec := flows.StoredConfig(ctx, store, host)
-	tok, ok := flows.CachedFor(rec, host, time.Now(), 0)
-	if !ok || cfg.Check() != nil {
-		return 0, false
-	}
-	stderr.Write(log.Bytes())
-	if err := writeToken(stdout, formatToken, tok); err != nil {
-		fmt.Fprintf(stderr, "oidc-auth: %s\n", message(err))
-		return exitFailure, true
-	}
-	return exitOK, true
 }
