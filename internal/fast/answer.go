@@ -54,10 +54,7 @@ func resolve(t config.Target) (*found, bool) {
 	if rec.host != "" {
 		s.Username = rec.username
 	}
-	if rec.forServer(s.Host) && rec.valid(now()) {
-		return &found{server: &s, rec: &rec}, true
-	}
-	r, ok := cached(path, key, s.Host)
+	r, ok := fresh(path, key, s.Host, rec, true)
 	return &found{server: &s, rec: r}, ok
 }
 

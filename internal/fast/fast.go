@@ -32,9 +32,6 @@ import (
 // more than this is left of it.
 const validityMargin = 60 * time.Second
 
-// now is the clock; tests replace it.
-var now = time.Now
-
 // refreshWait bounds the wait for another process's refresh: the lock
 // timeout of the helpers (flows.DefaultLockTimeout).
 var refreshWait = 30 * time.Second
@@ -93,16 +90,22 @@ func (rec *record) forServer(host string) bool {
 // that process and reads the file again.
 func cached(path, key, host string) (*record, bool) {
 	rec, ok := lookup(path, key)
+	return fresh(path, key, host, rec, ok)
+}
+
+// fresh is cached for rec, the record of key already read (ok false for
+// none).
+func fresh(path, key, host string, rec record, ok bool) (*record, bool) {
 	if !ok || !rec.forServer(host) {
 		return nil, false
 	}
-	if rec.valid(now()) {
+	if rec.valid(time.Now()) {
 		return &rec, true
 	}
 	if !waitForRefresh(path, key) {
 		return nil, false
 	}
-	if rec, ok = lookup(path, key); ok && rec.forServer(host) && rec.valid(now()) {
+	if rec, ok = lookup(path, key); ok && rec.forServer(host) && rec.valid(time.Now()) {
 		return &rec, true
 	}
 	return nil, false
