@@ -113,15 +113,20 @@ func runFront(t *testing.T, dir, bin string, stdin io.Reader, env []string, args
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	t.Cleanup(cancel)
-	cmd = exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	cmd.Stdin = stdin
 	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.WaitDelay = 5 * time.Second
-	detach(cmd)
-	err = cmd.Run()
+	cmd, err = testfs.Start(func() *exec.Cmd {
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Dir = dir
+		cmd.Env = env
+		cmd.Stdin = stdin
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+		cmd.WaitDelay = 5 * time.Second
+		detach(cmd)
+		return cmd
+	})
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if ctx.Err() != nil {
 		t.Fatalf("%s %q did not end in %v: %v\nstderr: %s", filepath.Base(bin), args, runTimeout, err, stderr)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/oidc-auth/oidc-auth/integration/hostile"
 	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 )
 
 // hostileSandbox is a sandbox that already holds the login of a
@@ -466,11 +467,15 @@ func startCodeLogin(t *testing.T, s *sandbox, host string) *waitingLogin {
 	t.Helper()
 	w := &waitingLogin{port: freePorts(t, 1)[0], stderr: &lockedBuffer{}, done: make(chan struct{})}
 	args := append([]string{"login", "--flow", "code", "--timeout", "30s", host}, portArgs([]int{w.port})...)
-	w.cmd = exec.Command(oidcAuthBin, args...)
-	w.cmd.Env = s.environ("BROWSER=true")
-	w.cmd.Stderr = w.stderr
-	detach(w.cmd)
-	if err := w.cmd.Start(); err != nil {
+	var err error
+	w.cmd, err = testfs.Start(func() *exec.Cmd {
+		cmd := exec.Command(oidcAuthBin, args...)
+		cmd.Env = s.environ("BROWSER=true")
+		cmd.Stderr = w.stderr
+		detach(cmd)
+		return cmd
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { w.err = w.cmd.Wait(); close(w.done) }()

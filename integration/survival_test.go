@@ -13,6 +13,7 @@ import (
 
 	"github.com/oidc-auth/oidc-auth/integration/hostile"
 	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 )
 
 // slowRefreshWorld is a sandbox logged in to a server whose access tokens
@@ -40,13 +41,16 @@ func gitInput(t *testing.T, server string) string {
 // startBin starts bin in the sandbox with stdin, in its own session.
 func (s *sandbox) startBin(stdin string, extra []string, bin string, args ...string) (*exec.Cmd, *lockedBuffer, *lockedBuffer) {
 	s.t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = s.environ(extra...)
-	cmd.Stdin = strings.NewReader(stdin)
 	out, errb := &lockedBuffer{}, &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, errb
-	detach(cmd)
-	if err := cmd.Start(); err != nil {
+	cmd, err := testfs.Start(func() *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = s.environ(extra...)
+		cmd.Stdin = strings.NewReader(stdin)
+		cmd.Stdout, cmd.Stderr = out, errb
+		detach(cmd)
+		return cmd
+	})
+	if err != nil {
 		s.t.Fatal(err)
 	}
 	return cmd, out, errb

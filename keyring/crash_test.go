@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -104,14 +105,18 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	last := 0
 	for round := range 40 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashWriterEnv+"="+path)
-		stdout, err := cmd.StdoutPipe()
+		var stdout io.ReadCloser
+		cmd, err := testfs.Start(func() *exec.Cmd {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), crashWriterEnv+"="+path)
+			var err error
+			if stdout, err = cmd.StdoutPipe(); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stderr = os.Stderr
+			return cmd
+		})
 		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		lines := make(chan int, 1<<16)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -29,18 +31,24 @@ func holderName() string {
 // and returns once it does. The process is killed at the end of the test.
 func startHolder(t *testing.T, path, key string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), lockHolderEnv+"="+path, lockKeyEnv+"="+key)
-	stdin, err := cmd.StdinPipe()
+	var (
+		stdin  io.WriteCloser
+		stdout io.ReadCloser
+	)
+	cmd, err := testfs.Start(func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), lockHolderEnv+"="+path, lockKeyEnv+"="+key)
+		var err error
+		if stdin, err = cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+		if stdout, err = cmd.StdoutPipe(); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = os.Stderr
+		return cmd
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -166,9 +174,15 @@ func TestLockOfKilledHolderIsFree(t *testing.T) {
 func TestLockHolderOfDeadProcess(t *testing.T) {
 	t.Parallel()
 	s := &keyring.FileStore{Path: filepath.Join(t.TempDir(), "token-store.json")}
-	cmd := exec.Command(os.Args[0], "-test.run=^$") // runs no test and exits
-	cmd.Env = append(os.Environ(), lockHolderEnv+"=", crashWriterEnv+"=")
-	if err := cmd.Run(); err != nil {
+	cmd, err := testfs.Start(func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$") // runs no test and exits
+		cmd.Env = append(os.Environ(), lockHolderEnv+"=", crashWriterEnv+"=")
+		return cmd
+	})
+	if err == nil {
+		err = cmd.Wait()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	dead := cmd.Process.Pid // exited and reaped

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -114,19 +115,26 @@ func sharingViolation(err error) bool {
 // until it has the file open. stop ends it and reports its failure.
 func startReader(t *testing.T, path, mode string) (stop func()) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), readerEnv+"="+path, readerModeEnv+"="+mode)
-	stdin, err := cmd.StdinPipe()
+	var (
+		stdin  io.WriteCloser
+		stdout io.ReadCloser
+		stderr strings.Builder
+	)
+	cmd, err := testfs.Start(func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), readerEnv+"="+path, readerModeEnv+"="+mode)
+		var err error
+		if stdin, err = cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+		if stdout, err = cmd.StdoutPipe(); err != nil {
+			t.Fatal(err)
+		}
+		stderr.Reset()
+		cmd.Stderr = &stderr
+		return cmd
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	line, _ := bufio.NewReader(stdout).ReadString('\n')

@@ -41,29 +41,20 @@ func init() {
 func StartFileReader(t *testing.T, path string) (wait func()) {
 	t.Helper()
 	var (
-		cmd    *exec.Cmd
 		stdout io.ReadCloser
 		stderr strings.Builder
 		err    error
 	)
-	// Wine now and then fails a process start with "Internal error" when
-	// several test binaries start processes at once; a second try starts
-	// it. A start that keeps failing fails the test.
-	for try := range 3 {
-		if try > 0 {
-			time.Sleep(200 * time.Millisecond)
-		}
-		cmd = exec.Command(os.Args[0], "-test.run=^$")
+	cmd, err := Start(func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), readerEnv+"="+path)
 		if stdout, err = cmd.StdoutPipe(); err != nil {
 			t.Fatal(err)
 		}
 		stderr.Reset()
 		cmd.Stderr = &stderr
-		if err = cmd.Start(); err == nil {
-			break
-		}
-	}
+		return cmd
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

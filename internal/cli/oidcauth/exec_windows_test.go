@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 )
 
 // TestForwardOnWindows: Windows cannot signal one process. A Ctrl-C
@@ -18,8 +20,8 @@ func TestForwardOnWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(self, childArg, "sleep")
-	if err := cmd.Start(); err != nil {
+	cmd, err := testfs.Start(func() *exec.Cmd { return exec.Command(self, childArg, "sleep") })
+	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

@@ -1,0 +1,37 @@
+package testfs
+
+import (
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Start starts the command that newCmd makes. Wine now and then fails a
+// process start with "Internal error" when several test binaries start
+// processes at once; on Windows, Start then makes the command again and
+// starts it again, up to three times in all. Any other error, and a start
+// that keeps failing, is returned, for the test to fail on: what the test
+// checks is never retried, only the start of the process it checks.
+func Start(newCmd func() *exec.Cmd) (*exec.Cmd, error) {
+	var (
+		cmd *exec.Cmd
+		err error
+	)
+	for try := range 3 {
+		if try > 0 {
+			time.Sleep(200 * time.Millisecond)
+		}
+		cmd = newCmd()
+		if err = cmd.Start(); err == nil || !spuriousStartError(err) {
+			break
+		}
+	}
+	return cmd, err
+}
+
+// spuriousStartError reports whether err is Wine's spurious failure of a
+// process start.
+func spuriousStartError(err error) bool {
+	return runtime.GOOS == "windows" && strings.Contains(err.Error(), "Internal error")
+}
