@@ -210,7 +210,9 @@ func TestCodeFlowTimeoutAndBrowserFailure(t *testing.T) {
 	}
 	cfg := s.config()
 	cfg.RedirectPorts = freePorts(t, 1)
-	cfg.Timeout = 300 * time.Millisecond
+	// Long enough for the flow to reach the browser on a loaded machine
+	// (under Wine, on two cores, with other packages' tests running).
+	cfg.Timeout = time.Second
 	var out strings.Builder
 	_, err := (&CodeFlow{Config: cfg, Out: &out, Browser: func(string) error { return errors.New("no display") }}).Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "timed out") {
