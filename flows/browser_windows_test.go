@@ -26,7 +26,7 @@ func TestOpenBrowserRefusesBatchFiles(t *testing.T) {
 			if ext == ".cmd" && name != bat {
 				continue // browser without an extension finds browser.bat first
 			}
-			err := openBrowser(fakeEnv("windows", map[string]string{"BROWSER": name}, nil, nil), url, nil)
+			err := tryOpenBrowser(fakeEnv("windows", map[string]string{"BROWSER": name}, nil, nil), url)
 			if err == nil || !strings.Contains(err.Error(), "is a batch file") {
 				t.Errorf("BROWSER=%s: %v, want a refusal of the batch file", name, err)
 			}
@@ -44,7 +44,7 @@ func TestOpenBrowserRefusesBatchFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	list := bat + ";" + fakeBrowserCommand(t, dir, "starts")
-	if err := openBrowser(fakeEnv("windows", map[string]string{"BROWSER": list}, nil, nil), url, nil); err != nil {
+	if err := tryOpenBrowser(fakeEnv("windows", map[string]string{"BROWSER": list}, nil, nil), url); err != nil {
 		t.Errorf("BROWSER=%s: %v, want the program after the batch file started", list, err)
 	}
 }

@@ -384,7 +384,23 @@ func run(t *testing.T, s *sandbox, extra []string, args ...string) result {
 // timeout and without a controlling terminal, and records its stderr for
 // the sandbox's secret check. A non-zero exit is a result; a process that
 // could not run or did not end in time is an error.
+//
+// On Windows a command starts the core as a child, and Wine now and then
+// fails that start as it fails the tests' own (see testfs.Start): such a
+// run, which did nothing else, is run again, up to three times in all.
 func (s *sandbox) execute(timeout time.Duration, dir, stdin string, env []string, bin string, args ...string) (result, error) {
+	for try := 1; ; try++ {
+		r, err := s.executeOnce(timeout, dir, stdin, env, bin, args...)
+		if err != nil || try == 3 || runtime.GOOS != "windows" || r.code == 0 ||
+			!strings.Contains(r.stderr, "cannot start") || !testfs.SpuriousStartError(errors.New(r.stderr)) {
+			return r, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// executeOnce is one run of execute.
+func (s *sandbox) executeOnce(timeout time.Duration, dir, stdin string, env []string, bin string, args ...string) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer

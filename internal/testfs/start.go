@@ -23,15 +23,16 @@ func Start(newCmd func() *exec.Cmd) (*exec.Cmd, error) {
 			time.Sleep(200 * time.Millisecond)
 		}
 		cmd = newCmd()
-		if err = cmd.Start(); err == nil || !spuriousStartError(err) {
+		if err = cmd.Start(); err == nil || !SpuriousStartError(err) {
 			break
 		}
 	}
 	return cmd, err
 }
 
-// spuriousStartError reports whether err is Wine's spurious failure of a
-// process start.
-func spuriousStartError(err error) bool {
+// SpuriousStartError reports whether err is, or carries, Wine's spurious
+// failure of a process start, for a test of code that starts processes
+// itself to try that code again.
+func SpuriousStartError(err error) bool {
 	return runtime.GOOS == "windows" && strings.Contains(err.Error(), "Internal error")
 }
