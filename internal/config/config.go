@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
@@ -181,12 +182,19 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("helper: read config: %w", err)
 	}
-	return ParseConfig(path, b)
+	return parseConfig(path, b)
 }
 
 // ParseConfig decodes and checks a config file's content; name is used in
 // messages.
 func ParseConfig(name string, b []byte) (*Config, error) {
+	// The entries share the bytes they are decoded from (see decodeEach),
+	// and the caller may change b afterwards.
+	return parseConfig(name, bytes.Clone(b))
+}
+
+// parseConfig is ParseConfig of a content that never changes afterwards.
+func parseConfig(name string, b []byte) (*Config, error) {
 	var c Config
 	// Room for every [[server]] table up front, so that the entries are
 	// not copied each time the list grows.
@@ -318,7 +326,8 @@ func checkEntry(name string, b []byte, entry int, s *Server) error {
 // every file that go-toml would refuse, maybe after some calls of each;
 // the file must then be decoded with go-toml's decoder, whose errors say
 // what is wrong. FuzzDecodeServers checks that both decode alike what this
-// accepts.
+// accepts. The strings of the entries share b's bytes (see view): b must
+// not change afterwards.
 func decodeEach(b []byte, each func(s *Server)) bool {
 	var p unstable.Parser
 	p.Reset(b)
@@ -412,7 +421,7 @@ func setServerKey(s *Server, key []byte, v *unstable.Node) (bit uint32, ok bool)
 			if n.Kind != unstable.String {
 				return 0, false
 			}
-			s.Scopes = append(s.Scopes, string(n.Data))
+			s.Scopes = append(s.Scopes, view(n.Data))
 		}
 		return 1 << 14, true
 	case "redirect_ports":
@@ -438,8 +447,16 @@ func setServerKey(s *Server, key []byte, v *unstable.Node) (bit uint32, ok bool)
 	if v.Kind != unstable.String {
 		return 0, false
 	}
-	*f = string(v.Data)
+	*f = view(v.Data)
 	return bit, true
+}
+
+// view is d as a string, without a copy: the string shares d's bytes,
+// which are the config file's content or a string go-toml's parser
+// unescaped into bytes of its own, neither of which changes afterwards. A
+// config of a thousand entries then allocates nothing per entry.
+func view(d []byte) string {
+	return unsafe.String(unsafe.SliceData(d), len(d))
 }
 
 // keyLine returns the line of key in the entry'th (from 0) [[server]]

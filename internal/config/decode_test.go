@@ -66,3 +66,20 @@ func TestDecodeServersTakesTheUsualShape(t *testing.T) {
 		}
 	}
 }
+
+// TestParseConfigOwnsItsEntries: the decoded entries share the bytes they
+// are decoded from, so ParseConfig decodes a copy: a caller that reuses
+// its buffer afterwards changes no entry.
+func TestParseConfigOwnsItsEntries(t *testing.T) {
+	b := []byte("[[server]]\nmatch = \"https://git.example.org/\"\nissuer = \"https://idp.example.org\"\nclient_id = \"c\"\nscopes = [\"openid\"]\n")
+	c, err := ParseConfig("config.toml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range b {
+		b[i] = 'x'
+	}
+	if s := c.Servers[0]; s.Match != "https://git.example.org/" || s.Issuer != "https://idp.example.org" || s.Scopes[0] != "openid" {
+		t.Errorf("after the caller reused its buffer the entry is %+v", s)
+	}
+}
