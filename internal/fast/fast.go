@@ -105,6 +105,9 @@ func fresh(path, key, host string, rec record, ok bool) (*record, bool) {
 	if !waitForRefresh(path, key) {
 		return nil, false
 	}
+	// The new token, or, when this process holds the hand-over lock now,
+	// a token another process's refresh stored just before: the command
+	// then answers, and starts no oidc-auth-core that would find it too.
 	if rec, ok = lookup(path, key); ok && rec.forServer(host) && rec.valid(time.Now()) {
 		return &rec, true
 	}

@@ -106,15 +106,19 @@ func PassGate() {
 }
 
 // waitForRefresh waits while another process refreshes the token of key
-// in the token file at path, and reports whether it did: then the file is
-// worth reading again. A refresh is under way while oidc-auth-core holds
-// the login's lock (keyring's lock file of key), or while a command holds
-// the login's hand-over lock, having started oidc-auth-core to refresh
-// (see PassGate). When neither is held, this process takes the hand-over
-// lock and reports false: the refresh is for its oidc-auth-core to make.
-// It reports false too when the wait runs out or the locks cannot be
-// checked.
+// in the token file at path, and reports whether the file is worth
+// reading again. A refresh is under way while oidc-auth-core holds the
+// login's lock (keyring's lock file of key), or while a command holds the
+// login's hand-over lock, having started oidc-auth-core to refresh (see
+// PassGate); when it ends, the file holds the new token. When neither lock
+// is held, this process takes the hand-over lock: the refresh is for its
+// oidc-auth-core to make, unless one ended between the caller's read of
+// the file and the check of the locks, so this too reports true. It
+// reports false when the wait runs out or the locks cannot be checked.
 func waitForRefresh(path, key string) bool {
+	if testHookLocks != nil {
+		testHookLocks()
+	}
 	if os.Getenv("OIDC_AUTH_LOCK_TIMEOUT") != "" {
 		return false
 	}
@@ -142,10 +146,14 @@ func waitForRefresh(path, key string) bool {
 	}
 	if syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB) == nil {
 		gate = fd
-		return false
+		return true
 	}
 	return wait(fd)
 }
+
+// testHookLocks, when set by a test, runs before waitForRefresh checks
+// the locks: after the caller's read of the token file.
+var testHookLocks func()
 
 // openLock opens a lock file of the user's (flag O_CREAT makes it).
 func openLock(path string, flag int) (int, bool) {

@@ -60,6 +60,23 @@ func TestWaitForRefresh(t *testing.T) {
 			t.Fatalf("answered %q (holding the lock: %v), want the token the first command's core stored", out.String(), (gate >= 0))
 		}
 	})
+	t.Run("refreshed just before the lock", func(t *testing.T) {
+		defer releaseGate()
+		setUp(t, expired)
+		// Another command's core stores the new token and ends after this
+		// command read the file, before it checks the locks.
+		testHookLocks = func() {
+			rec := &keyring.Record{Token: keyring.Token{AccessToken: "just", TokenType: "Bearer", Expires: n + 3600, RefreshToken: "r2", RefreshExpires: n + 7200}}
+			if err := store().Put(context.Background(), "https://auth.example.org", rec); err != nil {
+				t.Error(err)
+			}
+		}
+		defer func() { testHookLocks = nil }()
+		var out bytes.Buffer
+		if ok, _ := Git([]byte(expired.req), &out); !ok || !strings.Contains(out.String(), "password=just\n") {
+			t.Fatalf("answered %q (ok %v), want the token stored before the lock: no core to start", out.String(), ok)
+		}
+	})
 	t.Run("refreshed while waiting", func(t *testing.T) {
 		setUp(t, expired)
 		s := store()
