@@ -26,8 +26,19 @@ import (
 // hand-over tests put a copy of it beside a command, to see exactly what
 // the command hands over. Its value is the exit code to end with, or
 // "wait" to say "ready" on stdout after reading stdin and wait to be
-// killed.
+// killed, or countingCore followed by a file's path.
 const fakeCoreVariable = "OIDC_AUTH_TEST_FAKE_CORE"
+
+// countingCore, followed by a file's path, makes the fake core count
+// itself: it adds its process ID to that file and execs the real
+// oidc-auth-core (named by realCoreVariable) in its place, with its own
+// arguments (argv[0] included), environment, standard input and open
+// descriptors, so that the command works as it does with the real core
+// beside it, and the file says how many times a core was started.
+const countingCore = "count:"
+
+// realCoreVariable names the real oidc-auth-core for countingCore.
+const realCoreVariable = "OIDC_AUTH_TEST_REAL_CORE"
 
 // handedOver is what the fake core saw, as it prints it on stdout.
 type handedOver struct {
@@ -42,6 +53,9 @@ type handedOver struct {
 // input to the end and prints its argv[0], arguments, standard input's
 // length and digest, and process ID.
 func fakeCore(mode string) int {
+	if path, ok := strings.CutPrefix(mode, countingCore); ok {
+		return countAndExecCore(path)
+	}
 	in, err := io.ReadAll(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake core:", err)
