@@ -45,7 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion:  true,
 		HideHelpCommand:       true, // our own help command, with suggestions
 		HideVersion:           true, // our own --version, since -v is verbose
-		CustomAppHelpTemplate: appHelpTemplate,
+		CustomAppHelpTemplate: appHelpTemplate(),
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "version", Usage: "print the version"},
 			storeFlag(),
@@ -665,22 +665,26 @@ func flagError(c *cli.Context, err error) string {
 }
 
 // appHelpTemplate is urfave/cli's help of the app with the environment
-// variables and examples added.
-var appHelpTemplate = cli.AppHelpTemplate + `
+// variables and examples added. It is made when the app is, not in the
+// package's init: the core starts as git's and docker's helpers too,
+// which show no such help.
+func appHelpTemplate() string {
+	return cli.AppHelpTemplate + `
 ENVIRONMENT:
 ` + environmentHelp([][2]string{
-	{flows.DebugEnv + "=1 or 2", "debug output as with -v or -vv, also of the helpers git and docker start"},
-	{keyring.StoreEnv + "=file", "keep tokens in a file instead of the OS keychain"},
-	{keyring.TokenFileEnv + "=PATH", "keep tokens in the file PATH (batch jobs, containers)"},
-	{flows.LockTimeoutEnv + "=DURATION", "how long to wait for another login or refresh of the same server"},
-	{helper.ConfigEnv + "=PATH", "the config file; default oidc-auth/config.toml in $XDG_CONFIG_HOME, else in"},
-	{"", "~/.config (Linux), ~/Library/Application Support (macOS), %APPDATA% (Windows)"},
-}) + `
+		{flows.DebugEnv + "=1 or 2", "debug output as with -v or -vv, also of the helpers git and docker start"},
+		{keyring.StoreEnv + "=file", "keep tokens in a file instead of the OS keychain"},
+		{keyring.TokenFileEnv + "=PATH", "keep tokens in the file PATH (batch jobs, containers)"},
+		{flows.LockTimeoutEnv + "=DURATION", "how long to wait for another login or refresh of the same server"},
+		{helper.ConfigEnv + "=PATH", "the config file; default oidc-auth/config.toml in $XDG_CONFIG_HOME, else in"},
+		{"", "~/.config (Linux), ~/Library/Application Support (macOS), %APPDATA% (Windows)"},
+	}) + `
 EXAMPLES:
 ` + indent(examples[""]) + `
 
 Run 'oidc-auth help COMMAND' for the options and examples of a command.
 `
+}
 
 // environmentHelp lays out the variables and what they do in two
 // columns.
