@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	gokeyring "github.com/zalando/go-keyring"
 
 	"github.com/oidc-auth/oidc-auth/flows"
+	"github.com/oidc-auth/oidc-auth/internal/secretservice"
 )
 
 // Keychain is the part of an OS keychain the store uses: one secret per
@@ -34,7 +34,7 @@ type OSKeychain struct{}
 var _ Keychain = OSKeychain{}
 
 // errNoSessionBus is returned instead of letting go-keyring start a D-Bus
-// session of its own (see sessionBusMissing).
+// session of its own (see secretservice.BusMissing).
 type errNoSessionBus string
 
 func (e errNoSessionBus) Error() string { return string(e) }
@@ -42,7 +42,7 @@ func (e errNoSessionBus) Error() string { return string(e) }
 // Get returns the secret stored for service and user. From the Secret
 // Service it reads an unlocked item directly, in two round trips.
 func (OSKeychain) Get(service, user string) (string, error) {
-	if why := sessionBusMissing(); why != "" {
+	if why := secretservice.BusMissing(); why != "" {
 		return "", errNoSessionBus(why)
 	}
 	return keychainGet(service, user)
@@ -50,7 +50,7 @@ func (OSKeychain) Get(service, user string) (string, error) {
 
 // Set stores secret for service and user.
 func (OSKeychain) Set(service, user, secret string) error {
-	if why := sessionBusMissing(); why != "" {
+	if why := secretservice.BusMissing(); why != "" {
 		return errNoSessionBus(why)
 	}
 	return gokeyring.Set(service, user, secret)
@@ -58,7 +58,7 @@ func (OSKeychain) Set(service, user, secret string) error {
 
 // Delete removes the secret stored for service and user.
 func (OSKeychain) Delete(service, user string) error {
-	if why := sessionBusMissing(); why != "" {
+	if why := secretservice.BusMissing(); why != "" {
 		return errNoSessionBus(why)
 	}
 	return gokeyring.Delete(service, user)
@@ -90,8 +90,6 @@ const (
 	// allows 2560 bytes per secret and macOS about 3000 bytes per command
 	// (base64 grows the secret by a third), so larger records are split.
 	keychainChunk = 2000
-	// chunkHeader starts the value of an item whose record is split.
-	chunkHeader = "oidc-auth-chunks/v1 "
 	// indexUser is the item listing the stored keys; keys always contain
 	// "://", so no key can collide with it.
 	indexUser = "index"
@@ -217,16 +215,16 @@ func (s *KeychainStore) readValue(ctx context.Context, user string) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(v, chunkHeader) {
+	if !strings.HasPrefix(v, secretservice.ChunkHeader) {
 		return []byte(v), nil
 	}
-	gen, n, sum, err := parseChunkHeader(v)
+	gen, n, sum, err := secretservice.ParseChunkHeader(v)
 	if err != nil {
 		return nil, &CorruptError{Place: s.place(user), Err: err}
 	}
 	var b strings.Builder
 	for i := 1; i <= n; i++ {
-		part, err := s.get(ctx, chunkUser(user, gen, i))
+		part, err := s.get(ctx, secretservice.ChunkUser(user, gen, i))
 		if errors.Is(err, ErrNotFound) {
 			return nil, &CorruptError{Place: s.place(user), Err: fmt.Errorf("part %d of %d is missing", i, n)}
 		}
@@ -259,15 +257,15 @@ func (s *KeychainStore) writeValue(ctx context.Context, user string, value []byt
 		n := (len(value) + keychainChunk - 1) / keychainChunk
 		for i := 1; i <= n; i++ {
 			part := value[(i-1)*keychainChunk : min(i*keychainChunk, len(value))]
-			if err := s.set(ctx, chunkUser(user, gen, i), string(part)); err != nil {
+			if err := s.set(ctx, secretservice.ChunkUser(user, gen, i), string(part)); err != nil {
 				return err
 			}
 		}
-		if err := s.set(ctx, user, fmt.Sprintf("%s%s %d %s", chunkHeader, gen, n, hexSum)); err != nil {
+		if err := s.set(ctx, user, fmt.Sprintf("%s%s %d %s", secretservice.ChunkHeader, gen, n, hexSum)); err != nil {
 			return err
 		}
-		if strings.HasPrefix(old, chunkHeader) {
-			if oldGen, _, _, err := parseChunkHeader(old); err == nil && oldGen == gen {
+		if strings.HasPrefix(old, secretservice.ChunkHeader) {
+			if oldGen, _, _, err := secretservice.ParseChunkHeader(old); err == nil && oldGen == gen {
 				return nil
 			}
 		}
@@ -278,33 +276,16 @@ func (s *KeychainStore) writeValue(ctx context.Context, user string, value []byt
 
 // removeChunks deletes the chunks an item's old value pointed to, if any.
 func (s *KeychainStore) removeChunks(ctx context.Context, user, old string) {
-	if !strings.HasPrefix(old, chunkHeader) {
+	if !strings.HasPrefix(old, secretservice.ChunkHeader) {
 		return
 	}
-	gen, n, _, err := parseChunkHeader(old)
+	gen, n, _, err := secretservice.ParseChunkHeader(old)
 	if err != nil {
 		return
 	}
 	for i := 1; i <= n; i++ {
-		s.del(ctx, chunkUser(user, gen, i))
+		s.del(ctx, secretservice.ChunkUser(user, gen, i))
 	}
-}
-
-func chunkUser(user, gen string, i int) string {
-	return user + "#" + gen + "." + strconv.Itoa(i)
-}
-
-// parseChunkHeader reads "oidc-auth-chunks/v1 <gen> <n> <sha256>".
-func parseChunkHeader(v string) (gen string, n int, sum string, err error) {
-	f := strings.Fields(strings.TrimPrefix(v, chunkHeader))
-	if len(f) != 3 {
-		return "", 0, "", errors.New("its chunk header is malformed")
-	}
-	n, err = strconv.Atoi(f[1])
-	if err != nil || n < 1 || n > 1000 {
-		return "", 0, "", errors.New("its chunk count is malformed")
-	}
-	return f[0], n, f[2], nil
 }
 
 // Lock takes the cross-process lock of key, waiting until ctx ends.
@@ -367,7 +348,7 @@ func (s *KeychainStore) Put(ctx context.Context, key string, rec *Record) error 
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	if old != "" && !strings.HasPrefix(old, chunkHeader) {
+	if old != "" && !strings.HasPrefix(old, secretservice.ChunkHeader) {
 		if _, ok := decodeRecord([]byte(old)); !ok {
 			return &CorruptError{Place: s.place(k), Err: errors.New("it does not hold an oidc-auth token record")}
 		}

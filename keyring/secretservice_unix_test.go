@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oidc-auth/oidc-auth/internal/secretservice"
 	gokeyring "github.com/zalando/go-keyring"
 )
 
@@ -17,7 +18,7 @@ import (
 // against go-keyring's on a real Secret Service (scripts/with-secret-service):
 // the same secret for an item go-keyring wrote, ErrNotFound for none.
 func TestKeychainGetAgreesWithGoKeyring(t *testing.T) {
-	switch why := sessionBusMissing(); {
+	switch why := secretservice.BusMissing(); {
 	case os.Getenv("OIDC_AUTH_TEST_KEYCHAIN") != "1":
 		t.Skip("no Secret Service promised here (OIDC_AUTH_TEST_KEYCHAIN unset); scripts/with-secret-service provides one")
 	case why != "":

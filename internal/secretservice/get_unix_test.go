@@ -1,0 +1,63 @@
+//go:build (dragonfly && cgo) || (freebsd && cgo) || linux || netbsd || openbsd
+
+// Unix only: the Secret Service is the keychain of Linux and the BSDs; Windows has the Credential Manager.
+
+package secretservice
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	gokeyring "github.com/zalando/go-keyring"
+)
+
+// TestGetAgreesWithGoKeyring reads items go-keyring wrote to a real Secret
+// Service (scripts/with-secret-service): the same secrets, in the order
+// asked for, several in one Get; ErrNotFound when any user has no item.
+func TestGetAgreesWithGoKeyring(t *testing.T) {
+	switch why := BusMissing(); {
+	case os.Getenv("OIDC_AUTH_TEST_KEYCHAIN") != "1":
+		t.Skip("no Secret Service promised here (OIDC_AUTH_TEST_KEYCHAIN unset); scripts/with-secret-service provides one")
+	case why != "":
+		t.Fatalf("OIDC_AUTH_TEST_KEYCHAIN=1, but %s", why)
+	}
+	service := "oidc-auth-test-" + t.Name()
+	want := map[string]string{
+		"https://a.example.org":         strings.Repeat("s€cret ", 500),
+		"https://b.example.org#g.1":     "part one",
+		"https://b.example.org#g.2":     "",
+		"oidc+https://idp.example.org?": `{"token": {"access_token": "x"}}`,
+	}
+	for user, secret := range want {
+		if err := gokeyring.Set(service, user, secret); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { gokeyring.Delete(service, user) })
+	}
+	users := []string{"oidc+https://idp.example.org?", "https://a.example.org", "https://b.example.org#g.2", "https://b.example.org#g.1"}
+	got, err := Get(service, users...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, user := range users {
+		if got[i] != want[user] {
+			t.Errorf("%s: %d bytes, want the %d bytes go-keyring stored", user, len(got[i]), len(want[user]))
+		}
+		if g, err := gokeyring.Get(service, user); err != nil || g != got[i] {
+			t.Errorf("%s: go-keyring reads %d bytes, %v", user, len(g), err)
+		}
+	}
+	for _, users := range [][]string{
+		{"https://c.example.org"},
+		{"https://a.example.org", "https://c.example.org"},
+	} {
+		if _, err := Get(service, users...); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Get(%q): %v, want ErrNotFound", users, err)
+		}
+	}
+	if _, err := Get(service+"-other", "https://a.example.org"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get of another service's user: %v, want ErrNotFound", err)
+	}
+}
