@@ -139,10 +139,13 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 		}
 		time.Sleep(time.Duration(rng.IntN(20_000)) * time.Microsecond)
 		cmd.Process.Kill()
-		cmd.Wait()
+		// Every line the writer printed before it died, to its end (its
+		// end of the pipe closes with it), then Wait, which closes ours:
+		// waiting first could drop lines still in the pipe.
 		for n := range lines {
 			last = n
 		}
+		cmd.Wait()
 
 		rec, err := s.Get(ctx, "crash.example.org")
 		if err != nil {
