@@ -23,7 +23,7 @@ type found struct {
 // helpers' resolve and token do on their cached path: the most specific
 // config entry, else the stored login of t's scheme and host.
 func resolve(t config.Target) (*found, bool) {
-	path, ok := tokenFile()
+	src, ok := sources()
 	if !ok {
 		return nil, false
 	}
@@ -36,14 +36,14 @@ func resolve(t config.Target) (*found, bool) {
 		if err != nil {
 			return nil, false
 		}
-		rec, ok := cached(path, key, entry.Host)
+		rec, ok := cached(src, key, entry.Host)
 		return &found{server: entry, configured: true, rec: rec}, ok
 	}
 	key, err := t.LoginKey()
 	if err != nil {
 		return nil, false
 	}
-	rec, ok := lookup(path, key)
+	rec, ok := src.lookup(key)
 	if !ok {
 		return nil, false
 	}
@@ -54,7 +54,7 @@ func resolve(t config.Target) (*found, bool) {
 	if rec.host != "" {
 		s.Username = rec.username
 	}
-	r, ok := fresh(path, key, s.Host, rec, true)
+	r, ok := fresh(src, key, s.Host, rec, true)
 	return &found{server: &s, rec: r}, ok
 }
 
@@ -151,7 +151,7 @@ func Token(args []string, stdout io.Writer) (answered bool, err error) {
 		return false, nil
 	}
 	host := strings.TrimSpace(args[1])
-	path, ok := tokenFile()
+	src, ok := sources()
 	if host == "" || !ok || strings.TrimSpace(os.Getenv("OIDC_AUTH_LOCK_TIMEOUT")) != "" {
 		return false, nil
 	}
@@ -159,7 +159,7 @@ func Token(args []string, stdout io.Writer) (answered bool, err error) {
 	if kerr != nil {
 		return false, nil
 	}
-	rec, ok := cached(path, key, host)
+	rec, ok := cached(src, key, host)
 	if !ok || rec.issuer != "" || !serverURL(rec, host) {
 		return false, nil
 	}

@@ -1,30 +1,38 @@
 // Package fast answers, in the small commands git, docker and scripts
 // start, the request they make most often: the token of a login that is
-// stored in the token file and still valid. It links none of the HTTP,
-// OIDC and keychain code of oidc-auth-core, so that such a request costs
-// about what starting any small program costs.
+// stored and still valid, in the token file or, on Linux and the BSDs, in
+// the keychain (the Secret Service). It links none of the HTTP, OIDC and
+// go-keyring code of oidc-auth-core, so that such a request costs about
+// what starting any small program costs.
 //
 // It answers only when it can tell that oidc-auth-core would give the same
 // answer without asking anyone or changing anything, and it reads what
 // oidc-auth-core reads the same way: the config through internal/config,
-// the token file's entry through internal/jsonscan, store keys through
-// internal/storekey, git's protocol through internal/gitproto. For
-// anything else it reports that it did not answer, having written nothing,
-// and the command hands the request over to oidc-auth-core: no login, a
-// token within a minute of its end, the keychain, debug output, a file or
-// directory that is not private to the user, an entry it cannot be sure to
-// read as encoding/json does. When the token is about to expire and another
-// process holds the login's lock (it is refreshing), it waits for that
-// process and answers with the new token, so that a burst of gets starts
-// one oidc-auth-core, not one each.
+// the token file's entry through internal/jsonscan, the keychain's items
+// through internal/secretservice, store keys through internal/storekey,
+// git's protocol through internal/gitproto. For anything else it reports
+// that it did not answer, having written nothing, and the command hands
+// the request over to oidc-auth-core: no login, a token within a minute of
+// its end, debug output, a file or directory that is not private to the
+// user, an entry it cannot be sure to read as encoding/json does, a
+// keychain item it would have to unlock, a keychain that is slow to answer
+// or that the core would not read (no session bus, or found silent a
+// moment ago). When the token is about to expire and another process
+// holds the login's lock (it is refreshing), it waits for that process and
+// answers with the new token, so that a burst of gets starts one
+// oidc-auth-core, not one each.
 package fast
 
 import (
+	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/oidc-auth/oidc-auth/internal/config"
+	"github.com/oidc-auth/oidc-auth/internal/secretservice"
 	"github.com/oidc-auth/oidc-auth/internal/storekey"
 )
 
@@ -36,28 +44,61 @@ const validityMargin = 60 * time.Second
 // timeout of the helpers (flows.DefaultLockTimeout).
 var refreshWait = 30 * time.Second
 
-// tokenFile returns the token file oidc-auth-core reads in this
-// environment; ok is false when it would read the keychain, or print debug
-// output, or when the environment holds a setting the cached answer does
-// not cover.
-func tokenFile() (path string, ok bool) {
+// source is where oidc-auth-core reads the logins in this environment, as
+// keyring.Open chooses: the keychain, then the token file, when keychain
+// is set (the keychain alone when file is ""), else the token file.
+type source struct {
+	keychain bool
+	// file is the token file read, "" for none.
+	file string
+	// locks is the token file beside which the logins' locks are (see
+	// waitForRefresh): file, or the default token file for the keychain.
+	locks string
+}
+
+// sources returns where oidc-auth-core reads the logins in this
+// environment; ok is false when it would print debug output, or when the
+// environment holds a setting the cached answer does not cover, or for a
+// keychain the command does not read itself: one that is not the Secret
+// Service, one without a session bus (oidc-auth-core then falls back to
+// the file, warning), or one that another process found silent a moment
+// ago (its marker beside the locks).
+func sources() (s source, ok bool) {
 	if os.Getenv("OIDC_AUTH_DEBUG") != "" {
-		return "", false
+		return s, false
 	}
 	backend := strings.ToLower(strings.TrimSpace(os.Getenv("OIDC_AUTH_STORE")))
 	switch backend {
 	case "", "auto", "keychain", "file":
 	default:
-		return "", false
+		return s, false
 	}
 	if p := os.Getenv("OIDC_TOKEN_FILE"); p != "" {
-		return p, backend != "keychain"
-	}
-	if backend != "file" {
-		return "", false
+		return source{file: p, locks: p}, backend != "keychain"
 	}
 	p, err := storekey.FilePath("oidc-auth", os.UserCacheDir)
-	return p, err == nil
+	if err != nil {
+		return s, false
+	}
+	if backend == "file" {
+		return source{file: p, locks: p}, true
+	}
+	if !secretservice.Supported || secretservice.BusMissing() != "" {
+		return s, false
+	}
+	if backend == "keychain" {
+		return source{keychain: true, locks: p}, true
+	}
+	if _, err := os.Lstat(filepath.Join(lockDir(p), "keychain-silent")); !errors.Is(err, fs.ErrNotExist) {
+		return s, false
+	}
+	return source{keychain: true, file: p, locks: p}, true
+}
+
+// lockDir is the directory of the lock files of the token file at path,
+// as keyring names it.
+func lockDir(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".locks")
 }
 
 // match returns the config entry that answers t, nil for none, as the
@@ -88,31 +129,60 @@ func (rec *record) forServer(host string) bool {
 // holds a token for host that is valid now (flows.Cached). When the token
 // is no longer valid and another process is refreshing it, it waits for
 // that process and reads the file again.
-func cached(path, key, host string) (*record, bool) {
-	rec, ok := lookup(path, key)
-	return fresh(path, key, host, rec, ok)
+func cached(src source, key, host string) (*record, bool) {
+	rec, ok := src.lookup(key)
+	return fresh(src, key, host, rec, ok)
 }
 
 // fresh is cached for rec, the record of key already read (ok false for
 // none).
-func fresh(path, key, host string, rec record, ok bool) (*record, bool) {
+func fresh(src source, key, host string, rec record, ok bool) (*record, bool) {
 	if !ok || !rec.forServer(host) {
 		return nil, false
 	}
 	if rec.valid(time.Now()) {
 		return &rec, true
 	}
-	if !waitForRefresh(path, key) {
+	if !waitForRefresh(src.locks, key) {
 		return nil, false
 	}
 	// The new token, or, when this process holds the hand-over lock now,
 	// a token another process's refresh stored just before: the command
 	// then answers, and starts no oidc-auth-core that would find it too.
-	if rec, ok = lookup(path, key); ok && rec.forServer(host) && rec.valid(time.Now()) {
+	if rec, ok = src.lookup(key); ok && rec.forServer(host) && rec.valid(time.Now()) {
 		return &rec, true
 	}
 	return nil, false
 }
+
+// lookup reads the record of key as keyring's store does: from the
+// keychain, where one is read, and from the token file when the keychain
+// holds no live record of key. ok is false for no record, and for a
+// keychain that cannot be read (oidc-auth-core then decides).
+func (src source) lookup(key string) (record, bool) {
+	if src.keychain {
+		rec, found, ok := keychainRecord(key)
+		switch {
+		case !ok:
+			return record{}, false
+		case found && rec.live(time.Now()):
+			return rec, true
+		case src.file == "":
+			return record{}, false
+		}
+	}
+	return lookup(src.file, key)
+}
+
+// live reports whether keyring hands rec out at t, as flows.Token.Live
+// decides: the access or the refresh token is good for more than
+// flows.StoreMargin. A record that is valid is live.
+func (rec *record) live(t time.Time) bool {
+	return max(rec.expires, rec.refreshExpires)-storeMargin > t.Unix()
+}
+
+// storeMargin is flows.StoreMargin, in seconds.
+const storeMargin = 30
 
 // lookup reads the entry of key from the token file at path.
 func lookup(path, key string) (record, bool) {

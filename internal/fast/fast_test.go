@@ -116,34 +116,42 @@ func TestGitAsTheHelper(t *testing.T) {
 		}
 		t.Run(sc.name, func(t *testing.T) {
 			setUp(t, sc)
-			defer releaseGate()
-			var got bytes.Buffer
-			answered, err := Git([]byte(sc.req), &got)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if answered != sc.answers {
-				t.Fatalf("answered = %v, want %v (output %q)", answered, sc.answers, got.String())
-			}
-			if !answered {
-				if got.Len() > 0 {
-					t.Fatalf("wrote %q without answering", got.String())
-				}
-				return
-			}
-			var log bytes.Buffer
-			h, err := helper.Open("git-credential-oidc", &log)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Terminal = nil
-			var want bytes.Buffer
-			if err := h.GitGet(context.Background(), strings.NewReader(sc.req), &want); err != nil {
-				t.Fatalf("helper: %v (%s)", err, log.String())
-			}
-			if got.String() != want.String() {
-				t.Fatalf("cached path wrote\n%q\nthe helper\n%q", got.String(), want.String())
-			}
+			checkAsTheHelper(t, sc)
 		})
+	}
+}
+
+// checkAsTheHelper runs Git on sc's request in the world set up for it,
+// and checks that it answers when sc says it must, and that what it
+// answers is the helper's own answer, byte for byte.
+func checkAsTheHelper(t *testing.T, sc scenario) {
+	t.Helper()
+	defer releaseGate()
+	var got bytes.Buffer
+	answered, err := Git([]byte(sc.req), &got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if answered != sc.answers {
+		t.Fatalf("answered = %v, want %v (output %q)", answered, sc.answers, got.String())
+	}
+	if !answered {
+		if got.Len() > 0 {
+			t.Fatalf("wrote %q without answering", got.String())
+		}
+		return
+	}
+	var log bytes.Buffer
+	h, err := helper.Open("git-credential-oidc", &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Terminal = nil
+	var want bytes.Buffer
+	if err := h.GitGet(context.Background(), strings.NewReader(sc.req), &want); err != nil {
+		t.Fatalf("helper: %v (%s)", err, log.String())
+	}
+	if got.String() != want.String() {
+		t.Fatalf("cached path wrote\n%q\nthe helper\n%q", got.String(), want.String())
 	}
 }

@@ -122,7 +122,7 @@ func waitForRefresh(path, key string) bool {
 	if os.Getenv("OIDC_AUTH_LOCK_TIMEOUT") != "" {
 		return false
 	}
-	dir := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".locks")
+	dir := lockDir(path)
 	var st syscall.Stat_t
 	if syscall.Lstat(dir, &st) == syscall.ENOENT {
 		// The first refresh of this file: make the directory as keyring

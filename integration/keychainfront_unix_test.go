@@ -1,0 +1,77 @@
+//go:build (dragonfly && cgo) || (freebsd && cgo) || linux || netbsd || openbsd
+
+// Unix only: the commands read the keychain themselves where it is the Secret Service (Linux and the BSDs); on Windows and macOS oidc-auth-core reads it.
+
+package integration
+
+import (
+	"encoding/json"
+	"maps"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
+)
+
+// TestFrontsAnswerFromTheKeychain: with the login in the Secret Service,
+// as a Linux desktop keeps it, git's and docker's helpers and `oidc-auth
+// token` answer a cached get themselves (no oidc-auth-core beside them),
+// byte for byte as oidc-auth-core answers it, and ask no server.
+func TestFrontsAnswerFromTheKeychain(t *testing.T) {
+	s, env := keychainSandbox(t)
+	srv := startServer(t, pyauthserver.Options{})
+	srv.PlanDevice(pyauthserver.DevicePlan{})
+	r := s.runEnv(env, "login", srv.URL(), "--timeout", loginTimeout, "--json")
+	mustSucceed(t, r)
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &tok); err != nil || !srv.Valid(tok.AccessToken) {
+		t.Fatalf("login --json: %v\n%s", err, r.stdout)
+	}
+	s.learn(tok.AccessToken, tok.RefreshToken)
+	if b := s.storeBytes(); b != nil {
+		t.Fatalf("the login went to the token file, not the keychain:\n%s", b)
+	}
+	s.writeConfig("[[server]]\nmatch = \"registry.example.org\"\nhost = \"" + srv.URL() + "\"\n")
+	alone, core := t.TempDir(), t.TempDir()
+	for _, name := range []string{"oidc-auth", "git-credential-oidc", "docker-credential-oidc"} {
+		copyFile(t, filepath.Join(binDir, name+exe), filepath.Join(alone, name+exe))
+		copyFile(t, coreBin, filepath.Join(core, name+exe))
+	}
+	u, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := requestCounts(srv)
+	for _, c := range []struct{ name, stdin, program, arg string }{
+		{"git get", "protocol=" + u.Scheme + "\nhost=" + u.Host + "\npath=" + strings.TrimPrefix(u.Path, "/") + "/repo.git\n\n", "git-credential-oidc", "get"},
+		{"docker get", "registry.example.org\n", "docker-credential-oidc", "get"},
+		{"token", "", "oidc-auth", "token"},
+	} {
+		args := []string{c.arg}
+		if c.arg == "token" {
+			args = append(args, srv.URL())
+		}
+		front, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(env...), filepath.Join(alone, c.program+exe), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(env...), filepath.Join(core, c.program+exe), args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.code != 0 || !strings.Contains(want.stdout, tok.AccessToken) {
+			t.Fatalf("%s: oidc-auth-core gives no answer to compare with\n%v", c.name, want)
+		}
+		if front.code != want.code || front.stdout != want.stdout || front.stderr != "" {
+			t.Errorf("%s: the command alone answers\n%v\noidc-auth-core answers\n%v", c.name, front, want)
+		}
+	}
+	if after := requestCounts(srv); !maps.Equal(after, before) {
+		t.Errorf("the cached gets asked the server: %v, then %v", before, after)
+	}
+}

@@ -1,0 +1,89 @@
+package fast
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/oidc-auth/oidc-auth/internal/secretservice"
+)
+
+// keychainService is the keychain service of oidc-auth's logins
+// (keyring.DefaultAppName).
+const keychainService = "oidc-auth"
+
+// keychainWait bounds the read of the keychain. A keychain that does not
+// answer in time is left to oidc-auth-core, which waits for it as long as
+// its own bound and then tells later processes to skip it for a while.
+var keychainWait = time.Second
+
+// errSilent is the answer of a keychain that did not answer in time.
+var errSilent = errors.New("fast: the keychain did not answer in time")
+
+// keychainRecord reads the record of key from the keychain as keyring's
+// KeychainStore reads it: one item holding the record as JSON, or one
+// naming the parts of a record split into several, which are joined and
+// must match the hash the first names. found is false for no item; ok is
+// false for an item the command leaves to oidc-auth-core: one the direct
+// read does not read (see secretservice.Get), a keychain that does not
+// answer, a split record that does not add up, a record not decoded the
+// way keyring decodes it (see decodeRecord).
+func keychainRecord(key string) (rec record, found, ok bool) {
+	values, err := keychainGet(key)
+	switch {
+	case errors.Is(err, secretservice.ErrNotFound):
+		return record{}, false, true
+	case err != nil:
+		return record{}, false, false
+	}
+	v := values[0]
+	if strings.HasPrefix(v, secretservice.ChunkHeader) {
+		gen, n, sum, err := secretservice.ParseChunkHeader(v)
+		if err != nil {
+			return record{}, false, false
+		}
+		users := make([]string, n)
+		for i := range users {
+			users[i] = secretservice.ChunkUser(key, gen, i+1)
+		}
+		parts, err := keychainGet(users...)
+		if err != nil {
+			return record{}, false, false // a part missing: keyring calls the record corrupt
+		}
+		v = strings.Join(parts, "")
+		if got := sha256.Sum256([]byte(v)); hex.EncodeToString(got[:]) != sum {
+			return record{}, false, false
+		}
+	}
+	b := []byte(v)
+	if !json.Valid(b) {
+		return record{}, false, false
+	}
+	rec, ok = decodeRecord(b)
+	return rec, ok, ok
+}
+
+// keychainGet reads the items of users of oidc-auth's service, bounded by
+// keychainWait.
+func keychainGet(users ...string) ([]string, error) {
+	type result struct {
+		values []string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() { // left behind if the keychain hangs; it ends with the process
+		v, err := secretservice.Get(keychainService, users...)
+		done <- result{v, err}
+	}()
+	t := time.NewTimer(keychainWait)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.values, r.err
+	case <-t.C:
+		return nil, errSilent
+	}
+}
