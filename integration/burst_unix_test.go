@@ -25,14 +25,7 @@ import (
 // itself and execs the real one.
 func TestBurstStartsOneCore(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, pyauthserver.Options{})
-	host := slowProxy(t, srv, 500*time.Millisecond) // the burst arrives while the refresh is under way
-	s := newSandbox(t)
-	srv.PlanDevice(pyauthserver.DevicePlan{})
-	mustSucceed(t, s.run("login", host, "--timeout", loginTimeout))
-	key := keyOf(t, host)
-	s.readStore()
-	s.expireStoredAccess(key)
+	srv, host, s, key := expiredLogin(t, 500*time.Millisecond) // the burst arrives while the refresh is under way
 
 	dir := frontsWithFakeCore(t)
 	count := filepath.Join(t.TempDir(), "cores")

@@ -67,6 +67,24 @@ func (s *sandbox) expireStoredAccess(key string) {
 	}
 }
 
+// expiredLogin logs in, in a new sandbox, to a new server behind a proxy
+// that answers after delay, and makes the stored access token expired
+// (its refresh token still good): the next get refreshes, slowly enough
+// for a burst of gets to meet the refresh under way. It returns the
+// server, the proxy's URL, the sandbox and the login's store key.
+func expiredLogin(t *testing.T, delay time.Duration) (*pyauthserver.Server, string, *sandbox, string) {
+	t.Helper()
+	srv := startServer(t, pyauthserver.Options{})
+	host := slowProxy(t, srv, delay)
+	s := newSandbox(t)
+	srv.PlanDevice(pyauthserver.DevicePlan{})
+	mustSucceed(t, s.run("login", host, "--timeout", loginTimeout))
+	key := keyOf(t, host)
+	s.readStore()
+	s.expireStoredAccess(key)
+	return srv, host, s, key
+}
+
 // TestConcurrentRefresh runs several `oidc-auth token` at once on an
 // expired access token, as parallel git or docker commands do. The promise:
 // the store is "safely shared by any number of concurrent processes" — an
@@ -76,14 +94,7 @@ func (s *sandbox) expireStoredAccess(key string) {
 // to log in again.
 func TestConcurrentRefresh(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, pyauthserver.Options{})
-	host := slowProxy(t, srv, 300*time.Millisecond)
-	s := newSandbox(t)
-	srv.PlanDevice(pyauthserver.DevicePlan{})
-	mustSucceed(t, s.run("login", host, "--timeout", loginTimeout))
-	key := keyOf(t, host)
-	s.readStore()
-	s.expireStoredAccess(key)
+	srv, host, s, key := expiredLogin(t, 300*time.Millisecond)
 
 	const n = 32
 	results := make([]result, n)

@@ -119,35 +119,47 @@ func keychainSandbox(t *testing.T) (*sandbox, []string) {
 	return newSandbox(t), []string{"OIDC_AUTH_STORE=", "DBUS_SESSION_BUS_ADDRESS=" + bus}
 }
 
-// TestKeychainIsTheDefault logs in with a working Secret Service: the token
-// lives in the keychain, not in the file, and status says so.
-func TestKeychainIsTheDefault(t *testing.T) {
-	s, env := keychainSandbox(t)
-	srv := startServer(t, pyauthserver.Options{})
+// keychainTokens are the tokens of a login, as `login --json` prints them.
+type keychainTokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// keychainLogin logs in to srv in the keychain sandbox s (env), with no
+// warning and nothing written to the token file, and returns the tokens,
+// which the sandbox then looks for in every output.
+func keychainLogin(t *testing.T, s *sandbox, env []string, srv *pyauthserver.Server) keychainTokens {
+	t.Helper()
 	srv.PlanDevice(pyauthserver.DevicePlan{})
 	r := s.runEnv(env, "login", srv.URL(), "--timeout", loginTimeout, "--json")
 	mustSucceed(t, r)
 	if strings.Contains(r.stderr, "warning") {
 		t.Errorf("a warning with a working keychain:\n%s", r.stderr)
 	}
-	var tok struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-	}
+	var tok keychainTokens
 	if err := json.Unmarshal([]byte(r.stdout), &tok); err != nil || !srv.Valid(tok.AccessToken) {
 		t.Fatalf("login --json: %v\n%s", err, r.stdout)
 	}
 	s.learn(tok.AccessToken, tok.RefreshToken)
 	if b := s.storeBytes(); b != nil {
-		t.Errorf("the token file was written although the keychain works:\n%s", b)
+		t.Fatalf("the token file was written although the keychain works:\n%s", b)
 	}
+	return tok
+}
+
+// TestKeychainIsTheDefault logs in with a working Secret Service: the token
+// lives in the keychain, not in the file, and status says so.
+func TestKeychainIsTheDefault(t *testing.T) {
+	s, env := keychainSandbox(t)
+	srv := startServer(t, pyauthserver.Options{})
+	tok := keychainLogin(t, s, env, srv)
 	item, err := gokeyring.Get("oidc-auth", storeKey(t, srv))
 	if err != nil || !strings.Contains(item, tok.AccessToken) {
 		t.Fatalf("keychain item for %s: %v", storeKey(t, srv), err)
 	}
 
 	before := srv.Count(pyauthserver.RouteToken)
-	r = s.runEnv(env, "token", srv.URL())
+	r := s.runEnv(env, "token", srv.URL())
 	mustSucceed(t, r)
 	if r.stdout != tok.AccessToken+"\n" || srv.Count(pyauthserver.RouteToken) != before {
 		t.Errorf("token from the keychain: %q, %d new token requests", r.stdout, srv.Count(pyauthserver.RouteToken)-before)

@@ -5,7 +5,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"maps"
 	"net/url"
 	"path/filepath"
@@ -22,20 +21,7 @@ import (
 func TestFrontsAnswerFromTheKeychain(t *testing.T) {
 	s, env := keychainSandbox(t)
 	srv := startServer(t, pyauthserver.Options{})
-	srv.PlanDevice(pyauthserver.DevicePlan{})
-	r := s.runEnv(env, "login", srv.URL(), "--timeout", loginTimeout, "--json")
-	mustSucceed(t, r)
-	var tok struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &tok); err != nil || !srv.Valid(tok.AccessToken) {
-		t.Fatalf("login --json: %v\n%s", err, r.stdout)
-	}
-	s.learn(tok.AccessToken, tok.RefreshToken)
-	if b := s.storeBytes(); b != nil {
-		t.Fatalf("the login went to the token file, not the keychain:\n%s", b)
-	}
+	tok := keychainLogin(t, s, env, srv)
 	s.writeConfig("[[server]]\nmatch = \"registry.example.org\"\nhost = \"" + srv.URL() + "\"\n")
 	alone, core := t.TempDir(), t.TempDir()
 	for _, name := range []string{"oidc-auth", "git-credential-oidc", "docker-credential-oidc"} {
