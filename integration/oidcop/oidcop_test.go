@@ -536,15 +536,10 @@ func TestDeviceFlow(t *testing.T) {
 	if f := p.LastDeviceAuthorizationForm(); f.Get("audience") != "registry" || f.Get("client_id") != PublicClientID {
 		t.Errorf("device authorization form %v", f)
 	}
-	go func() {
-		// Approve after the first poll, as a user would.
-		for p.Counts()["token:device_code"] == 0 {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if err := p.ApproveDevice(strings.ToLower(da.UserCode)); err != nil {
-			t.Error(err)
-		}
-	}()
+	// Approved while the first poll is answered: that poll gets
+	// authorization_pending, the next the tokens. (A test that approved
+	// once it saw the first poll arrive raced that poll's answer.)
+	p.AutoApproveDevices(true)
 	tok, err := cfg.DeviceAccessToken(t.Context(), da)
 	if err != nil {
 		t.Fatalf("device token: %v", err)
@@ -555,6 +550,18 @@ func TestDeviceFlow(t *testing.T) {
 	}
 	if c := p.Counts()["token:device_code"]; c != 2 {
 		t.Errorf("polls %d", c)
+	}
+	p.AutoApproveDevices(false)
+	// A person types the user code in any case.
+	da2, err := cfg.DeviceAuth(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ApproveDevice(strings.ToLower(da2.UserCode)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.DeviceAccessToken(t.Context(), da2); err != nil {
+		t.Errorf("after approval by the user code in lower case: %v", err)
 	}
 	// Device tokens belong to the client: refresh and revocation work.
 	tok2, err := refresh(cfg, t.Context(), tok.RefreshToken)
