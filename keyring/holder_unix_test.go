@@ -45,7 +45,9 @@ func wantHolderError(t *testing.T, err error, path string, pid int) {
 	if want := (keyring.LockHolder{PID: pid, Command: holderName()}); le.Holder != want {
 		t.Errorf("LockError.Holder = %+v, want %+v", le.Holder, want)
 	}
-	if le.Waited < time.Second || le.Waited > 3*time.Second {
+	// The bound runs from the context's making, a moment before the
+	// wait began: the wait is a hair under it when nothing is slow.
+	if le.Waited < 900*time.Millisecond || le.Waited > 3*time.Second {
 		t.Errorf("LockError.Waited = %v, want about the 1s bound", le.Waited)
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
