@@ -167,8 +167,14 @@ func TestCallbackErrorOfThisLogin(t *testing.T) {
 func TestCodeFlowStartPage(t *testing.T) {
 	t.Parallel()
 	w := startWaitingLogin(t)
+	// The browser may be asked before the terminal is written to: wait
+	// for the line as a person would read it.
+	want := "http://localhost:" + strconv.Itoa(w.port) + "/login/"
 	out := w.out.String()
-	i := strings.Index(out, "http://localhost:"+strconv.Itoa(w.port)+"/login/")
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out, want) && time.Now().Before(deadline); out = w.out.String() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	i := strings.Index(out, want)
 	if i < 0 {
 		t.Fatalf("no start URL in:\n%s", out)
 	}
