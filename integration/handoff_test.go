@@ -134,7 +134,7 @@ func runFront(t *testing.T, dir, bin string, stdin io.Reader, env []string, args
 		cmd.Env = env
 		cmd.Stdin = stdin
 		cmd.Stdout, cmd.Stderr = stdout, stderr
-		cmd.WaitDelay = 5 * time.Second
+		cmd.WaitDelay = outputDelay
 		detach(cmd)
 		return cmd
 	})

@@ -341,6 +341,21 @@ func (r result) String() string {
 	return fmt.Sprintf("%s: exit %d after %v\nstdout: %q\nstderr: %q", strings.Join(r.args, " "), r.code, r.elapsed.Round(time.Millisecond), r.stdout, r.stderr)
 }
 
+// outputDelay bounds how long a run's standard output and error may stay
+// open after the process ended (exec.Cmd.WaitDelay): a process the run
+// left behind that holds them fails the run. Under Wine the end of a
+// process's output has once come more than 5 s after the process ended,
+// in a full run of the Windows tests on two loaded cores (a refresh of
+// TestRefreshWhileStoreHeldOpen, which passed 12 times out of 12 alone),
+// so Windows gets more time: the commands there wait for the core they
+// start, so nothing of theirs outlives them.
+var outputDelay = func() time.Duration {
+	if runtime.GOOS == "windows" {
+		return 30 * time.Second
+	}
+	return 5 * time.Second
+}()
+
 // runTimeout bounds every run of oidc-auth.
 const runTimeout = 40 * time.Second
 
@@ -412,7 +427,7 @@ func (s *sandbox) executeOnce(timeout time.Duration, dir, stdin string, env []st
 		cmd.Stdin = strings.NewReader(stdin)
 		detach(cmd)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.WaitDelay = 5 * time.Second
+		cmd.WaitDelay = outputDelay
 		return cmd
 	})
 	if err == nil {
