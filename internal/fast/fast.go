@@ -89,11 +89,17 @@ func sources() (s source, ok bool) {
 	if backend == "keychain" {
 		return source{keychain: true, locks: p}, true
 	}
-	if _, err := os.Lstat(filepath.Join(lockDir(p), "keychain-silent")); !errors.Is(err, fs.ErrNotExist) {
+	if fi, err := os.Lstat(filepath.Join(lockDir(p), "keychain-silent")); err == nil && time.Since(fi.ModTime()) < keychainSilentFor || err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return s, false
 	}
 	return source{keychain: true, file: p, locks: p}, true
 }
+
+// keychainSilentFor is how long keyring skips a keychain that did not
+// answer, after the time of its marker (keyring's silentFor). An older
+// marker is history: keyring reads the keychain again, and so do the
+// commands.
+const keychainSilentFor = 5 * time.Minute
 
 // lockDir is the directory of the lock files of the token file at path,
 // as keyring names it.
