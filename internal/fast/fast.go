@@ -89,7 +89,10 @@ func sources() (s source, ok bool) {
 	if backend == "keychain" {
 		return source{keychain: true, locks: p}, true
 	}
-	if fi, err := os.Lstat(filepath.Join(lockDir(p), "keychain-silent")); err == nil && time.Since(fi.ModTime()) < keychainSilentFor || err != nil && !errors.Is(err, fs.ErrNotExist) {
+	switch fi, err := os.Lstat(filepath.Join(lockDir(p), "keychain-silent")); {
+	case err == nil && time.Since(fi.ModTime()) < keychainSilentFor: // keyring skips the keychain now
+		return s, false
+	case err != nil && !errors.Is(err, fs.ErrNotExist): // no telling
 		return s, false
 	}
 	return source{keychain: true, file: p, locks: p}, true
