@@ -16,8 +16,9 @@
 // its end, debug output, a file or directory that is not private to the
 // user, an entry it cannot be sure to read as encoding/json does, a
 // keychain item it would have to unlock, a keychain that is slow to answer
-// or that the core would not read (no session bus, or found silent a
-// moment ago). When the token is about to expire and another process
+// or that the core would not read (a forced one without a session bus, or
+// one found silent a moment ago). Without a session bus the default store
+// is the token file, which it reads. When the token is about to expire and another process
 // holds the login's lock (it is refreshing), it waits for that process and
 // answers with the new token, so that a burst of gets starts one
 // oidc-auth-core, not one each.
@@ -60,9 +61,8 @@ type source struct {
 // environment; ok is false when it would print debug output, or when the
 // environment holds a setting the cached answer does not cover, or for a
 // keychain the command does not read itself: one that is not the Secret
-// Service, one without a session bus (oidc-auth-core then falls back to
-// the file, warning), or one that another process found silent a moment
-// ago (its marker beside the locks).
+// Service, a forced one without a session bus, or one that another
+// process found silent a moment ago (its marker beside the locks).
 func sources() (s source, ok bool) {
 	if os.Getenv("OIDC_AUTH_DEBUG") != "" {
 		return s, false
@@ -83,8 +83,17 @@ func sources() (s source, ok bool) {
 	if backend == "file" {
 		return source{file: p, locks: p}, true
 	}
-	if !secretservice.Supported || secretservice.BusMissing() != "" {
-		return s, false
+	if !secretservice.Supported {
+		return s, false // the Keychain of macOS, the Credential Manager of Windows
+	}
+	if secretservice.BusMissing() != "" {
+		// keyring finds the keychain unavailable: a forced keychain is an
+		// error, the default store reads the file, with no warning (only a
+		// save warns), as on CI runners and over SSH.
+		if backend == "keychain" {
+			return s, false
+		}
+		return source{file: p, locks: p}, true
 	}
 	if backend == "keychain" {
 		return source{keychain: true, locks: p}, true

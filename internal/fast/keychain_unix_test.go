@@ -158,3 +158,40 @@ func TestKeychainSplitsAndFallbacks(t *testing.T) {
 		checkAsTheHelper(t, scenario{config: team, req: gitReq(), answers: true})
 	})
 }
+
+// TestDefaultStoreWithoutSessionBus: with no session bus, as on CI
+// runners and over SSH, the default store is the token file, and the
+// cached path answers from it as the helper does; a forced keychain is
+// left to oidc-auth-core, which says it is unavailable.
+func TestDefaultStoreWithoutSessionBus(t *testing.T) {
+	n := time.Now().Unix()
+	team := "[[server]]\nmatch = \"https://git.example.org/team/\"\nhost = \"https://auth.example.org\"\n"
+	for _, tt := range []struct {
+		name, backend, access string
+		expires               int64
+		answers               bool
+	}{
+		{"valid", "", "tok-nobus", n + 3600, true},
+		{"expired", "", "tok-gone", n - 10, false},
+		{"forced keychain", "keychain", "tok-forced", n + 3600, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := scenario{config: team, req: gitReq(), answers: tt.answers}
+			setUp(t, sc)
+			t.Setenv("OIDC_TOKEN_FILE", "")
+			t.Setenv("OIDC_AUTH_STORE", tt.backend)
+			t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+			if secretservice.BusMissing() == "" {
+				t.Skipf("a session bus is found without DBUS_SESSION_BUS_ADDRESS (in /run/user/%d): the case needs a machine without one", os.Getuid())
+			}
+			file := filepath.Join(os.Getenv("XDG_CACHE_HOME"), "oidc-auth", "token-store.json")
+			if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, []byte("{"+member("https://auth.example.org", tt.access, tt.expires, "")+"}"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			checkAsTheHelper(t, sc)
+		})
+	}
+}
