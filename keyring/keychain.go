@@ -215,29 +215,24 @@ func (s *KeychainStore) readValue(ctx context.Context, user string) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(v, secretservice.ChunkHeader) {
-		return []byte(v), nil
+	joined, err := secretservice.Join(user, v, ErrNotFound, func(users ...string) ([]string, error) {
+		parts := make([]string, 0, len(users))
+		for _, u := range users {
+			part, err := s.get(ctx, u)
+			if err != nil {
+				return parts, err
+			}
+			parts = append(parts, part)
+		}
+		return parts, nil
+	})
+	if ce := (*secretservice.CorruptError)(nil); errors.As(err, &ce) {
+		return nil, &CorruptError{Place: s.place(user), Err: ce.Err}
 	}
-	gen, n, sum, err := secretservice.ParseChunkHeader(v)
 	if err != nil {
-		return nil, &CorruptError{Place: s.place(user), Err: err}
+		return nil, err
 	}
-	var b strings.Builder
-	for i := 1; i <= n; i++ {
-		part, err := s.get(ctx, secretservice.ChunkUser(user, gen, i))
-		if errors.Is(err, ErrNotFound) {
-			return nil, &CorruptError{Place: s.place(user), Err: fmt.Errorf("part %d of %d is missing", i, n)}
-		}
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(part)
-	}
-	got := sha256.Sum256([]byte(b.String()))
-	if hex.EncodeToString(got[:]) != sum {
-		return nil, &CorruptError{Place: s.place(user), Err: errors.New("its parts do not add up to the recorded hash")}
-	}
-	return []byte(b.String()), nil
+	return []byte(joined), nil
 }
 
 // writeValue stores value under user, split into chunks when it is large.

@@ -1,11 +1,8 @@
 package fast
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/oidc-auth/oidc-auth/internal/secretservice"
@@ -25,8 +22,7 @@ var errSilent = errors.New("fast: the keychain did not answer in time")
 
 // keychainRecord reads the record of key from the keychain as keyring's
 // KeychainStore reads it: one item holding the record as JSON, or one
-// naming the parts of a record split into several, which are joined and
-// must match the hash the first names. found is false for no item; ok is
+// naming the parts of a record split into several (secretservice.Join). found is false for no item; ok is
 // false for an item the command leaves to oidc-auth-core: one the direct
 // read does not read (see secretservice.Get), a keychain that does not
 // answer, a split record that does not add up, a record not decoded the
@@ -39,24 +35,9 @@ func keychainRecord(key string) (rec record, found, ok bool) {
 	case err != nil:
 		return record{}, false, false
 	}
-	v := values[0]
-	if strings.HasPrefix(v, secretservice.ChunkHeader) {
-		gen, n, sum, err := secretservice.ParseChunkHeader(v)
-		if err != nil {
-			return record{}, false, false
-		}
-		users := make([]string, n)
-		for i := range users {
-			users[i] = secretservice.ChunkUser(key, gen, i+1)
-		}
-		parts, err := keychainGet(users...)
-		if err != nil {
-			return record{}, false, false // a part missing: keyring calls the record corrupt
-		}
-		v = strings.Join(parts, "")
-		if got := sha256.Sum256([]byte(v)); hex.EncodeToString(got[:]) != sum {
-			return record{}, false, false
-		}
+	v, err := secretservice.Join(key, values[0], secretservice.ErrNotFound, keychainGet)
+	if err != nil {
+		return record{}, false, false // a split record keyring calls corrupt, or a keychain that fails
 	}
 	b := []byte(v)
 	if !json.Valid(b) {

@@ -14,7 +14,10 @@
 package secretservice
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -51,4 +54,48 @@ func ParseChunkHeader(v string) (gen string, n int, sum string, err error) {
 		return "", 0, "", errors.New("its chunk count is malformed")
 	}
 	return f[0], n, f[2], nil
+}
+
+// CorruptError says why a split record cannot be read back: its header
+// does not parse, a part is missing, or the parts do not add up to the
+// hash the header records.
+type CorruptError struct{ Err error }
+
+func (e *CorruptError) Error() string { return "secretservice: a split record: " + e.Err.Error() }
+
+// Join returns the record whose item under user holds v: v itself, or,
+// when v names the parts of a split record (ChunkHeader), the parts,
+// joined and checked against the hash v records. get returns the values
+// of the parts' users, in order, or an error that is notFound for a part
+// that is missing, with the values before it when it read them one by
+// one (the message then names the part). The error is a *CorruptError for what cannot be read
+// back, else get's. keyring and the small commands read split records
+// with it alike.
+func Join(user, v string, notFound error, get func(users ...string) ([]string, error)) (string, error) {
+	if !strings.HasPrefix(v, ChunkHeader) {
+		return v, nil
+	}
+	gen, n, sum, err := ParseChunkHeader(v)
+	if err != nil {
+		return "", &CorruptError{err}
+	}
+	users := make([]string, n)
+	for i := range users {
+		users[i] = ChunkUser(user, gen, i+1)
+	}
+	parts, err := get(users...)
+	if errors.Is(err, notFound) {
+		if parts != nil {
+			return "", &CorruptError{fmt.Errorf("part %d of %d is missing", len(parts)+1, n)}
+		}
+		return "", &CorruptError{fmt.Errorf("one of its %d parts is missing", n)}
+	}
+	if err != nil {
+		return "", err
+	}
+	joined := strings.Join(parts, "")
+	if got := sha256.Sum256([]byte(joined)); hex.EncodeToString(got[:]) != sum {
+		return "", &CorruptError{errors.New("its parts do not add up to the recorded hash")}
+	}
+	return joined, nil
 }
