@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
 	"github.com/oidc-auth/oidc-auth/internal/testfs"
+	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
 // scenario is a token file, a config and a request.
@@ -153,5 +155,23 @@ func checkAsTheHelper(t *testing.T, sc scenario) {
 	}
 	if got.String() != want.String() {
 		t.Fatalf("cached path wrote\n%q\nthe helper\n%q", got.String(), want.String())
+	}
+}
+
+// TestMirroredSettings: the package keeps its own copies of settings of
+// flows and keyring, which it does not link; they must be the same.
+func TestMirroredSettings(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"validityMargin", validityMargin, flows.ValidityMargin},
+		{"storeMargin", time.Duration(storeMargin) * time.Second, flows.StoreMargin},
+		{"refreshWait", refreshWait, flows.DefaultLockTimeout},
+		{"keychainService", keychainService, keyring.DefaultAppName},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %v, the original is %v", c.name, c.got, c.want)
+		}
 	}
 }
