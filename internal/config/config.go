@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -805,7 +804,7 @@ func hostOf(scheme, hostport string) (string, string, error) {
 		}
 	}
 	host, port := hostport, ""
-	if h, p, err := net.SplitHostPort(hostport); err == nil {
+	if h, p, ok := storekey.SplitHostPort(hostport); ok {
 		host, port = h, p
 		if n, err := strconv.Atoi(p); err != nil || n <= 0 || n > 65535 {
 			return "", "", fmt.Errorf("port %q is not a port", p)
@@ -821,7 +820,7 @@ func hostOf(scheme, hostport string) (string, string, error) {
 		port = ""
 	}
 	if port != "" {
-		return net.JoinHostPort(host, port), host, nil
+		return storekey.JoinHostPort(host, port), host, nil
 	}
 	if strings.Contains(host, ":") {
 		return "[" + host + "]", host, nil

@@ -8,7 +8,7 @@ package storekey
 import (
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -59,7 +59,7 @@ func Key(server string) (string, error) {
 		port = ""
 	}
 	if port != "" {
-		host = net.JoinHostPort(host, port)
+		host = JoinHostPort(host, port)
 	} else if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
@@ -142,8 +142,52 @@ func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	// net.ParseIP's reading, without linking net: no zone, an IPv4
+	// address mapped into IPv6 counts as the IPv4 one.
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.IsLoopback()
+}
+
+// JoinHostPort is net.JoinHostPort: host and port as host:port, host in
+// brackets when it has a colon (an IPv6 address). This package and
+// internal/config are linked by the small commands, for which the net
+// package would cost every start about 0.15 ms of package
+// initialisation (BENCHMARKS.md); TestHostPortAsNet checks these
+// against net.
+func JoinHostPort(host, port string) string {
+	if strings.IndexByte(host, ':') >= 0 {
+		return "[" + host + "]:" + port
+	}
+	return host + ":" + port
+}
+
+// SplitHostPort is net.SplitHostPort without its error's text: host and
+// port of "host:port", "[host]:port" or "[host%zone]:port", ok false for
+// anything net.SplitHostPort refuses (see JoinHostPort).
+func SplitHostPort(hostport string) (host, port string, ok bool) {
+	i := strings.LastIndexByte(hostport, ':')
+	if i < 0 {
+		return "", "", false // no port
+	}
+	j, k := 0, 0 // no '[' before j, no ']' before k
+	if hostport[0] == '[' {
+		// The first ']' must be just before the last ':'.
+		end := strings.IndexByte(hostport, ']')
+		if end < 0 || end+1 != i {
+			return "", "", false
+		}
+		host = hostport[1:end]
+		j, k = 1, end+1
+	} else {
+		host = hostport[:i]
+		if strings.IndexByte(host, ':') >= 0 {
+			return "", "", false // too many colons
+		}
+	}
+	if strings.IndexByte(hostport[j:], '[') >= 0 || strings.IndexByte(hostport[k:], ']') >= 0 {
+		return "", "", false
+	}
+	return host, hostport[i+1:], true
 }
 
 // FilePath returns the default token file of the application appName:
