@@ -3,13 +3,14 @@
 package fast
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/oidc-auth/oidc-auth/internal/sha256"
 )
 
 // readsFiles says whether the cached path answers on this system.

@@ -14,12 +14,13 @@
 package secretservice
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/oidc-auth/oidc-auth/internal/sha256"
 )
 
 var (
