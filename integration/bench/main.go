@@ -111,14 +111,15 @@ type row struct {
 
 // bench is one run of the harness.
 type bench struct {
-	ctx    context.Context
-	o      options
-	dir    string
-	static string // directory of the static build (the README's install)
-	dyn    string // directory of the dynamic build
-	hello  string // static hello-world binary
-	root   string // module root
-	rows   []row
+	ctx     context.Context
+	o       options
+	dir     string
+	static  string // directory of the static build (the README's install)
+	dyn     string // directory of the dynamic build
+	hello   string // static hello-world binary
+	minimal string // static binary of a main that writes with syscall alone
+	root    string // module root
+	rows    []row
 	// loadStart is the load average when the run began.
 	loadStart string
 	detail    bytes.Buffer // hyperfine tables, storm figures, go test output
@@ -184,7 +185,7 @@ func progress(format string, args ...any) {
 }
 
 // build installs the commands statically (the README's install), again
-// dynamically linked, and a static hello world.
+// dynamically linked, a static hello world and a static minimal program.
 func (b *bench) build() error {
 	progress("== building")
 	out, err := exec.Command("go", "env", "GOMOD").Output()
@@ -203,23 +204,31 @@ func (b *bench) build() error {
 			return fmt.Errorf("bench: CGO_ENABLED=%s go install -tags %s ./cmd/...: %w", c.cgo, installTags, err)
 		}
 	}
-	src := filepath.Join(b.dir, "hello")
-	if err := os.MkdirAll(src, 0o700); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module hello\n\ngo 1.26\n"), 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello, world\") }\n"), 0o600); err != nil {
-		return err
-	}
+	// Two reference programs: the floor of any Go program (one that
+	// writes a line with syscall alone), and fmt's hello world.
 	b.hello = filepath.Join(b.dir, "static-hello")
-	cmd := exec.CommandContext(b.ctx, "go", "build", "-o", b.hello, ".")
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("bench: build the hello world: %w", err)
+	b.minimal = filepath.Join(b.dir, "static-minimal")
+	for _, p := range []struct{ name, bin, src string }{
+		{"hello", b.hello, "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello, world\") }\n"},
+		{"minimal", b.minimal, "package main\n\nimport \"syscall\"\n\nfunc main() { syscall.Write(1, []byte(\"ok\\n\")) }\n"},
+	} {
+		src := filepath.Join(b.dir, p.name)
+		if err := os.MkdirAll(src, 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module "+p.name+"\n\ngo 1.26\n"), 0o600); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(p.src), 0o600); err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(b.ctx, "go", "build", "-o", p.bin, ".")
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("bench: build the %s program: %w", p.name, err)
+		}
 	}
 	return nil
 }
@@ -432,6 +441,7 @@ func (b *bench) cached() error {
 		{"git-credential-oidc get (static, README install)", git + " get < " + gq, "password="},
 		{"git-credential-oidc get (dynamic, CGO_ENABLED=1)", filepath.Join(b.dyn, "git-credential-oidc") + " get < " + gq, "password="},
 		{"static hello world", b.hello + " < " + gq, "hello"},
+		{"static minimal Go program", b.minimal + " < " + gq, "ok"},
 	})
 	if err != nil {
 		return err
@@ -439,6 +449,7 @@ func (b *bench) cached() error {
 	b.ratioRow(res, 1, 0, "cached file-store `git-credential-oidc get` (static, as installed) / `git credential-store get`", 1.25)
 	b.ratioRow(res, 2, 0, "the same, dynamic build (CGO_ENABLED=1) / `git credential-store get`", 0)
 	b.ratioRow(res, 3, 0, "static hello world / `git credential-store get`", 0)
+	b.ratioRow(res, 4, 0, "static minimal Go program (a line written with `syscall.Write`), the floor of any Go program / `git credential-store get`", 0)
 
 	// 3. flat in the number of logins and servers
 	res, err = b.hyperfine("1 vs 1,000 logins and servers", h.env, []cmdSpec{
