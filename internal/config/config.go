@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -215,29 +217,77 @@ func parseConfig(name string, b []byte) (*Config, error) {
 // and the errors of LoadConfig, but for a config that is not of the usual
 // shape (see decodeEach), which it leaves to LoadConfig: ErrUnusual. So it
 // links no TOML decoder of its own, and the small commands that use it
-// stay small.
+// stay small. A large file is mapped, not read (see readFile); the entry
+// returned shares nothing with it.
 func LoadMatch(path string, t Target) (*Server, error) {
-	b, err := os.ReadFile(path)
+	b, release, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("helper: read config: %w", err)
 	}
+	defer release()
 	var best Server
 	bestLen := -1
-	err = eachServer(path, b, nil, func(i int, s *Server) {
-		if i == 0 {
-			bestLen = -1
-		}
-		if n, ok := s.match.MatchLen(t); ok && n > bestLen {
-			best, bestLen = *s, n
-		}
+	err = guardFault(path, func() error {
+		return eachServer(path, b, nil, func(i int, s *Server) {
+			if i == 0 {
+				bestLen = -1
+			}
+			if n, ok := s.match.MatchLen(t); ok && n > bestLen {
+				best, bestLen = *s, n
+			}
+		})
 	})
 	if err != nil || bestLen < 0 {
 		return nil, err
 	}
+	best = best.detached() // b may be a mapping, gone after release
 	return &best, nil
+}
+
+// mapAbove is the size from which readFile maps the config file, on the
+// systems where it does, rather than reading it, as the token file is
+// read: a config of a thousand entries (100 KB) then costs no fresh
+// pages to read it into, nor a copy (0.2 ms of a 5 ms get).
+const mapAbove = 64 << 10
+
+// guardFault runs read, which reads the content of the config file at
+// path, maybe a mapping of it (see readFile): a fault on reading it is
+// an error, not a crash.
+func guardFault(path string, read func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			err = fmt.Errorf("helper: the config file %s changed while it was read; try again", path)
+		}
+	}()
+	return read()
+}
+
+// detached returns s with copies of its strings and lists, which share
+// the bytes it was decoded from (see decodeEach).
+// TestDetachedSharesNothing checks that it copies every one.
+func (s Server) detached() Server {
+	c := strings.Clone
+	s.Match, s.Host, s.Issuer, s.ClientID, s.ClientSecret = c(s.Match), c(s.Host), c(s.Issuer), c(s.ClientID), c(s.ClientSecret)
+	s.Audience, s.RedirectHost, s.UsernameClaim = c(s.Audience), c(s.RedirectHost), c(s.UsernameClaim)
+	s.LoginRoute, s.TokenRoute, s.DeviceRoute = c(s.LoginRoute), c(s.TokenRoute), c(s.DeviceRoute)
+	s.Username, s.Auth = c(s.Username), c(s.Auth)
+	if s.Scopes != nil {
+		scopes := make([]string, len(s.Scopes))
+		for i, v := range s.Scopes {
+			scopes[i] = c(v)
+		}
+		s.Scopes = scopes
+	}
+	s.RedirectPorts = slices.Clone(s.RedirectPorts)
+	s.match = Pattern{Scheme: c(s.match.Scheme), Host: c(s.match.Host), Hostname: c(s.match.Hostname), Path: c(s.match.Path)}
+	return s
 }
 
 // eachServer decodes the config file's content b and checks its entries,
