@@ -3,8 +3,6 @@
 package secretservice
 
 import (
-	"strings"
-
 	"github.com/godbus/dbus/v5"
 )
 
@@ -49,19 +47,15 @@ func Get(service string, users ...string) ([]string, error) {
 			searchErr = ErrUnusual
 			continue
 		}
-		for _, p := range unlocked {
-			if strings.HasPrefix(string(p), loginCollection) {
-				items[i] = p
-				break
-			}
+		paths := make([]string, len(unlocked))
+		for j, p := range unlocked {
+			paths[j] = string(p)
 		}
-		switch {
-		case items[i] != "":
-		case len(unlocked) == 0 && len(locked) == 0:
-			searchErr = cmpErr(searchErr, ErrNotFound)
-		default:
-			searchErr = ErrUnusual
+		item, err := loginItem(paths, len(locked))
+		if err != nil {
+			searchErr = cmpErr(searchErr, err)
 		}
+		items[i] = dbus.ObjectPath(item)
 	}
 	var ignored dbus.Variant
 	var session dbus.ObjectPath

@@ -3,7 +3,6 @@ package secretservice
 import (
 	"errors"
 	"strconv"
-	"strings"
 )
 
 // Get returns the secrets of users under service, in their order, in two
@@ -74,18 +73,9 @@ func Get(service string, users ...string) ([]string, error) {
 			searchErr = ErrUnusual
 			continue
 		}
-		for _, p := range unlocked {
-			if strings.HasPrefix(p, loginCollection) {
-				items[i] = p
-				break
-			}
-		}
-		switch {
-		case items[i] != "":
-		case len(unlocked) == 0 && len(locked) == 0:
-			searchErr = cmpErr(searchErr, ErrNotFound)
-		default:
-			searchErr = ErrUnusual
+		var err error
+		if items[i], err = loginItem(unlocked, len(locked)); err != nil {
+			searchErr = cmpErr(searchErr, err)
 		}
 	}
 	session, ok := decodeOpenSession(want[open])

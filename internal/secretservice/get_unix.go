@@ -5,6 +5,7 @@ package secretservice
 import (
 	"os"
 	"strconv"
+	"strings"
 )
 
 // Supported says whether the keychain here is the Secret Service.
@@ -48,4 +49,20 @@ func cmpErr(old, err error) error {
 		return old
 	}
 	return err
+}
+
+// loginItem returns the item of one search's answer that Get reads: the
+// first unlocked item of the login collection. The error is ErrNotFound
+// when the search found no item at all, and ErrUnusual when it found
+// none that Get reads (locked, or in another collection).
+func loginItem(unlocked []string, locked int) (string, error) {
+	for _, p := range unlocked {
+		if strings.HasPrefix(p, loginCollection) {
+			return p, nil
+		}
+	}
+	if len(unlocked) == 0 && locked == 0 {
+		return "", ErrNotFound
+	}
+	return "", ErrUnusual
 }
