@@ -23,8 +23,8 @@ type secret struct {
 // Get returns the secrets of users under service, in their order, in two
 // round trips however many users there are (go-keyring takes seven for
 // one): the searches for the items and the opening of a session go out
-// together, then all the items' secrets are asked for at once, and the
-// session is closed without waiting for the answer. The error is
+// together, then all the items' secrets are asked for at once; the
+// session ends with the process's connection. The error is
 // ErrNotFound when a user has no item at all, ErrUnusual when an item is
 // not one Get reads itself (see the package documentation), or the error
 // of reaching the session bus. The caller must have checked BusMissing.
@@ -62,7 +62,8 @@ func Get(service string, users ...string) ([]string, error) {
 	if err := (<-open.Done).Store(&ignored, &session); err != nil {
 		return nil, ErrUnusual
 	}
-	defer conn.Object(secretsName, session).Go(secretsSession+".Close", dbus.FlagNoReplyExpected, nil)
+	// No Close of the session: see get_linux.go. The Secret Service
+	// closes it when this process leaves the bus.
 	if searchErr != nil {
 		return nil, searchErr
 	}
