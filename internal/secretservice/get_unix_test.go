@@ -17,12 +17,7 @@ import (
 // Service (scripts/with-secret-service): the same secrets, in the order
 // asked for, several in one Get; ErrNotFound when any user has no item.
 func TestGetAgreesWithGoKeyring(t *testing.T) {
-	switch why := BusMissing(); {
-	case os.Getenv("OIDC_AUTH_TEST_KEYCHAIN") != "1":
-		t.Skip("no Secret Service promised here (OIDC_AUTH_TEST_KEYCHAIN unset); scripts/with-secret-service provides one")
-	case why != "":
-		t.Fatalf("OIDC_AUTH_TEST_KEYCHAIN=1, but %s", why)
-	}
+	needSecretService(t)
 	service := "oidc-auth-test-" + t.Name()
 	want := map[string]string{
 		"https://a.example.org":         strings.Repeat("s€cret ", 500),
@@ -69,12 +64,7 @@ func TestGetAgreesWithGoKeyring(t *testing.T) {
 // before it hung up; D-Bus then started another daemon, whose login
 // keyring was locked, and the reads found the item locked.
 func TestGetLeavesTheDaemonRunning(t *testing.T) {
-	switch why := BusMissing(); {
-	case os.Getenv("OIDC_AUTH_TEST_KEYCHAIN") != "1":
-		t.Skip("no Secret Service promised here (OIDC_AUTH_TEST_KEYCHAIN unset); scripts/with-secret-service provides one")
-	case why != "":
-		t.Fatalf("OIDC_AUTH_TEST_KEYCHAIN=1, but %s", why)
-	}
+	needSecretService(t)
 	service := "oidc-auth-test-" + t.Name()
 	if err := gokeyring.Set(service, "u", strings.Repeat("x", 1500)); err != nil {
 		t.Fatal(err)
@@ -84,5 +74,18 @@ func TestGetLeavesTheDaemonRunning(t *testing.T) {
 		if v, err := Get(service, "u"); err != nil || len(v) != 1 || len(v[0]) != 1500 {
 			t.Fatalf("read %d: %d values, %v", i+1, len(v), err)
 		}
+	}
+}
+
+// needSecretService skips the test where no Secret Service is promised
+// (OIDC_AUTH_TEST_KEYCHAIN unset), and fails it where one is promised
+// but no session bus is found.
+func needSecretService(t *testing.T) {
+	t.Helper()
+	switch why := BusMissing(); {
+	case os.Getenv("OIDC_AUTH_TEST_KEYCHAIN") != "1":
+		t.Skip("no Secret Service promised here (OIDC_AUTH_TEST_KEYCHAIN unset); scripts/with-secret-service provides one")
+	case why != "":
+		t.Fatalf("OIDC_AUTH_TEST_KEYCHAIN=1, but %s", why)
 	}
 }
