@@ -3,6 +3,7 @@
 package config
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"syscall"
@@ -21,18 +22,31 @@ func readFile(path string) (b []byte, release func(), err error) {
 	if err != nil {
 		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
 	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Size < mapAbove || st.Size > 1<<30 {
-		// Small, or not a regular file: read it (os.ReadFile's errors).
-		syscall.Close(fd)
-		b, err := os.ReadFile(path)
-		return b, func() {}, err
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return nil, nil, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	m, err := syscall.Mmap(fd, 0, int(st.Size), syscall.PROT_READ, syscall.MAP_SHARED)
-	syscall.Close(fd)
-	if err != nil {
-		b, err := os.ReadFile(path)
-		return b, func() {}, err
+	if st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Size >= mapAbove && st.Size <= 1<<30 {
+		if m, err := syscall.Mmap(fd, 0, int(st.Size), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
+			return m, func() { syscall.Munmap(m) }, nil
+		}
 	}
-	return m, func() { syscall.Munmap(m) }, nil
+	// Small, or not a regular file: read it from the descriptor already
+	// open, in a buffer of the size os.ReadFile would give it.
+	b = make([]byte, 0, max(st.Size, 0)+512)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, func() {}, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
