@@ -281,7 +281,7 @@ func (fb *fakeBus) reply(call *dbus.Message) [][]byte {
 		}
 		return [][]byte{fb.ret(call.Serial(), secrets)}
 	case "Close":
-		return nil
+		return [][]byte{fb.ret(call.Serial())}
 	}
 	return [][]byte{fb.errorReply(call.Serial(), "org.freedesktop.DBus.Error.UnknownMethod")}
 }
@@ -433,10 +433,10 @@ func members(calls []*dbus.Message) string {
 // TestGetFakeBus reads items from the fake bus: the values in the order
 // asked for, empty, binary and large ones too (a reply of several reads),
 // in one pipelined round of searches and OpenSession, then GetSecrets of
-// the items the searches found, and no Close of the session, which
-// crashes gnome-keyring-daemon just before a disconnect (see
-// TestGetLeavesTheDaemonRunning); the authentication claims the
-// effective uid.
+// the items the searches found, then a Close of the session whose
+// answer Get waits for before it hangs up (gnome-keyring-daemon exits
+// when a client hangs up just after a Close it does not wait for); the
+// authentication claims the effective uid.
 func TestGetFakeBus(t *testing.T) {
 	shortTimeouts(t, 2*time.Second, 5*time.Second)
 	fb := newFakeBusIn(t)
@@ -464,7 +464,7 @@ func TestGetFakeBus(t *testing.T) {
 		}
 	}
 	calls := fb.wait()
-	if m := members(calls); m != "Hello SearchItems SearchItems SearchItems SearchItems SearchItems OpenSession GetSecrets" {
+	if m := members(calls); m != "Hello SearchItems SearchItems SearchItems SearchItems SearchItems OpenSession GetSecrets Close" {
 		t.Fatalf("calls: %s", m)
 	}
 	if fb.authLine != "AUTH EXTERNAL "+hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid())))+"\r\n" {
@@ -480,6 +480,10 @@ func TestGetFakeBus(t *testing.T) {
 		case "Hello":
 			if dest != "org.freedesktop.DBus" || path != dbus.ObjectPath("/org/freedesktop/DBus") || iface != "org.freedesktop.DBus" {
 				t.Errorf("Hello to %v %v %v", dest, path, iface)
+			}
+		case "Close":
+			if dest != secretsName || path != fakeSession || iface != secretsSession || c.Flags != 0 || len(c.Body) != 0 {
+				t.Errorf("Close to %v %v %v, flags %v, body %v", dest, path, iface, c.Flags, c.Body)
 			}
 		default:
 			if dest != secretsName || path != dbus.ObjectPath(secretsPath) || iface != secretsService || c.Flags != 0 {
@@ -518,7 +522,7 @@ func TestGetPipelinedOutOfOrder(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Get took %v: it waited for an answer before it sent its calls", d)
 	}
-	if m := members(fb.wait()); m != "Hello SearchItems SearchItems SearchItems OpenSession GetSecrets" {
+	if m := members(fb.wait()); m != "Hello SearchItems SearchItems SearchItems OpenSession GetSecrets Close" {
 		t.Errorf("calls: %s", m)
 	}
 	if _, err := Get(fakeService, "a", "x"); !errors.Is(err, ErrNotFound) {
@@ -575,7 +579,7 @@ func TestGetNotFoundAndUnusual(t *testing.T) {
 		if _, err := Get(fakeService, c.users...); err != c.want {
 			t.Errorf("Get(%q): %v, want %v", c.users, err, c.want)
 		}
-		if m := members(fb.wait()); !strings.HasSuffix(m, "OpenSession") {
+		if m := members(fb.wait()); !strings.HasSuffix(m, "OpenSession Close") {
 			t.Errorf("Get(%q) calls %s", c.users, m)
 		}
 	}
@@ -586,7 +590,7 @@ func TestGetNotFoundAndUnusual(t *testing.T) {
 	if got, err := Get(fakeService); err != nil || got == nil || len(got) != 0 {
 		t.Errorf("Get of no users = %q, %v", got, err)
 	}
-	if m := members(fb.wait()); m != "Hello OpenSession GetSecrets" {
+	if m := members(fb.wait()); m != "Hello OpenSession GetSecrets Close" {
 		t.Errorf("Get of no users calls %s", m)
 	}
 	for _, s := range []string{"bad\xffutf-8", "nul\x00"} {
@@ -630,24 +634,24 @@ func TestGetErrorReplies(t *testing.T) {
 		want         error // nil: an error that is not ErrUnusual
 		calls        string
 	}{
-		{"SearchItems error", "SearchItems", errorTo, ErrUnusual, "Hello SearchItems SearchItems OpenSession"},
+		{"SearchItems error", "SearchItems", errorTo, ErrUnusual, "Hello SearchItems SearchItems OpenSession Close"},
 		{"OpenSession error", "OpenSession", errorTo, ErrUnusual, "Hello SearchItems SearchItems OpenSession"},
-		{"GetSecrets error", "GetSecrets", errorTo, ErrUnusual, "Hello SearchItems SearchItems OpenSession GetSecrets"},
+		{"GetSecrets error", "GetSecrets", errorTo, ErrUnusual, "Hello SearchItems SearchItems OpenSession GetSecrets Close"},
 		{"SearchItems of another signature", "SearchItems", func(call *dbus.Message) []byte {
 			return fb.ret(call.Serial(), []dbus.ObjectPath{loginCollection + "i0"})
-		}, ErrUnusual, "Hello SearchItems SearchItems OpenSession"},
+		}, ErrUnusual, "Hello SearchItems SearchItems OpenSession Close"},
 		{"SearchItems with a string, not a path", "SearchItems", func(call *dbus.Message) []byte {
 			return fb.ret(call.Serial(), []string{loginCollection + "i0"}, []string{})
-		}, ErrUnusual, "Hello SearchItems SearchItems OpenSession"},
+		}, ErrUnusual, "Hello SearchItems SearchItems OpenSession Close"},
 		{"OpenSession of another signature", "OpenSession", func(call *dbus.Message) []byte {
 			return fb.ret(call.Serial(), fakeSession)
 		}, ErrUnusual, "Hello SearchItems SearchItems OpenSession"},
 		{"GetSecrets of another signature", "GetSecrets", func(call *dbus.Message) []byte {
 			return fb.ret(call.Serial(), map[dbus.ObjectPath]string{loginCollection + "i0": "A"})
-		}, ErrUnusual, "Hello SearchItems SearchItems OpenSession GetSecrets"},
+		}, ErrUnusual, "Hello SearchItems SearchItems OpenSession GetSecrets Close"},
 		{"GetSecrets without an item", "GetSecrets", func(call *dbus.Message) []byte {
 			return fb.ret(call.Serial(), map[dbus.ObjectPath]fakeSecret{loginCollection + "i0": {fakeSession, nil, []byte("A"), "text/plain"}})
-		}, ErrUnusual, "Hello SearchItems SearchItems OpenSession GetSecrets"},
+		}, ErrUnusual, "Hello SearchItems SearchItems OpenSession GetSecrets Close"},
 		{"Hello error", "Hello", errorTo, nil, "Hello"},
 		{"Hello of another signature", "Hello", func(call *dbus.Message) []byte {
 			return fb.ret(call.Serial(), uint32(7))
@@ -754,5 +758,33 @@ func TestGetAddresses(t *testing.T) {
 		if err == nil || errors.Is(err, ErrUnusual) != unusual || errors.Is(err, ErrNotFound) {
 			t.Errorf("%s: %v, ErrUnusual %v", addr, err, unusual)
 		}
+	}
+}
+
+// TestGetWaitsForClose: Get hangs up only after the Secret Service has
+// answered the Close of its session, as go-keyring does; a client that
+// hangs up just after a Close it did not wait for made
+// gnome-keyring-daemon exit (see TestGetLeavesTheDaemonRunning).
+func TestGetWaitsForClose(t *testing.T) {
+	shortTimeouts(t, 2*time.Second, 5*time.Second)
+	fb := newFakeBusIn(t)
+	fb.set(func() {
+		fb.items = []fakeItem{{user: "a", secret: "A"}}
+		fb.answer = func(call *dbus.Message, out [][]byte) [][]byte {
+			if member(call) == "Close" {
+				time.Sleep(300 * time.Millisecond)
+			}
+			return out
+		}
+	})
+	start := time.Now()
+	if got, err := Get(fakeService, "a"); err != nil || len(got) != 1 || got[0] != "A" {
+		t.Fatalf("Get = %q, %v", got, err)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("Get returned %v after it began, before the Close was answered (300 ms)", took)
+	}
+	if m := members(fb.wait()); m != "Hello SearchItems OpenSession GetSecrets Close" {
+		t.Errorf("calls: %s", m)
 	}
 }

@@ -82,12 +82,19 @@ func Get(service string, users ...string) ([]string, error) {
 	if !ok {
 		return nil, ErrUnusual
 	}
-	// The session is not closed with a Close call: the Secret Service
-	// closes a client's sessions when it leaves the bus, which this
-	// connection does at once. gnome-keyring-daemon exits when a Close
-	// comes just before its client's disconnect (within 34 to 2,124 gets
-	// in a row here), and D-Bus then starts another one, whose login
-	// keyring is locked until someone types its password.
+	// The session is closed, and its answer waited for, before the
+	// connection hangs up, as go-keyring closes its sessions.
+	// gnome-keyring-daemon exits when a client hangs up just after a Close
+	// it does not wait for (within 34 to 2,124 gets in a row here), and
+	// sometimes when it hangs up with a session open while other clients
+	// are busy; D-Bus then starts another daemon, whose login keyring is
+	// locked until someone types its password.
+	defer func() {
+		end := c.call(secretsName, session, secretsSession, "Close", 0, "", nil)
+		if c.flush() == nil {
+			c.replies(map[uint32]*message{end: nil})
+		}
+	}()
 	if searchErr != nil {
 		return nil, searchErr
 	}

@@ -58,11 +58,14 @@ func TestGetAgreesWithGoKeyring(t *testing.T) {
 }
 
 // TestGetLeavesTheDaemonRunning reads one item from a real Secret Service
-// 2,000 times, each Get on a connection of its own as each command's is:
+// 200 times, each Get on a connection of its own as each command's is:
 // every read must find the item. gnome-keyring-daemon exited within 34
-// to 2,124 such reads while Get closed its session with a Close call just
-// before it hung up; D-Bus then started another daemon, whose login
-// keyring was locked, and the reads found the item locked.
+// to 2,124 such reads while Get hung up just after a Close it did not
+// wait for (TestGetWaitsForClose pins that it waits now); D-Bus then
+// started another daemon, whose login keyring was locked. Thousands of
+// connections in a few seconds can make the daemon exit whatever the
+// client (godbus's too), so this reads only a few hundred times: the
+// daemon is shared with the other packages' tests.
 func TestGetLeavesTheDaemonRunning(t *testing.T) {
 	needSecretService(t)
 	service := "oidc-auth-test-" + t.Name()
@@ -70,7 +73,7 @@ func TestGetLeavesTheDaemonRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { gokeyring.Delete(service, "u") })
-	for i := range 2000 {
+	for i := range 200 {
 		if v, err := Get(service, "u"); err != nil || len(v) != 1 || len(v[0]) != 1500 {
 			t.Fatalf("read %d: %d values, %v", i+1, len(v), err)
 		}
