@@ -23,8 +23,8 @@ type secret struct {
 // Get returns the secrets of users under service, in their order, in two
 // round trips however many users there are (go-keyring takes seven for
 // one): the searches for the items and the opening of a session go out
-// together, then all the items' secrets are asked for at once; the
-// session ends with the process's connection. The error is
+// together, then all the items' secrets are asked for at once, and the
+// session is closed. The error is
 // ErrNotFound when a user has no item at all, ErrUnusual when an item is
 // not one Get reads itself (see the package documentation), or the error
 // of reaching the session bus. The caller must have checked BusMissing.
@@ -62,8 +62,9 @@ func Get(service string, users ...string) ([]string, error) {
 	if err := (<-open.Done).Store(&ignored, &session); err != nil {
 		return nil, ErrUnusual
 	}
-	// No Close of the session: see get_linux.go. The Secret Service
-	// closes it when this process leaves the bus.
+	// The session is closed and the answer waited for, as go-keyring
+	// closes its sessions (see get_linux.go).
+	defer conn.Object(secretsName, session).Call(secretsSession+".Close", 0)
 	if searchErr != nil {
 		return nil, searchErr
 	}

@@ -5,11 +5,11 @@ import (
 	"strconv"
 )
 
-// Get returns the secrets of users under service, in their order, in two
+// Get returns the secrets of users under service, in their order, in three
 // round trips however many users there are (go-keyring takes seven for
 // one): the searches for the items and the opening of a session go out
-// together, then all the items' secrets are asked for at once, and the
-// connection, with the session, is closed. The error is
+// together, then all the items' secrets are asked for at once, then the
+// session is closed. The error is
 // ErrNotFound when a user has no item at all, ErrUnusual when an item is
 // not one Get reads itself (see the package documentation), or the error
 // of reaching the session bus. The caller must have checked BusMissing.
