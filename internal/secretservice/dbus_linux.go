@@ -38,12 +38,11 @@ const (
 	busInterface = "org.freedesktop.DBus"
 )
 
-// Message types and flags of the wire format.
+// Message types of the wire format.
 const (
 	typeMethodCall   = 1
 	typeMethodReturn = 2
 	typeError        = 3
-	flagNoReply      = 1 // NO_REPLY_EXPECTED
 )
 
 // Header field codes of the wire format; the others are read past.

@@ -429,7 +429,8 @@ func TestAppendCallDecodesWithGodbus(t *testing.T) {
 		{"OpenSession", secretsPath, secretsService, "sv", 0, openSessionBody(), []any{"plain", dbus.MakeVariant("")}},
 		{"GetSecrets", secretsPath, secretsService, "aoo", 0, getSecretsBody(items, string(fakeSession)), []any{[]dbus.ObjectPath{dbus.ObjectPath(items[0]), dbus.ObjectPath(items[1])}, fakeSession}},
 		{"GetSecrets", secretsPath, secretsService, "aoo", 0, getSecretsBody(nil, string(fakeSession)), []any{[]dbus.ObjectPath{}, fakeSession}},
-		{"Close", string(fakeSession), secretsSession, "", flagNoReply, nil, nil},
+		{"Close", string(fakeSession), secretsSession, "", 0, nil, nil},
+		{"Close", string(fakeSession), secretsSession, "", byte(dbus.FlagNoReplyExpected), nil, nil}, // flags go through
 	} {
 		b := appendCall([]byte("before"), 9, c.flags, secretsName, c.path, c.iface, c.member, c.sig, c.body)
 		if string(b[:6]) != "before" {

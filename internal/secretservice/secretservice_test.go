@@ -38,14 +38,24 @@ func TestJoin(t *testing.T) {
 	parts := map[string]string{"u#g.1": `{"token": `, "u#g.2": `"x"}`}
 	sum := sha256.Sum256([]byte(`{"token": "x"}`))
 	header := ChunkHeader + "g 2 " + hex.EncodeToString(sum[:])
-	get := func(users ...string) ([]string, error) {
+	// get reads the parts in one batch, as the commands do: a missing one
+	// fails the batch; oneByOne returns the parts read before the missing
+	// one, as keyring's reads one at a time do.
+	oneByOne := func(users ...string) ([]string, error) {
 		var out []string
 		for _, u := range users {
 			v, ok := parts[u]
 			if !ok {
-				return nil, errMissing
+				return out, errMissing
 			}
 			out = append(out, v)
+		}
+		return out, nil
+	}
+	get := func(users ...string) ([]string, error) {
+		out, err := oneByOne(users...)
+		if err != nil {
+			return nil, err
 		}
 		return out, nil
 	}
@@ -64,17 +74,6 @@ func TestJoin(t *testing.T) {
 		if _, err := Join("u", v, errMissing, get); !errors.As(err, &ce) {
 			t.Errorf("%s: %v, want a CorruptError", name, err)
 		}
-	}
-	oneByOne := func(users ...string) ([]string, error) {
-		var out []string
-		for _, u := range users {
-			v, ok := parts[u]
-			if !ok {
-				return out, errMissing
-			}
-			out = append(out, v)
-		}
-		return out, nil
 	}
 	if _, err := Join("u", ChunkHeader+"g 3 "+hex.EncodeToString(sum[:]), errMissing, oneByOne); !errors.As(err, &ce) || !strings.Contains(err.Error(), "part 3 of 3 is missing") {
 		t.Errorf("a part missing, read one by one: %v, want it named", err)
