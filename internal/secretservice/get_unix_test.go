@@ -5,11 +5,15 @@
 package secretservice
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/godbus/dbus/v5"
 	gokeyring "github.com/zalando/go-keyring"
 )
 
@@ -58,26 +62,79 @@ func TestGetAgreesWithGoKeyring(t *testing.T) {
 }
 
 // TestGetLeavesTheDaemonRunning reads one item from a real Secret Service
-// 200 times, each Get on a connection of its own as each command's is:
-// every read must find the item. gnome-keyring-daemon exited within 34
-// to 2,124 such reads while Get hung up just after a Close it did not
-// wait for (TestGetWaitsForClose pins that it waits now); D-Bus then
-// started another daemon, whose login keyring was locked. Thousands of
-// connections in a few seconds can make the daemon exit whatever the
-// client (godbus's too), so this reads only a few hundred times: the
-// daemon is shared with the other packages' tests.
+// 1,000 times, each Get on a connection of its own as each command's is,
+// and checks that the daemon answering at the end is the one that
+// answered first. gnome-keyring-daemon exited within 34 to 2,124 such
+// reads (in three runs of 3,000 out of eight) while Get hung up just
+// after a Close it did not wait for; D-Bus then started another daemon,
+// whose login keyring was locked. That bug is too rare per read for this
+// test to catch it every time (four runs of 1,000 reads with it all
+// passed): TestGetWaitsForClose is what pins the fix; this one is the
+// real daemon's word that reading it this way keeps it running.
+//
+// It reads a daemon of its own (the test runs itself again inside
+// scripts/with-secret-service), not the one the other packages' tests
+// share: gnome-keyring-daemon 42 can also abort when many short
+// connections come from several processes at once, whoever the client,
+// after logging "assertion 'client' failed", and a daemon replaced that
+// way under another package's load is not this test's failure. Alone,
+// the daemon refused about one read in 18,000 that way without exiting.
+// A refused read is ErrUnusual, which the commands answer with
+// go-keyring's read, so a few are allowed; a new daemon is not.
 func TestGetLeavesTheDaemonRunning(t *testing.T) {
 	needSecretService(t)
+	if os.Getenv("OIDC_AUTH_TEST_OWN_DAEMON") != "1" {
+		script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "with-secret-service"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(script, os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
+		cmd.Env = append(os.Environ(), "OIDC_AUTH_TEST_OWN_DAEMON=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
+			t.Fatalf("on a daemon of its own: %v\n%s", err, out)
+		}
+		t.Logf("on a daemon of its own:\n%s", out)
+		return
+	}
 	service := "oidc-auth-test-" + t.Name()
 	if err := gokeyring.Set(service, "u", strings.Repeat("x", 1500)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { gokeyring.Delete(service, "u") })
-	for i := range 200 {
-		if v, err := Get(service, "u"); err != nil || len(v) != 1 || len(v[0]) != 1500 {
-			t.Fatalf("read %d: %d values, %v", i+1, len(v), err)
+	first := secretsOwner(t)
+	const reads, refusable = 1000, 10
+	refused := 0
+	for i := range reads {
+		v, err := Get(service, "u")
+		switch {
+		case errors.Is(err, ErrUnusual) && refused < refusable:
+			refused++
+			t.Logf("read %d refused: %v", i+1, err)
+		case err != nil || len(v) != 1 || len(v[0]) != 1500:
+			t.Fatalf("read %d: %d values, %v (the daemon answering now is %s, the first was %s)", i+1, len(v), err, secretsOwner(t), first)
 		}
 	}
+	if now := secretsOwner(t); now != first {
+		t.Fatalf("org.freedesktop.secrets is %s after %d reads, was %s: the daemon exited", now, reads, first)
+	}
+	t.Logf("%d reads, %d refused, one daemon throughout", reads, refused)
+}
+
+// secretsOwner is the unique bus name of the process that owns
+// org.freedesktop.secrets now: another one means another daemon.
+func secretsOwner(t *testing.T) string {
+	t.Helper()
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var owner string
+	if err := conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, secretsName).Store(&owner); err != nil {
+		t.Fatalf("GetNameOwner(%s): %v", secretsName, err)
+	}
+	return owner
 }
 
 // needSecretService skips the test where no Secret Service is promised
