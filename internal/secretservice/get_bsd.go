@@ -28,7 +28,9 @@ type secret struct {
 // ErrNotFound when a user has no item at all, ErrUnusual when an item is
 // not one Get reads itself (see the package documentation), or the error
 // of reaching the session bus. The caller must have checked BusMissing.
+// Gets of the user's processes go one at a time (lockReads).
 func Get(service string, users ...string) ([]string, error) {
+	defer lockReads()() // one reader of the user's at a time (lock_unix.go)
 	conn, err := dbus.SessionBus()
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 // ErrNotFound when a user has no item at all, ErrUnusual when an item is
 // not one Get reads itself (see the package documentation), or the error
 // of reaching the session bus. The caller must have checked BusMissing.
+// Gets of the user's processes go one at a time (lockReads).
 //
 // It talks to the bus with the client of dbus_linux.go, a connection
 // per Get, where godbus shares one in a process. Its answers are
@@ -29,6 +30,7 @@ import (
 // reaching the bus, as it is with godbus; after it, any failure is a
 // call's, ErrUnusual.
 func Get(service string, users ...string) ([]string, error) {
+	defer lockReads()() // one reader of the user's at a time (lock_unix.go)
 	c, err := dialSessionBus()
 	if err != nil {
 		return nil, err

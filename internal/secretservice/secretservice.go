@@ -14,6 +14,13 @@
 // call) is ErrUnusual, which keyring answers with go-keyring's own Get,
 // which unlocks and prompts as it always does, and which internal/fast
 // answers by handing the request over to oidc-auth-core.
+//
+// The Gets of one user's processes go one at a time, under a lock file in
+// the user's runtime directory (lock_unix.go): gnome-keyring-daemon
+// aborts when several clients connect, call and hang up at once, as a
+// burst of helpers would, and the daemon D-Bus starts in its place has
+// the login keyring locked. A Get waits 300 ms at most for the lock, then
+// reads without it.
 package secretservice
 
 import (
