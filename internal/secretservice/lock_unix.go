@@ -98,12 +98,17 @@ func waitLock(fd int, d time.Duration) bool {
 }
 
 // runtimeDir is the user's runtime directory, $XDG_RUNTIME_DIR or else
-// /run/user/<uid>, where the session bus's socket usually is: "" unless
-// it is a directory of the user's own that nobody else may enter.
+// /run/user/<uid>, where the session bus's socket usually is (see
+// privateDir).
 func runtimeDir() string {
-	dir := os.Getenv("XDG_RUNTIME_DIR")
+	return privateDir(os.Getenv("XDG_RUNTIME_DIR"), "/run/user/"+strconv.Itoa(syscall.Getuid()))
+}
+
+// privateDir is dir, or fallback when dir is "": "" unless it is a
+// directory of the user's own that nobody else may enter.
+func privateDir(dir, fallback string) string {
 	if dir == "" {
-		dir = "/run/user/" + strconv.Itoa(syscall.Getuid())
+		dir = fallback
 	}
 	var st syscall.Stat_t
 	if syscall.Lstat(dir, &st) != nil || uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFDIR ||

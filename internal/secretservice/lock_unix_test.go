@@ -8,7 +8,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -30,7 +29,7 @@ func privateRuntimeDir(t *testing.T) string {
 // path, by trying for one on a descriptor of its own.
 func held(t *testing.T, path string) bool {
 	t.Helper()
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,30 +154,40 @@ func TestLockReadsOnlyInAPrivateDirectory(t *testing.T) {
 			}
 		})
 	}
-	lockFiles := map[string]func(t *testing.T, path string){
-		"a link to a file": func(t *testing.T, path string) {
+	// Each returns the file a lock taken through the lock file's path
+	// would lock.
+	lockFiles := map[string]func(t *testing.T, path string) string{
+		"a link to a file": func(t *testing.T, path string) string {
 			target := filepath.Join(t.TempDir(), "target")
 			os.WriteFile(target, nil, 0o600)
 			os.Symlink(target, path)
+			return target
 		},
-		"a named pipe": func(t *testing.T, path string) {
+		"a named pipe": func(t *testing.T, path string) string {
 			if err := syscall.Mkfifo(path, 0o600); err != nil {
 				t.Fatal(err)
 			}
+			return path
 		},
-		"a directory": func(t *testing.T, path string) { os.Mkdir(path, 0o700) },
+		"a directory": func(t *testing.T, path string) string {
+			os.Mkdir(path, 0o700)
+			return path
+		},
 	}
 	for name, set := range lockFiles {
 		t.Run("the lock file is "+name, func(t *testing.T) {
 			path := privateRuntimeDir(t)
-			set(t, path)
+			locked := set(t, path)
 			done := make(chan func())
 			go func() { done <- lockReads() }()
 			select {
 			case unlock := <-done:
-				unlock()
+				defer unlock()
 			case <-time.After(5 * time.Second):
 				t.Fatal("lockReads hangs")
+			}
+			if held(t, locked) {
+				t.Error("lockReads locked it")
 			}
 			if fi, err := os.Lstat(path); err != nil || fi.Mode().IsRegular() {
 				t.Errorf("the lock file is now %v, %v", fi, err)
@@ -187,18 +196,24 @@ func TestLockReadsOnlyInAPrivateDirectory(t *testing.T) {
 	}
 }
 
-// TestRuntimeDirDefault: without XDG_RUNTIME_DIR the runtime directory
-// is /run/user/<uid>, where it is private, as the bus's socket is
-// looked for there.
-func TestRuntimeDirDefault(t *testing.T) {
-	t.Setenv("XDG_RUNTIME_DIR", "")
-	want := "/run/user/" + strconv.Itoa(os.Getuid())
-	var st syscall.Stat_t
-	if syscall.Lstat(want, &st) != nil || st.Mode&0o077 != 0 || st.Uid != uint32(os.Getuid()) || uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFDIR {
-		want = ""
-	}
-	if got := runtimeDir(); got != want {
-		t.Errorf("runtimeDir() = %q, want %q", got, want)
+// TestPrivateDir: $XDG_RUNTIME_DIR when it is set, else the fallback
+// (/run/user/<uid>), and either only when it is a private directory.
+func TestPrivateDir(t *testing.T) {
+	private, open := t.TempDir(), t.TempDir()
+	os.Chmod(private, 0o700)
+	os.Chmod(open, 0o755)
+	missing := filepath.Join(private, "missing")
+	for _, c := range []struct{ dir, fallback, want string }{
+		{private, missing, private},
+		{"", private, private},
+		{"", missing, ""},
+		{"", open, ""},
+		{open, private, ""},
+		{missing, private, ""},
+	} {
+		if got := privateDir(c.dir, c.fallback); got != c.want {
+			t.Errorf("privateDir(%q, %q) = %q, want %q", c.dir, c.fallback, got, c.want)
+		}
 	}
 }
 
