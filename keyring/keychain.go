@@ -48,20 +48,23 @@ func (OSKeychain) Get(service, user string) (string, error) {
 	return keychainGet(service, user)
 }
 
-// Set stores secret for service and user.
+// Set stores secret for service and user. On the Secret Service, the
+// user's processes call one at a time (secretservice.Exclusive):
+// gnome-keyring-daemon aborts under several clients at once.
 func (OSKeychain) Set(service, user, secret string) error {
 	if why := secretservice.BusMissing(); why != "" {
 		return errNoSessionBus(why)
 	}
-	return gokeyring.Set(service, user, secret)
+	return secretservice.Exclusive(func() error { return gokeyring.Set(service, user, secret) })
 }
 
-// Delete removes the secret stored for service and user.
+// Delete removes the secret stored for service and user, one call at a
+// time as Set.
 func (OSKeychain) Delete(service, user string) error {
 	if why := secretservice.BusMissing(); why != "" {
 		return errNoSessionBus(why)
 	}
-	return gokeyring.Delete(service, user)
+	return secretservice.Exclusive(func() error { return gokeyring.Delete(service, user) })
 }
 
 // UnavailableError says that the OS keychain cannot be used: it is absent

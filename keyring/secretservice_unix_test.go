@@ -7,8 +7,11 @@ package keyring
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/oidc-auth/oidc-auth/internal/secretservice"
 	gokeyring "github.com/zalando/go-keyring"
@@ -43,5 +46,46 @@ func TestKeychainGetAgreesWithGoKeyring(t *testing.T) {
 	}
 	if _, err := keychainGet(service+"-other", "https://a.example.org"); !errors.Is(err, gokeyring.ErrNotFound) {
 		t.Fatalf("keychainGet of another service's user: %v, want go-keyring's ErrNotFound", err)
+	}
+}
+
+// TestOSKeychainWritesOneAtATime: Set and Delete wait for the lock the
+// user's Secret Service reads go one at a time under (README: Token
+// store), as gnome-keyring-daemon aborts under several clients at once;
+// held by another, it costs each of them the lock's wait, 300 ms, and
+// they still succeed.
+func TestOSKeychainWritesOneAtATime(t *testing.T) {
+	switch why := secretservice.BusMissing(); {
+	case os.Getenv("OIDC_AUTH_TEST_KEYCHAIN") != "1":
+		t.Skip("no Secret Service promised here (OIDC_AUTH_TEST_KEYCHAIN unset); scripts/with-secret-service provides one")
+	case why != "":
+		t.Fatalf("OIDC_AUTH_TEST_KEYCHAIN=1, but %s", why)
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o700)
+	t.Setenv("XDG_RUNTIME_DIR", dir)
+	fd, err := syscall.Open(filepath.Join(dir, "oidc-auth-secret-service.lock"), syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Flock(fd, syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	service := "oidc-auth-test-" + t.Name()
+	for _, op := range []struct {
+		name string
+		call func() error
+	}{
+		{"Set", func() error { return OSKeychain{}.Set(service, "u", "x") }},
+		{"Delete", func() error { return OSKeychain{}.Delete(service, "u") }},
+	} {
+		start := time.Now()
+		if err := op.call(); err != nil {
+			t.Fatalf("%s: %v", op.name, err)
+		}
+		if took := time.Since(start); took < 300*time.Millisecond {
+			t.Errorf("%s took %v with the lock held by another: it did not wait for it", op.name, took)
+		}
 	}
 }

@@ -13,3 +13,7 @@ func BusMissing() string { return "" }
 // Get answers ErrUnusual here: the keychain is another one, which
 // keyring reads with go-keyring.
 func Get(service string, users ...string) ([]string, error) { return nil, ErrUnusual }
+
+// Exclusive runs f: only the Secret Service needs its calls one at a
+// time.
+func Exclusive(f func() error) error { return f() }

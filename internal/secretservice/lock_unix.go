@@ -117,3 +117,11 @@ func privateDir(dir, fallback string) string {
 	}
 	return dir
 }
+
+// Exclusive runs f, a call of go-keyring's to the Secret Service, under
+// the lock Get reads under (lockReads), so that the user's processes'
+// writes do not meet each other or the reads at the daemon either.
+func Exclusive(f func() error) error {
+	defer lockReads()()
+	return f()
+}
