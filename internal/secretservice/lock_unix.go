@@ -25,9 +25,13 @@ import (
 const lockName = "oidc-auth-secret-service.lock"
 
 // lockWait is how long Get waits for the lock before it reads without
-// it: a burst of reads of a few milliseconds each passes well within
-// it, and a holder that hangs costs the others no more.
-var lockWait = 300 * time.Millisecond
+// it. A burst of reads of a few milliseconds each passes well within it,
+// even on a loaded machine where a read takes 50 ms (300 ms was too
+// short there: readers gave up and met at the daemon, which aborted);
+// a holder that hangs costs the others no more. The commands wait 1 s
+// for the whole read (fast.keychainWait), and then hand the request to
+// oidc-auth-core.
+var lockWait = 2 * time.Second
 
 // lockReads takes the lock of the user's reads and returns what drops it.
 // Where there is no private runtime directory, or the lock file is not a

@@ -19,7 +19,7 @@
 // the user's runtime directory (lock_unix.go): gnome-keyring-daemon
 // aborts when several clients connect, call and hang up at once, as a
 // burst of helpers would, and the daemon D-Bus starts in its place has
-// the login keyring locked. A Get waits 300 ms at most for the lock, then
+// the login keyring locked. A Get waits 2 s at most for the lock, then
 // reads without it.
 package secretservice
 
