@@ -10,7 +10,7 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// TestGetsGoOneAtATime: Gets at once, as a burst of helpers makes them,
+// TestGetsGoOneAtATime: bursts of Gets at once, as helpers make them,
 // reach the bus one connection at a time (gnome-keyring-daemon aborts
 // under several at once; see lock_unix.go), and all of them answer.
 func TestGetsGoOneAtATime(t *testing.T) {
@@ -35,23 +35,23 @@ func TestGetsGoOneAtATime(t *testing.T) {
 			return out
 		}
 	})
-	const readers, each = 8, 10
+	const bursts, readers = 10, 8
 	go func() { // serve's end of each connection
-		for range readers * each {
+		for range bursts * readers {
 			<-fb.ended
 		}
 	}()
-	var wg sync.WaitGroup
-	for range readers {
-		wg.Go(func() {
-			for range each {
+	for range bursts { // each reader reads once, as each command does
+		var wg sync.WaitGroup
+		for range readers {
+			wg.Go(func() {
 				if got, err := Get(fakeService, "a"); err != nil || len(got) != 1 || got[0] != "A" {
 					t.Errorf("Get = %q, %v", got, err)
 				}
-			}
-		})
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	if most != 1 {
 		t.Errorf("%d connections were at the bus at once; want 1", most)
 	}
