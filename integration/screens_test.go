@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -206,6 +207,26 @@ func hasQRCode(text string) bool {
 // userCodeRE matches the test server's user codes.
 const userCodeRE = `[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}`
 
+// tzAt is a TZ value, a fixed offset from UTC, in which the local time
+// of day at now is clock (to the minute).
+func tzAt(now time.Time, clock time.Duration) string {
+	now = now.UTC()
+	day := now.Truncate(24 * time.Hour)
+	ahead := day.Add(clock).Sub(now).Truncate(time.Minute) // local = UTC + ahead
+	for ahead > 12*time.Hour {
+		ahead -= 24 * time.Hour
+	}
+	for ahead <= -12*time.Hour {
+		ahead += 24 * time.Hour
+	}
+	// POSIX counts offsets west of Greenwich: UTC+1 is "-1".
+	sign, off := "-", ahead
+	if ahead < 0 {
+		sign, off = "+", -ahead
+	}
+	return fmt.Sprintf("LOC%s%d:%02d", sign, int(off.Hours()), int(off.Minutes())%60)
+}
+
 // TestScreenDeviceLogin: `oidc-auth login` at a terminal shows the code,
 // the complete verification URL and, when the window has room, its QR
 // code; the waiting line counts down in place; the login ends with who is
@@ -224,6 +245,8 @@ func TestScreenDeviceLogin(t *testing.T) {
 		{"small window", 80, 24, false, nil, true, "Waiting for approval… (code expires in "},
 		{"narrow window", 30, 60, false, nil, true, "Waiting… "},
 		{"NO_COLOR", 120, 50, true, []string{"NO_COLOR=1"}, false, "Waiting for approval… (code expires in "},
+		// The five-minute login ends tomorrow, named by its weekday.
+		{"before midnight", 80, 24, false, []string{"TZ=" + tzAt(time.Now(), 23*time.Hour+58*time.Minute)}, true, "Waiting for approval… (code expires in "},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -277,7 +300,13 @@ func TestScreenDeviceLogin(t *testing.T) {
 			if strings.Contains(final, "Waiting") {
 				t.Errorf("the waiting line stays after the login:\n%s", final)
 			}
-			loggedIn := regexp.MustCompile(`Logged in to ` + regexp.QuoteMeta(srv.URL()) + ` as janedoe, valid until \d\d:\d\d \(for (4|5) minutes\)\.`)
+			// A login minutes before midnight ends tomorrow, which the
+			// clock names by its weekday.
+			day := "((Mon|Tue|Wed|Thu|Fri|Sat|Sun) )?"
+			if tt.name == "before midnight" {
+				day = "(Mon|Tue|Wed|Thu|Fri|Sat|Sun) "
+			}
+			loggedIn := regexp.MustCompile(`Logged in to ` + regexp.QuoteMeta(srv.URL()) + ` as janedoe, valid until ` + day + `\d\d:\d\d \(for (4|5) minutes\)\.`)
 			if !loggedIn.MatchString(strings.ReplaceAll(final, "\n", "")) {
 				t.Errorf("the screen does not end with who is logged in until when:\n%s", final)
 			}
