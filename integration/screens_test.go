@@ -6,9 +6,9 @@ package integration
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -207,24 +207,40 @@ func hasQRCode(text string) bool {
 // userCodeRE matches the test server's user codes.
 const userCodeRE = `[B-DF-HJ-NP-TV-XZ]{4}-[B-DF-HJ-NP-TV-XZ]{4}`
 
-// tzAt is a TZ value, a fixed offset from UTC, in which the local time
-// of day at now is clock (to the minute).
-func tzAt(now time.Time, clock time.Duration) string {
+// tzAt writes a time zone file of a fixed offset from UTC in which the
+// local time of day at now is clock (to the minute), and returns the TZ
+// variable naming it. Go reads TZ as a zone file, not as a POSIX rule
+// ("XYZ-1"), which it would take for UTC.
+func tzAt(t *testing.T, now time.Time, clock time.Duration) string {
+	t.Helper()
 	now = now.UTC()
-	day := now.Truncate(24 * time.Hour)
-	ahead := day.Add(clock).Sub(now).Truncate(time.Minute) // local = UTC + ahead
+	ahead := now.Truncate(24 * time.Hour).Add(clock).Sub(now).Truncate(time.Minute)
 	for ahead > 12*time.Hour {
 		ahead -= 24 * time.Hour
 	}
 	for ahead <= -12*time.Hour {
 		ahead += 24 * time.Hour
 	}
-	// POSIX counts offsets west of Greenwich: UTC+1 is "-1".
-	sign, off := "-", ahead
-	if ahead < 0 {
-		sign, off = "+", -ahead
+	// TZif version 1 with no transitions: a header of six counts, then
+	// one local time type (its offset, not DST, its name's index) and the
+	// name.
+	var b []byte
+	b = append(b, "TZif"...)
+	b = append(b, make([]byte, 16)...)             // version 1, reserved
+	for _, n := range []uint32{0, 0, 0, 0, 1, 4} { // isut, isstd, leap, time, type, char
+		b = binary.BigEndian.AppendUint32(b, n)
 	}
-	return fmt.Sprintf("LOC%s%d:%02d", sign, int(off.Hours()), int(off.Minutes())%60)
+	b = binary.BigEndian.AppendUint32(b, uint32(int32(ahead/time.Second)))
+	b = append(b, 0, 0)
+	b = append(b, "LOC\x00"...)
+	path := filepath.Join(t.TempDir(), "zone")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if loc, err := time.LoadLocationFromTZData("LOC", b); err != nil || now.In(loc).Format("15:04") != now.Add(ahead).Format("15:04") {
+		t.Fatalf("the zone file does not put %v at %v: %v", now, clock, err)
+	}
+	return "TZ=" + path
 }
 
 // TestScreenDeviceLogin: `oidc-auth login` at a terminal shows the code,
@@ -240,16 +256,21 @@ func TestScreenDeviceLogin(t *testing.T) {
 		extra      []string
 		bold       bool
 		wait       string // the waiting line, before its countdown
+		// beforeMidnight logs in at 23:58 local time: the five-minute
+		// login ends tomorrow, which the screen names by its weekday.
+		beforeMidnight bool
 	}{
-		{"big window", 120, 50, true, nil, true, "Waiting for approval… (code expires in "},
-		{"small window", 80, 24, false, nil, true, "Waiting for approval… (code expires in "},
-		{"narrow window", 30, 60, false, nil, true, "Waiting… "},
-		{"NO_COLOR", 120, 50, true, []string{"NO_COLOR=1"}, false, "Waiting for approval… (code expires in "},
-		// The five-minute login ends tomorrow, named by its weekday.
-		{"before midnight", 80, 24, false, []string{"TZ=" + tzAt(time.Now(), 23*time.Hour+58*time.Minute)}, true, "Waiting for approval… (code expires in "},
+		{"big window", 120, 50, true, nil, true, "Waiting for approval… (code expires in ", false},
+		{"small window", 80, 24, false, nil, true, "Waiting for approval… (code expires in ", false},
+		{"narrow window", 30, 60, false, nil, true, "Waiting… ", false},
+		{"NO_COLOR", 120, 50, true, []string{"NO_COLOR=1"}, false, "Waiting for approval… (code expires in ", false},
+		{"before midnight", 80, 24, false, nil, true, "Waiting for approval… (code expires in ", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			if tt.beforeMidnight {
+				tt.extra = append(tt.extra, tzAt(t, time.Now(), 23*time.Hour+58*time.Minute))
+			}
 			srv := startServer(t, pyauthserver.Options{})
 			srv.PlanDevice(pyauthserver.DevicePlan{Manual: true})
 			s := newSandbox(t)
@@ -303,7 +324,7 @@ func TestScreenDeviceLogin(t *testing.T) {
 			// A login minutes before midnight ends tomorrow, which the
 			// clock names by its weekday.
 			day := "((Mon|Tue|Wed|Thu|Fri|Sat|Sun) )?"
-			if tt.name == "before midnight" {
+			if tt.beforeMidnight {
 				day = "(Mon|Tue|Wed|Thu|Fri|Sat|Sun) "
 			}
 			loggedIn := regexp.MustCompile(`Logged in to ` + regexp.QuoteMeta(srv.URL()) + ` as janedoe, valid until ` + day + `\d\d:\d\d \(for (4|5) minutes\)\.`)
