@@ -1,10 +1,14 @@
 package integration
 
 import (
+	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oidc-auth/oidc-auth/integration/oidcop"
 	"github.com/oidc-auth/oidc-auth/integration/pyauthserver"
@@ -96,5 +100,75 @@ auth = "bearer"
 		if front.code != want.code || front.stdout != want.stdout || front.stderr != "" {
 			t.Errorf("%s: the command answers\n%v\noidc-auth-core answers\n%v", c.name, front, want)
 		}
+	}
+}
+
+// TestFrontsAnswerFromACachedConfig: with a config of a thousand entries,
+// whose answers the commands keep in a cache, git's helper answers as
+// oidc-auth-core does, on the first get (which writes the cache) and on
+// the next (which reads it); and once the config changes, even with its
+// size and modification time kept, it gives no answer of the old config.
+func TestFrontsAnswerFromACachedConfig(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	op := oidcop.Start(t, oidcop.Options{})
+	s := newSandbox(t)
+	py := s.login(srv)
+	s.learn(py.Token.AccessToken, py.Token.RefreshToken)
+	var many strings.Builder
+	for i := range 999 {
+		fmt.Fprintf(&many, "[[server]]\nmatch = \"https://git-%04d.example.org/\"\nhost = \"https://auth-%04d.example.org/api/app\"\n\n", i, i)
+	}
+	s.writeConfig(cachedConfig(srv, op, many.String()))
+	config := filepath.Join(s.config, "oidc-auth", "config.toml")
+	alone, core := t.TempDir(), t.TempDir()
+	copyFile(t, filepath.Join(binDir, "git-credential-oidc"+exe), filepath.Join(alone, "git-credential-oidc"+exe))
+	copyFile(t, coreBin, filepath.Join(core, "git-credential-oidc"+exe))
+	get := "protocol=https\nhost=git.example.org\npath=team/app.git\n\n"
+	run := func(dir string) result {
+		t.Helper()
+		r, err := s.execute(runTimeout, s.dir, get, s.environ(), filepath.Join(dir, "git-credential-oidc"+exe), "get")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	want := run(core)
+	if want.code != 0 || !strings.Contains(want.stdout, "password="+py.Token.AccessToken+"\n") {
+		t.Fatalf("oidc-auth-core gives no answer to compare with\n%v", want)
+	}
+	for _, round := range []string{"first get", "cached get"} {
+		if front := run(alone); front.code != 0 || front.stdout != want.stdout || front.stderr != "" {
+			t.Errorf("%s: the command answers\n%v\noidc-auth-core answers\n%v", round, front, want)
+		}
+	}
+	caches, _ := filepath.Glob(filepath.Join(s.cache, "oidc-auth", "config-matches-*"))
+	if runtime.GOOS != "windows" && len(caches) != 1 {
+		t.Fatalf("cache files %q, want one", caches)
+	}
+
+	// The team's entry now matches another path, in as many bytes, and the
+	// file keeps its modification time: no entry answers, so the command
+	// hands the request over.
+	fi, err := os.Stat(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(b), `match = "https://git.example.org/team/"`, `match = "https://git.example.org/teem/"`, 1)
+	if edited == string(b) {
+		t.Fatal("the edit changed nothing")
+	}
+	if err := os.WriteFile(config, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(config, time.Time{}, fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if front := run(alone); front.code != 1 || !strings.Contains(front.stderr, "oidc-auth-core is missing") {
+		t.Errorf("after the edit, the command did not hand over\n%v", front)
 	}
 }

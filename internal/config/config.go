@@ -218,7 +218,9 @@ func parseConfig(name string, b []byte) (*Config, error) {
 // shape (see decodeEach), which it leaves to LoadConfig: ErrUnusual. So it
 // links no TOML decoder of its own, and the small commands that use it
 // stay small. A large file is mapped, not read (see readFile); the entry
-// returned shares nothing with it.
+// returned shares nothing with it. The answers for a large file are kept
+// in a cache keyed by its content, so that it is parsed once while it
+// does not change (see cache_unix.go).
 func LoadMatch(path string, t Target) (*Server, error) {
 	b, release, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -228,6 +230,18 @@ func LoadMatch(path string, t Target) (*Server, error) {
 		return nil, fmt.Errorf("helper: read config: %w", err)
 	}
 	defer release()
+	var key cacheKey
+	cache := cacheAbove >= 0 && len(b) >= cacheAbove
+	if cache {
+		if err := guardFault(path, func() error { key, cache = contentKey(b); return nil }); err != nil {
+			return nil, err
+		}
+	}
+	if cache {
+		if s, hit := lookupMatch(path, key, t); hit {
+			return s, nil
+		}
+	}
 	var best Server
 	bestLen := -1
 	err = guardFault(path, func() error {
@@ -240,11 +254,18 @@ func LoadMatch(path string, t Target) (*Server, error) {
 			}
 		})
 	})
-	if err != nil || bestLen < 0 {
+	if err != nil {
 		return nil, err
 	}
-	best = best.detached() // b may be a mapping, gone after release
-	return &best, nil
+	var found *Server
+	if bestLen >= 0 {
+		best = best.detached() // b may be a mapping, gone after release
+		found = &best
+	}
+	if cache {
+		storeMatch(path, key, t, found)
+	}
+	return found, nil
 }
 
 // mapAbove is the size from which readFile maps the config file, on the

@@ -1,0 +1,426 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package config
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/oidc-auth/oidc-auth/internal/sha256"
+	"github.com/oidc-auth/oidc-auth/internal/storekey"
+)
+
+// The match cache keeps LoadMatch's answers for a large config, so that
+// a command answering git or docker does not parse and check a thousand
+// [[server]] tables on every start (0.7 ms of a 3 ms get) when the file
+// has not changed.
+//
+// An answer is a function of the file's content and the request alone
+// (no environment, no clock), so a cached answer is keyed by the content
+// itself: its size and its 64-bit xxHash (10 µs for 100 KB), not by
+// modification times, which some filesystems keep too
+// coarsely to see an edit made in the same tick (git's "racily clean"
+// index entries). It is also keyed by the program that wrote it, by the
+// identity of its executable (device, inode, size, modification time),
+// so that a new build, whose checks may differ, never takes an old
+// build's answers. Only answers are kept: an error, and a config not of
+// the usual shape (ErrUnusual), are found again by parsing.
+//
+// The cache is one file per config path and program, in the token file's
+// default directory ($XDG_CACHE_HOME/oidc-auth, else ~/.cache/oidc-auth
+// or the system's cache directory). It is used only where it is private:
+// the directory must be the user's and closed to others, and the file a
+// regular file of the user's that nobody else may read or write (it
+// holds entries, client secrets included, and an entry says where a
+// token goes). Anything else, and any damage, is a cache miss.
+
+// cacheAbove is the config size from which LoadMatch uses the cache
+// (about 150 entries); below it, parsing costs no more than the cache.
+var cacheAbove = 16 << 10
+
+// cacheRecords is how many answers (requests) a cache file keeps, the
+// latest first.
+const cacheRecords = 32
+
+// cacheMagic starts a cache file: its format.
+const cacheMagic = "oidc-auth config matches 1\n"
+
+// cacheMax bounds the size of a cache file read.
+const cacheMax = 1 << 20
+
+// cacheKey says which config content, and which program, an answer
+// belongs to.
+type cacheKey struct {
+	exe  [4]uint64 // the executable's device, inode, size and mtime
+	size uint64    // the config's size
+	sum  uint64    // its xxHash64
+}
+
+// contentKey returns the key of config content b for this program; ok is
+// false when the program's executable cannot be identified.
+func contentKey(b []byte) (k cacheKey, ok bool) {
+	fi, ok := statExecutable()
+	if !ok {
+		return k, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return k, false
+	}
+	k.exe = [4]uint64{uint64(st.Dev), uint64(st.Ino), uint64(fi.Size()), uint64(fi.ModTime().UnixNano())}
+	k.size = uint64(len(b))
+	// Not hash/crc32: its tables cost a start 0.3 ms to make.
+	k.sum = xxhash.Sum64(b)
+	return k, true
+}
+
+// statExecutable stats the running program's file: /proc/self/exe on
+// Linux, which the kernel resolves to the file itself, else the file
+// os.Executable names.
+func statExecutable() (os.FileInfo, bool) {
+	if fi, err := os.Stat("/proc/self/exe"); err == nil {
+		return fi, true
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, false
+	}
+	fi, err := os.Stat(exe)
+	return fi, err == nil
+}
+
+// cacheFile returns the path of the cache file of the config at path and
+// this program, and its directory; "" when there is no cache directory.
+func cacheFile(path string) (file, dir string) {
+	tokens, err := storekey.FilePath(appName, os.UserCacheDir)
+	if err != nil {
+		return "", ""
+	}
+	// One file per program too, so that git's and docker's helpers, whose
+	// executables differ, do not take turns replacing each other's.
+	var prog string
+	if len(os.Args) > 0 {
+		prog = filepath.Base(os.Args[0])
+	}
+	sum := sha256.Sum256([]byte(path + "\x00" + prog))
+	const hex = "0123456789abcdef"
+	name := []byte("config-matches-")
+	for _, c := range sum[:8] {
+		name = append(name, hex[c>>4], hex[c&15])
+	}
+	dir = filepath.Dir(tokens)
+	return filepath.Join(dir, string(name)), dir
+}
+
+// private reports whether st is of a file or directory of kind (S_IFREG,
+// S_IFDIR) that is the user's and that nobody else may use.
+func private(st *syscall.Stat_t, kind uint32) bool {
+	return uint32(st.Mode)&syscall.S_IFMT == kind && st.Uid == uint32(syscall.Geteuid()) && st.Mode&0o077 == 0
+}
+
+// readCache returns the content of the cache file at file in dir, nil
+// when it is missing or not private.
+func readCache(file, dir string) []byte {
+	var st syscall.Stat_t
+	if syscall.Lstat(dir, &st) != nil || !private(&st, syscall.S_IFDIR) {
+		return nil
+	}
+	// With syscall, not os: an os.File of a descriptor opened O_NONBLOCK
+	// would set up the runtime's network poller, which costs a start more
+	// than the read.
+	fd, err := syscall.Open(file, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer syscall.Close(fd)
+	if syscall.Fstat(fd, &st) != nil || !private(&st, syscall.S_IFREG) || st.Size > cacheMax {
+		return nil
+	}
+	b := make([]byte, 0, st.Size+1) // one more, to see the end
+	for len(b) < cap(b) {
+		n, err := syscall.Read(fd, b[len(b):cap(b)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil
+		}
+		if n == 0 {
+			return b
+		}
+		b = b[:len(b)+n]
+	}
+	return nil // grown since the stat: being written, or not a cache
+}
+
+// lookupMatch returns the cached answer to t for config content of key,
+// nil for "no entry answers"; hit is false when the cache holds none.
+func lookupMatch(path string, k cacheKey, t Target) (s *Server, hit bool) {
+	file, dir := cacheFile(path)
+	if file == "" {
+		return nil, false
+	}
+	recs, ok := decodeCache(readCache(file, dir), k)
+	if !ok {
+		return nil, false
+	}
+	for _, r := range recs {
+		if r.target == t {
+			return r.server, true
+		}
+	}
+	return nil, false
+}
+
+// storeMatch adds the answer s (nil for none) to t for config content of
+// key to the cache, keeping the latest cacheRecords answers. It fails
+// silently: the cache only saves time.
+func storeMatch(path string, k cacheKey, t Target, s *Server) {
+	file, dir := cacheFile(path)
+	if file == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return
+	}
+	recs, _ := decodeCache(readCache(file, dir), k)
+	keep := []cacheRecord{{t, s}}
+	for _, r := range recs {
+		if r.target != t && len(keep) < cacheRecords {
+			keep = append(keep, r)
+		}
+	}
+	var st syscall.Stat_t
+	if syscall.Lstat(dir, &st) != nil || !private(&st, syscall.S_IFDIR) {
+		return
+	}
+	tmp, err := os.CreateTemp(dir, ".config-matches-*") // mode 0600
+	if err != nil {
+		return
+	}
+	_, err = tmp.Write(encodeCache(k, keep))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+}
+
+// cacheRecord is one cached answer.
+type cacheRecord struct {
+	target Target
+	server *Server // nil: no entry answers
+}
+
+// encodeCache returns the cache file of recs for key: the magic, the key,
+// the number of records, and each record's target, whether an entry
+// answers, and the entry.
+func encodeCache(k cacheKey, recs []cacheRecord) []byte {
+	b := []byte(cacheMagic)
+	for _, v := range k.exe {
+		b = binary.LittleEndian.AppendUint64(b, v)
+	}
+	b = binary.LittleEndian.AppendUint64(b, k.size)
+	b = binary.LittleEndian.AppendUint64(b, k.sum)
+	b = binary.AppendUvarint(b, uint64(len(recs)))
+	for _, r := range recs {
+		b = appendStrings(b, r.target.Scheme, r.target.Host, r.target.Hostname, r.target.Path)
+		if r.server == nil {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		b = appendServer(b, r.server)
+	}
+	return b
+}
+
+// decodeCache returns the records of cache file content b when it is of
+// key; ok is false for a file of another content or program, and for
+// anything damaged.
+func decodeCache(b []byte, k cacheKey) (recs []cacheRecord, ok bool) {
+	d := decoder{b: b}
+	if string(d.take(len(cacheMagic))) != cacheMagic {
+		return nil, false
+	}
+	var got cacheKey
+	for i := range got.exe {
+		got.exe[i] = d.u64()
+	}
+	got.size = d.u64()
+	got.sum = d.u64()
+	if d.bad || got != k {
+		return nil, false
+	}
+	n := d.uvarint()
+	if n > cacheRecords {
+		return nil, false
+	}
+	for range n {
+		var r cacheRecord
+		r.target = Target{Scheme: d.str(), Host: d.str(), Hostname: d.str(), Path: d.str()}
+		switch d.byte() {
+		case 0:
+		case 1:
+			r.server = d.server()
+		default:
+			d.bad = true
+		}
+		if d.bad {
+			return nil, false
+		}
+		recs = append(recs, r)
+	}
+	if d.bad || len(d.b) != 0 {
+		return nil, false
+	}
+	return recs, true
+}
+
+// appendServer appends every field of s, the parsed match included, in
+// the order decoder.server reads them. TestCacheKeepsEveryField checks
+// that no field is left out.
+func appendServer(b []byte, s *Server) []byte {
+	b = appendStrings(b, s.Match, s.Host, s.Issuer, s.ClientID, s.ClientSecret)
+	b = appendList(b, s.Scopes != nil, len(s.Scopes))
+	b = appendStrings(b, s.Scopes...)
+	b = appendStrings(b, s.Audience, s.RedirectHost, s.UsernameClaim, s.LoginRoute, s.TokenRoute, s.DeviceRoute)
+	b = appendList(b, s.RedirectPorts != nil, len(s.RedirectPorts))
+	for _, p := range s.RedirectPorts {
+		b = binary.AppendVarint(b, int64(p))
+	}
+	b = appendStrings(b, s.Username)
+	if s.AllowHTTP {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	return appendStrings(b, s.Auth, s.match.Scheme, s.match.Host, s.match.Hostname, s.match.Path)
+}
+
+// appendStrings appends each of ss, its length first.
+func appendStrings(b []byte, ss ...string) []byte {
+	for _, s := range ss {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// appendList appends a list's length, 0 for a nil list.
+func appendList(b []byte, present bool, n int) []byte {
+	if !present {
+		return binary.AppendUvarint(b, 0)
+	}
+	return binary.AppendUvarint(b, uint64(n)+1)
+}
+
+// decoder reads a cache file; bad is set, and stays set, at the first
+// value that is not there.
+type decoder struct {
+	b   []byte
+	bad bool
+}
+
+func (d *decoder) take(n int) []byte {
+	if d.bad || n < 0 || n > len(d.b) {
+		d.bad = true
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) u64() uint64 {
+	if v := d.take(8); v != nil {
+		return binary.LittleEndian.Uint64(v)
+	}
+	return 0
+}
+
+func (d *decoder) byte() byte {
+	if v := d.take(1); v != nil {
+		return v[0]
+	}
+	return 0
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.bad {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.bad = true
+		return ""
+	}
+	return string(d.take(int(n)))
+}
+
+// list reads a list's length; present is false for a nil list.
+func (d *decoder) list() (n int, present bool) {
+	v := d.uvarint()
+	if v == 0 || v > uint64(len(d.b))+1 { // every element takes a byte at least
+		d.bad = d.bad || v != 0
+		return 0, false
+	}
+	return int(v - 1), true
+}
+
+func (d *decoder) server() *Server {
+	var s Server
+	s.Match, s.Host, s.Issuer, s.ClientID, s.ClientSecret = d.str(), d.str(), d.str(), d.str(), d.str()
+	if n, ok := d.list(); ok {
+		s.Scopes = make([]string, n)
+		for i := range s.Scopes {
+			s.Scopes[i] = d.str()
+		}
+	}
+	s.Audience, s.RedirectHost, s.UsernameClaim = d.str(), d.str(), d.str()
+	s.LoginRoute, s.TokenRoute, s.DeviceRoute = d.str(), d.str(), d.str()
+	if n, ok := d.list(); ok {
+		s.RedirectPorts = make([]int, n)
+		for i := range s.RedirectPorts {
+			v, m := binary.Varint(d.b)
+			if m <= 0 || d.bad {
+				d.bad = true
+				return nil
+			}
+			d.b = d.b[m:]
+			s.RedirectPorts[i] = int(v)
+		}
+	}
+	s.Username = d.str()
+	switch d.byte() {
+	case 0:
+	case 1:
+		s.AllowHTTP = true
+	default:
+		d.bad = true
+	}
+	s.Auth = d.str()
+	s.match = Pattern{Scheme: d.str(), Host: d.str(), Hostname: d.str(), Path: d.str()}
+	if d.bad {
+		return nil
+	}
+	return &s
+}
