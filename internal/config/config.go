@@ -3,7 +3,9 @@
 // from git or a registry from docker to the table that answers it. The
 // package helper re-exports it; it imports nothing heavy (no HTTP, no
 // keychain), so that the small commands that answer cached requests can
-// read the same config the same way (see internal/fast).
+// read the same config the same way (see internal/fast). On the Unix
+// systems, LoadMatch keeps its answers for a large config in a private
+// cache keyed by the file's content (cache_unix.go).
 package config
 
 import (
