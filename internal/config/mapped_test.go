@@ -100,23 +100,33 @@ func TestDetachedSharesNothing(t *testing.T) {
 // fill sets every string in v, in structs and lists, to a piece of the
 // buffer, and every list to two elements.
 func fill(t *testing.T, v reflect.Value, piece func() string) {
+	walk(t, v, "detached copies", func(v reflect.Value) {
+		if v.Kind() == reflect.String {
+			v.SetString(piece())
+		}
+	})
+}
+
+// walk calls set with every string, int and bool in v, in structs and
+// lists, unexported fields too, after giving every list two elements. A
+// field of another kind fails the test, which then says where to tell
+// who how to handle it.
+func walk(t *testing.T, v reflect.Value, who string, set func(v reflect.Value)) {
+	v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem() // unexported fields too
 	switch v.Kind() {
-	case reflect.String:
-		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem() // unexported fields too
-		v.SetString(piece())
+	case reflect.String, reflect.Int, reflect.Bool:
+		set(v)
 	case reflect.Slice:
-		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
 		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
 		for i := range 2 {
-			fill(t, v.Index(i), piece)
+			walk(t, v.Index(i), who, set)
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
-			fill(t, v.Field(i), piece)
+			walk(t, v.Field(i), who, set)
 		}
-	case reflect.Int, reflect.Bool:
 	default:
-		t.Fatalf("fill: a field of kind %s: say here how detached copies it", v.Kind())
+		t.Fatalf("a field of kind %s: say here how %s it", v.Kind(), who)
 	}
 }
 
