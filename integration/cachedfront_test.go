@@ -52,31 +52,37 @@ auth = "bearer"
 		t.Fatal(err)
 	}
 	own := "protocol=" + u.Scheme + "\nhost=" + u.Host + "\npath=" + strings.TrimPrefix(u.Path, "/") + "/repo.git\n\n"
+	kubeInfo := `KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}` + "\n"
 	cases := []struct {
 		name, stdin, program string
 		args                 []string
 		cached               bool // a cached get, which the command answers itself
+		env                  []string
 	}{
-		{"git get", git("team/app.git"), "git-credential-oidc", []string{"get"}, true},
-		{"git get, git's username", git("team/app.git", "username=alice\n"), "git-credential-oidc", []string{"get"}, true},
-		{"git get, authtype and a Bearer challenge", git("team/app.git", "capability[]=authtype\n", "wwwauth[]=Bearer realm=\"git\"\n"), "git-credential-oidc", []string{"get"}, true},
-		{"git get, the entry's username and bearer", git("bots/app.git", "username=alice\n", "capability[]=authtype\n"), "git-credential-oidc", []string{"get"}, true},
-		{"git get, a provider", git("op/app.git"), "git-credential-oidc", []string{"get"}, true},
-		{"git get, the login's own URL", own, "git-credential-oidc", []string{"get"}, true},
-		{"git get, no server", "protocol=https\nhost=elsewhere.example.org\npath=x.git\n\n", "git-credential-oidc", []string{"get"}, false},
-		{"git get -v", git("team/app.git"), "git-credential-oidc", []string{"-v", "get"}, false},
-		{"git erase", git("team/app.git", "password=nothing-of-ours\n"), "git-credential-oidc", []string{"erase"}, false},
-		{"docker get", "registry.example.org\n", "docker-credential-oidc", []string{"get"}, true},
-		{"docker get, a provider", "op.registry.example.org", "docker-credential-oidc", []string{"get"}, true},
-		{"docker get, Docker Hub", "https://index.docker.io/v1/\n", "docker-credential-oidc", []string{"get"}, false},
-		{"docker list", "", "docker-credential-oidc", []string{"list"}, false},
-		{"token", "", "oidc-auth", []string{"token", srv.URL()}, true},
-		{"token -v", "", "oidc-auth", []string{"-v", "token", srv.URL()}, false},
-		{"token, a provider", "", "oidc-auth", append([]string{"token"}, issuerArgs(op)...), false},
-		{"status", "", "oidc-auth", []string{"status"}, false},
+		{"git get", git("team/app.git"), "git-credential-oidc", []string{"get"}, true, nil},
+		{"git get, git's username", git("team/app.git", "username=alice\n"), "git-credential-oidc", []string{"get"}, true, nil},
+		{"git get, authtype and a Bearer challenge", git("team/app.git", "capability[]=authtype\n", "wwwauth[]=Bearer realm=\"git\"\n"), "git-credential-oidc", []string{"get"}, true, nil},
+		{"git get, the entry's username and bearer", git("bots/app.git", "username=alice\n", "capability[]=authtype\n"), "git-credential-oidc", []string{"get"}, true, nil},
+		{"git get, a provider", git("op/app.git"), "git-credential-oidc", []string{"get"}, true, nil},
+		{"git get, the login's own URL", own, "git-credential-oidc", []string{"get"}, true, nil},
+		{"git get, no server", "protocol=https\nhost=elsewhere.example.org\npath=x.git\n\n", "git-credential-oidc", []string{"get"}, false, nil},
+		{"git get -v", git("team/app.git"), "git-credential-oidc", []string{"-v", "get"}, false, nil},
+		{"git erase", git("team/app.git", "password=nothing-of-ours\n"), "git-credential-oidc", []string{"erase"}, false, nil},
+		{"docker get", "registry.example.org\n", "docker-credential-oidc", []string{"get"}, true, nil},
+		{"docker get, a provider", "op.registry.example.org", "docker-credential-oidc", []string{"get"}, true, nil},
+		{"docker get, Docker Hub", "https://index.docker.io/v1/\n", "docker-credential-oidc", []string{"get"}, false, nil},
+		{"docker list", "", "docker-credential-oidc", []string{"list"}, false, nil},
+		{"token", "", "oidc-auth", []string{"token", srv.URL()}, true, nil},
+		{"token -v", "", "oidc-auth", []string{"-v", "token", srv.URL()}, false, nil},
+		{"token, a provider", "", "oidc-auth", append([]string{"token"}, issuerArgs(op)...), false, nil},
+		{"kubectl", "", "oidc-auth", []string{"kubectl", srv.URL()}, true, nil},
+		{"kubectl, as client-go runs it", "", "oidc-auth", []string{"kubectl", srv.URL()}, true, []string{kubeInfo}},
+		{"kubectl, a provider", "", "oidc-auth", append([]string{"kubectl"}, issuerArgs(op)...), false, nil},
+		{"kubectl -v", "", "oidc-auth", []string{"-v", "kubectl", srv.URL()}, false, nil},
+		{"status", "", "oidc-auth", []string{"status"}, false, nil},
 	}
 	for _, c := range cases {
-		front, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(), filepath.Join(alone, c.program+exe), c.args...)
+		front, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(c.env...), filepath.Join(alone, c.program+exe), c.args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +96,7 @@ auth = "bearer"
 			}
 			continue
 		}
-		want, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(), filepath.Join(core, c.program+exe), c.args...)
+		want, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(c.env...), filepath.Join(core, c.program+exe), c.args...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -556,3 +556,32 @@ func TestKubeSetupKubeconfig(t *testing.T) {
 		t.Errorf("--unset kept the user")
 	}
 }
+
+// TestKubeClientGoFromTheCommandAlone: with a valid stored login,
+// client-go's exec plugin runner gets its credential from `oidc-auth
+// kubectl` alone, installed without oidc-auth-core, in both API versions:
+// the command answers it itself, from the store, without a request.
+func TestKubeClientGoFromTheCommandAlone(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	e := s.login(srv)
+	api := startKubeAPI(t, srv.Valid)
+	alone := filepath.Join(t.TempDir(), "oidc-auth"+exe)
+	copyFile(t, oidcAuthBin, alone)
+	before := requestCounts(srv)
+	for _, version := range []string{"client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"} {
+		exec := s.execConfig(srv.URL())
+		exec.Command, exec.APIVersion = alone, version
+		names, err := listPods(t, api, exec)
+		if err != nil {
+			t.Fatalf("%s: client-go: %v", version, err)
+		}
+		if len(names) != 1 || names[0] != podName || api.lastToken() != e.Token.AccessToken {
+			t.Errorf("%s: pods %v, and the API server got the stored access token: %v", version, names, api.lastToken() == e.Token.AccessToken)
+		}
+	}
+	if after := requestCounts(srv); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("the command talked to the auth server with a valid stored token: %v, then %v", before, after)
+	}
+}

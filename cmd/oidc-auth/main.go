@@ -6,10 +6,10 @@
 
 // Command oidc-auth logs in to OIDC auth servers and hands out their
 // tokens: login, token, status, setup, doctor, exec and logout. It is a
-// small program: it answers `oidc-auth token HOST` for a token that is
-// stored and valid itself (see internal/fast) and hands everything else
-// over to oidc-auth-core, installed beside it, which does the work (see
-// internal/handoff).
+// small program: it answers `oidc-auth token HOST` and `oidc-auth kubectl
+// HOST` for a token that is stored and valid itself (see internal/fast),
+// and hands everything else over to oidc-auth-core, installed beside it,
+// which does the work (see internal/handoff).
 package main
 
 import (
@@ -21,6 +21,9 @@ import (
 
 func main() {
 	if answered, err := fast.Token(os.Args[1:], os.Stdout); answered {
+		handoff.Exit("oidc-auth", err)
+	}
+	if answered, err := fast.Kubectl(os.Args[1:], os.Stdout); answered {
 		handoff.Exit("oidc-auth", err)
 	}
 	fast.PassGate()

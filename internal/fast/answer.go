@@ -5,7 +5,9 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/internal/gitproto"
@@ -147,24 +149,89 @@ func jsonPlain(s string) bool {
 // is cached; args are the arguments after the program's name. It reports
 // whether it answered, and the error of writing the answer (see Git).
 func Token(args []string, stdout io.Writer) (answered bool, err error) {
-	if len(args) != 2 || args[0] != "token" || strings.HasPrefix(args[1], "-") {
+	if len(args) != 2 || args[0] != "token" {
 		return false, nil
 	}
-	host := strings.TrimSpace(args[1])
-	src, ok := sources()
-	if host == "" || !ok || strings.TrimSpace(os.Getenv("OIDC_AUTH_LOCK_TIMEOUT")) != "" {
-		return false, nil
-	}
-	key, kerr := storekey.Key(host)
-	if kerr != nil {
-		return false, nil
-	}
-	rec, ok := cached(src, key, host)
-	if !ok || rec.issuer != "" || !serverURL(rec, host) {
+	rec, ok := serverToken(args[1])
+	if !ok {
 		return false, nil
 	}
 	_, err = io.WriteString(stdout, rec.access+"\n")
 	return true, err
+}
+
+// Kubectl answers `oidc-auth kubectl HOST`, kubectl's credential plugin,
+// as oidc-auth does, when the token is cached: the ExecCredential of the
+// access token, in the API version $KUBERNETES_EXEC_INFO asks for (see
+// helper.WriteExecCredential). It answers only for a py-oidc-auth
+// server's login, whose token is the access token, and only for the exec
+// information client-go sends, or none; an OpenID Provider's ID token,
+// a cluster's details and anything else go to oidc-auth-core. It reports
+// whether it answered, and the error of writing the answer (see Git).
+func Kubectl(args []string, stdout io.Writer) (answered bool, err error) {
+	if len(args) != 2 || args[0] != "kubectl" {
+		return false, nil
+	}
+	api, interactive, ok := execInfo(os.Getenv("KUBERNETES_EXEC_INFO"))
+	if !ok {
+		return false, nil
+	}
+	rec, ok := serverToken(args[1])
+	if !ok || !jsonPlain(rec.access) {
+		return false, nil
+	}
+	expires := time.Unix(rec.expires, 0).UTC().Format(time.RFC3339)
+	_, err = io.WriteString(stdout, `{"apiVersion":"`+api+`","kind":"ExecCredential","spec":{"interactive":`+strconv.FormatBool(interactive)+
+		`},"status":{"expirationTimestamp":"`+expires+`","token":"`+rec.access+"\"}}\n")
+	return true, err
+}
+
+// execInfo reads the value of $KUBERNETES_EXEC_INFO when it is what
+// client-go's exec plugin runner writes (its JSON encoder's line, without
+// the cluster's details), or empty, as helper.ParseExecInfo reads it: the
+// API version to answer in, and whether kubectl lets the plugin interact.
+// ok is false for anything else, which oidc-auth-core reads.
+func execInfo(v string) (api string, interactive, ok bool) {
+	v = strings.TrimSuffix(v, "\n")
+	if strings.TrimSpace(v) == "" {
+		return "client.authentication.k8s.io/v1", false, v == ""
+	}
+	rest, ok := strings.CutPrefix(v, `{"kind":"ExecCredential","apiVersion":"`)
+	if !ok {
+		return "", false, false
+	}
+	for _, api = range []string{"client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"} {
+		switch rest {
+		case api + `","spec":{"interactive":false}}`:
+			return api, false, true
+		case api + `","spec":{"interactive":true}}`:
+			return api, true, true
+		}
+	}
+	return "", false, false
+}
+
+// serverToken returns the stored login of the py-oidc-auth server at
+// host, the argument of `oidc-auth token` and `oidc-auth kubectl`, when
+// its token is valid and may be handed out as those commands hand it out.
+func serverToken(arg string) (*record, bool) {
+	if strings.HasPrefix(arg, "-") {
+		return nil, false
+	}
+	host := strings.TrimSpace(arg)
+	src, ok := sources()
+	if host == "" || !ok || strings.TrimSpace(os.Getenv("OIDC_AUTH_LOCK_TIMEOUT")) != "" {
+		return nil, false
+	}
+	key, err := storekey.Key(host)
+	if err != nil {
+		return nil, false
+	}
+	rec, ok := cached(src, key, host)
+	if !ok || rec.issuer != "" || !serverURL(rec, host) {
+		return nil, false
+	}
+	return rec, true
 }
 
 // serverURL reports whether the server that rec was obtained from (its
