@@ -391,6 +391,10 @@ func (b *bench) write(name string, data []byte) (string, error) {
 // cached measures the cached gets of the file store: against git
 // credential-store, against each other, with many logins and servers, and
 // their peak RSS.
+// execInfo is $KUBERNETES_EXEC_INFO as client-go's exec plugin runner
+// writes it for an exec block of apiVersion v1 that may not interact.
+const execInfo = `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`
+
 func (b *bench) cached() error {
 	h, err := b.newHome("file", 0)
 	if err != nil {
@@ -468,7 +472,8 @@ func (b *bench) cached() error {
 		{"git-credential-oidc get", git + " get < " + gq, "password="},
 		{"oidc-auth token HOST", filepath.Join(b.static, "oidc-auth") + " token " + h.srv.URL() + " < /dev/null", ""},
 		{"docker-credential-oidc get", filepath.Join(b.static, "docker-credential-oidc") + " get < " + dq, `"Secret"`},
-		{"oidc-auth kubectl HOST", filepath.Join(b.static, "oidc-auth") + " kubectl " + h.srv.URL() + " < /dev/null", "ExecCredential"},
+		// As kubectl runs it: client-go's exec information in the environment.
+		{"oidc-auth kubectl HOST", "KUBERNETES_EXEC_INFO='" + execInfo + "' " + filepath.Join(b.static, "oidc-auth") + " kubectl " + h.srv.URL() + " < /dev/null", "ExecCredential"},
 	})
 	if err != nil {
 		return err
