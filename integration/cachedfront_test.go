@@ -77,7 +77,9 @@ auth = "bearer"
 		{"token, a provider", "", "oidc-auth", append([]string{"token"}, issuerArgs(op)...), false, nil},
 		{"kubectl", "", "oidc-auth", []string{"kubectl", srv.URL()}, true, nil},
 		{"kubectl, as client-go runs it", "", "oidc-auth", []string{"kubectl", srv.URL()}, true, []string{kubeInfo}},
-		{"kubectl, a provider", "", "oidc-auth", append([]string{"kubectl"}, issuerArgs(op)...), false, nil},
+		{"kubectl, a provider", "", "oidc-auth", append([]string{"kubectl"}, issuerArgs(op)...), true, nil},
+		{"kubectl, a provider, as client-go runs it", "", "oidc-auth", append([]string{"kubectl"}, issuerArgs(op)...), true, []string{kubeInfo}},
+		{"kubectl, a provider, its access token", "", "oidc-auth", append(append([]string{"kubectl"}, issuerArgs(op)...), "--access-token"), false, nil},
 		{"kubectl -v", "", "oidc-auth", []string{"-v", "kubectl", srv.URL()}, false, nil},
 		{"status", "", "oidc-auth", []string{"status"}, false, nil},
 	}

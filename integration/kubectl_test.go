@@ -585,3 +585,37 @@ func TestKubeClientGoFromTheCommandAlone(t *testing.T) {
 		t.Errorf("the command talked to the auth server with a valid stored token: %v, then %v", before, after)
 	}
 }
+
+// TestKubeClientGoIssuerFromTheCommandAlone: the same for an OpenID
+// Provider's login, whose ID token an API server checks with the
+// provider's keys: `oidc-auth kubectl --issuer … --client-id …`, with no
+// oidc-auth-core installed, hands client-go the stored ID token.
+func TestKubeClientGoIssuerFromTheCommandAlone(t *testing.T) {
+	t.Parallel()
+	op := oidcop.Start(t, oidcop.Options{})
+	s := newSandbox(t)
+	s.issuerLogin(op)
+	ctx := context.Background()
+	provider, err := oidc.NewProvider(ctx, op.Issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := provider.Verifier(&oidc.Config{ClientID: oidcop.PublicClientID})
+	api := startKubeAPI(t, func(token string) bool {
+		_, err := verifier.Verify(ctx, token)
+		return err == nil
+	})
+	idToken := storedIDToken(t, s, issuerKey(op))
+	s.learn(idToken)
+	alone := filepath.Join(t.TempDir(), "oidc-auth"+exe)
+	copyFile(t, oidcAuthBin, alone)
+	exec := s.execConfig(issuerArgs(op)...)
+	exec.Command = alone
+	names, err := listPods(t, api, exec)
+	if err != nil {
+		t.Fatalf("client-go: %v", err)
+	}
+	if len(names) != 1 || names[0] != podName || api.lastToken() != idToken {
+		t.Errorf("pods %v, and the API server got the stored ID token: %v", names, api.lastToken() == idToken)
+	}
+}

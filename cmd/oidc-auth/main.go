@@ -6,8 +6,9 @@
 
 // Command oidc-auth logs in to OIDC auth servers and hands out their
 // tokens: login, token, status, setup, doctor, exec and logout. It is a
-// small program: it answers `oidc-auth token HOST` and `oidc-auth kubectl
-// HOST` for a token that is stored and valid itself (see internal/fast),
+// small program: it answers `oidc-auth token HOST` and kubectl's
+// `oidc-auth kubectl` for a token that is stored and valid itself (see
+// internal/fast),
 // and hands everything else over to oidc-auth-core, installed beside it,
 // which does the work (see internal/handoff).
 package main

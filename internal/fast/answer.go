@@ -2,6 +2,8 @@ package fast
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/url"
 	"os"
@@ -169,21 +171,98 @@ func Token(args []string, stdout io.Writer) (answered bool, err error) {
 // a cluster's details and anything else go to oidc-auth-core. It reports
 // whether it answered, and the error of writing the answer (see Git).
 func Kubectl(args []string, stdout io.Writer) (answered bool, err error) {
-	if len(args) != 2 || args[0] != "kubectl" {
+	if len(args) < 2 || args[0] != "kubectl" {
 		return false, nil
 	}
 	api, interactive, ok := execInfo(os.Getenv("KUBERNETES_EXEC_INFO"))
 	if !ok {
 		return false, nil
 	}
-	rec, ok := serverToken(args[1])
-	if !ok || !jsonPlain(rec.access) {
+	var token string
+	var expires int64
+	switch {
+	case len(args) == 2:
+		rec, ok := serverToken(args[1])
+		if !ok {
+			return false, nil
+		}
+		token, expires = rec.access, rec.expires
+	case len(args) == 5 && args[1] == "--issuer" && args[3] == "--client-id":
+		// As `oidc-auth setup kubectl` writes it for an OpenID Provider.
+		if token, expires, ok = providerIDToken(args[2], args[4]); !ok {
+			return false, nil
+		}
+	default:
 		return false, nil
 	}
-	expires := time.Unix(rec.expires, 0).UTC().Format(time.RFC3339)
+	if !jsonPlain(token) {
+		return false, nil
+	}
 	_, err = io.WriteString(stdout, `{"apiVersion":"`+api+`","kind":"ExecCredential","spec":{"interactive":`+strconv.FormatBool(interactive)+
-		`},"status":{"expirationTimestamp":"`+expires+`","token":"`+rec.access+"\"}}\n")
+		`},"status":{"expirationTimestamp":"`+time.Unix(expires, 0).UTC().Format(time.RFC3339)+`","token":"`+token+"\"}}\n")
 	return true, err
+}
+
+// providerIDToken returns the stored ID token of the OpenID Provider's
+// client that `oidc-auth kubectl --issuer ISSUER --client-id ID` names,
+// and its expiry, when oidc-auth hands it to kubectl as it is: while its
+// own exp allows, whatever is left of the access token
+// (helper.KubectlToken), and only when the login's recorded settings pass
+// the core's checks (flows.Config.Check). ok is false for anything else.
+func providerIDToken(issuer, clientID string) (token string, expires int64, ok bool) {
+	issuer = strings.TrimSpace(issuer)
+	src, ok := sources()
+	if issuer == "" || strings.HasPrefix(issuer, "-") || clientID == "" || strings.HasPrefix(clientID, "-") || !ok ||
+		strings.TrimSpace(os.Getenv("OIDC_AUTH_LOCK_TIMEOUT")) != "" {
+		return "", 0, false
+	}
+	key, err := storekey.IssuerKey(issuer, clientID)
+	if err != nil {
+		return "", 0, false
+	}
+	// keyring finds no login once both its tokens are gone (live), whatever
+	// the ID token says.
+	rec, ok := src.lookup(key)
+	if !ok || !rec.live(time.Now()) || rec.odd || !rec.server || rec.issuer == "" || rec.host != "" || rec.clientID == "" || rec.idToken == "" {
+		return "", 0, false
+	}
+	switch rec.redirectHost {
+	case "", "127.0.0.1", "localhost", "[::1]":
+	default:
+		return "", 0, false
+	}
+	if !httpURL(strings.TrimSpace(rec.issuer), rec.redirectPorts) {
+		return "", 0, false
+	}
+	exp, ok := jwtExpiry(rec.idToken)
+	if !ok || time.Now().Add(validityMargin).Unix() >= exp {
+		return "", 0, false
+	}
+	return rec.idToken, exp, true
+}
+
+// jwtExpiry returns the exp claim of a JWT as helper.JWTExpiry reads it,
+// when the payload is of a shape it reads as encoding/json does (see
+// decoder.object) and exp is a number; ok is false for anything else.
+func jwtExpiry(raw string) (int64, bool) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return 0, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil || !json.Valid(payload) {
+		return 0, false
+	}
+	d := &decoder{b: payload}
+	var lit string
+	if !d.object([]string{"exp"}, func(string) bool { lit = d.literal(); return lit != "" }) || !d.end() || lit == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(lit, 64)
+	if err != nil || f <= 0 || f > 1<<40 {
+		return 0, false
+	}
+	return int64(f), true
 }
 
 // execInfo reads the value of $KUBERNETES_EXEC_INFO when it is what
@@ -244,14 +323,22 @@ func serverURL(rec *record, host string) bool {
 	if rec.host != "" {
 		h = rec.host
 	}
-	u, err := url.Parse(storekey.WithScheme(h))
+	return httpURL(storekey.WithScheme(h), rec.redirectPorts)
+}
+
+// httpURL reports whether raw is a server URL that flows.Config.Check
+// passes, with redirect ports ports: an http(s) URL with a host and no
+// user, query or fragment, plain http only on loopback, the ports in
+// range.
+func httpURL(raw string, ports []int) bool {
+	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return false
 	}
 	if u.Scheme == "http" && !storekey.IsLoopback(u.Hostname()) {
 		return false
 	}
-	for _, p := range rec.redirectPorts {
+	for _, p := range ports {
 		if p <= 0 || p > 65535 {
 			return false
 		}

@@ -3,7 +3,10 @@ package fast
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"k8s.io/client-go/pkg/apis/clientauthentication"
 	"k8s.io/client-go/pkg/apis/clientauthentication/install"
 
+	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
@@ -70,6 +74,34 @@ func TestKubectlAsTheHelper(t *testing.T) {
 		kcase{"expired", member("https://auth.example.org", "tok-E", now-10, ""), "", []string{"kubectl", "https://auth.example.org"}, false},
 		kcase{"a token json would escape", member("https://auth.example.org", "tok<&>", now+3600, ""), "", []string{"kubectl", "https://auth.example.org"}, false},
 	)
+	// An OpenID Provider's login, as `oidc-auth setup kubectl` names it.
+	provider := []string{"kubectl", "--issuer", "https://idp.example.org/realms/x", "--client-id", "cli"}
+	idp := func(access, refresh int64, idToken, server string) string {
+		return fmt.Sprintf(`"oidc+https://idp.example.org/realms/x?client_id=cli": {"token": {"access_token": "tok-A", "expires": %d, "refresh_token": "r", "refresh_expires": %d, "id_token": %q}, "server": %s}`,
+			access, refresh, idToken, server)
+	}
+	idpServer := `{"issuer": "https://idp.example.org/realms/x", "client_id": "cli"}`
+	live := jwt(fmt.Sprintf(`{"iss": "https://idp.example.org/realms/x", "sub": "jane", "exp": %d, "aud": ["cli"]}`, now+600))
+	parts := strings.Split(live, ".")
+	padded := parts[0] + "." + parts[1] + "==." + parts[2]
+	cases = append(cases,
+		kcase{"a provider's ID token", idp(now+3600, now+7200, live, idpServer), "", provider, true},
+		kcase{"a provider's ID token, its access token expired", idp(now-10, now+7200, live, idpServer), clientGoExecInfo(t, helper.ExecAPIv1, false, false), provider, true},
+		kcase{"a provider's ID token, a float exp", idp(now+3600, now+7200, jwt(fmt.Sprintf(`{"exp": %d.5}`, now+600)), idpServer), "", provider, true},
+		kcase{"a provider's ID token, its payload padded", idp(now+3600, now+7200, padded, idpServer), "", provider, true},
+		kcase{"a provider's ID token within the margin", idp(now+3600, now+7200, jwt(fmt.Sprintf(`{"exp": %d}`, now+30)), idpServer), "", provider, false},
+		kcase{"a provider's ID token, both other tokens gone", idp(now-100, now-100, live, idpServer), "", provider, false},
+		kcase{"a provider's ID token, exp in another case", idp(now+3600, now+7200, jwt(fmt.Sprintf(`{"EXP": %d}`, now+600)), idpServer), "", provider, false},
+		kcase{"a provider's ID token, exp a string", idp(now+3600, now+7200, jwt(fmt.Sprintf(`{"exp": "%d"}`, now+600)), idpServer), "", provider, false},
+		kcase{"a provider's ID token, no exp", idp(now+3600, now+7200, jwt(`{"sub": "jane"}`), idpServer), "", provider, false},
+		kcase{"a provider's ID token, not a JWT", idp(now+3600, now+7200, "abc", idpServer), "", provider, false},
+		kcase{"no ID token", idp(now+3600, now+7200, "", idpServer), "", provider, false},
+		kcase{"a redirect host off loopback", idp(now+3600, now+7200, live, `{"issuer": "https://idp.example.org/realms/x", "client_id": "cli", "redirect_host": "evil.example.org"}`), "", provider, false},
+		kcase{"a plain-http issuer elsewhere", idp(now+3600, now+7200, live, `{"issuer": "http://idp.example.org/realms/x", "client_id": "cli"}`), "", provider, false},
+		kcase{"no recorded server", idp(now+3600, now+7200, live, `null`), "", provider, false},
+		kcase{"--access-token", idp(now+3600, now+7200, live, idpServer), "", append(provider, "--access-token"), false},
+		kcase{"--issuer=URL", idp(now+3600, now+7200, live, idpServer), "", []string{"kubectl", "--issuer=https://idp.example.org/realms/x", "--client-id", "cli"}, false},
+	)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if !readsFiles {
@@ -96,17 +128,40 @@ func TestKubectlAsTheHelper(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The login as oidc-auth-core reads it, in its ExecCredential.
+			// What oidc-auth-core hands kubectl for the login, as it reads
+			// it, with no request: an answer that needs one is not the
+			// cached path's to give.
 			store, err := keyring.Open(keyring.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec, err := store.Get(context.Background(), c.args[1])
-			if err != nil || rec == nil {
-				t.Fatalf("the store: %v, %v", rec, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			var cfg flows.Config
+			var rec *keyring.Record
+			if c.args[1] == "--issuer" {
+				key, err := flows.IssuerKey(c.args[2], c.args[4])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rec, err = store.Get(ctx, key); err != nil {
+					t.Fatal(err)
+				}
+				cfg = flows.ConfigFromServer(rec.Server)
+			} else {
+				cfg, rec = flows.StoredConfig(ctx, store, c.args[1])
+			}
+			if err := cfg.Check(); err != nil {
+				t.Fatal(err)
+			}
+			cfg.HTTPClient = noNetwork(t)
+			token, expires, err := helper.KubectlToken(ctx, store, helper.KubectlRequest{Config: cfg, Record: rec,
+				Options: flows.Options{Interaction: flows.InteractNever}})
+			if err != nil {
+				t.Fatalf("oidc-auth-core would not hand out a stored token: %v", err)
 			}
 			var want bytes.Buffer
-			if err := helper.WriteExecCredential(&want, info, rec.Token.AccessToken, rec.Token.ExpiresAt()); err != nil {
+			if err := helper.WriteExecCredential(&want, info, token, expires); err != nil {
 				t.Fatal(err)
 			}
 			if got.String() != want.String() {
@@ -115,3 +170,20 @@ func TestKubectlAsTheHelper(t *testing.T) {
 		})
 	}
 }
+
+// jwt is a JWT of the claims payload (its signature made up).
+func jwt(payload string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".c2ln"
+}
+
+// noNetwork is an HTTP client whose every request fails the test.
+func noNetwork(t *testing.T) *http.Client {
+	return &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		t.Errorf("a request to %s", r.URL.Host)
+		return nil, fmt.Errorf("no network here")
+	})}
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -16,6 +16,13 @@ type record struct {
 	username       string // server.username
 	issuer         string // server.issuer
 	redirectPorts  []int  // server.redirect_ports
+	// What an ID token's answer needs (see Kubectl); odd is set when one
+	// of these is a string str does not read (an escape, non-ASCII), which
+	// the other answers have no use for.
+	idToken      string // token.id_token
+	clientID     string // server.client_id
+	redirectHost string // server.redirect_host
+	odd          bool
 }
 
 // decodeRecord reads one entry of the token file (the value of its key,
@@ -292,9 +299,22 @@ func (d *decoder) token(rec *record) bool {
 			return d.unix(&rec.refreshExpires)
 		case "headers":
 			return d.null() || d.stringMap()
+		case "id_token":
+			return d.plainOr(&rec.idToken, &rec.odd)
 		}
 		return d.anyString()
 	})
+}
+
+// plainOr reads a string as plain does, or else passes over it as
+// anyString does and sets odd.
+func (d *decoder) plainOr(v *string, odd *bool) bool {
+	at := d.i
+	if d.plain(v) {
+		return true
+	}
+	d.i, *v, *odd = at, "", true
+	return d.anyString()
 }
 
 // server reads keyring's Server, the settings a login was made with.
@@ -307,6 +327,10 @@ func (d *decoder) server(rec *record) bool {
 			return d.plain(&rec.username)
 		case "issuer":
 			return d.plain(&rec.issuer)
+		case "client_id":
+			return d.plainOr(&rec.clientID, &rec.odd)
+		case "redirect_host":
+			return d.plainOr(&rec.redirectHost, &rec.odd)
 		case "redirect_ports":
 			return d.null() || d.ints(&rec.redirectPorts)
 		case "scopes":

@@ -22,6 +22,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		`{"token": {"access_token": "a", "token_type": "Bearer", "expires": 4102444800, "refresh_token": "r", "refresh_expires": 4102448400, "scope": "openid", "headers": {"Authorization": "Bearer a"}}, "stored_at": 1700000000.5}`,
 		`{"token": {"access_token": "a", "expires": 4102444800.9}, "server": {"host": "https://h.example.org/app", "username": "u", "redirect_ports": [8080, 8081], "scopes": ["openid", null]}, "claims": {"email": "e@example.org"}}`,
 		`{"token": {"access_token": "a", "expires": 4102444800}, "server": {"issuer": "https://idp.example.org", "client_id": "c"}, "extra": [1, {"x": "\u00e9"}]}`,
+		`{"token": {"access_token": "a", "expires": 4102444800, "id_token": "h.p.s"}, "server": {"issuer": "https://idp.example.org", "client_id": "c\u0041", "redirect_host": "localhost"}}`,
 		`{"token": {"access_token": "a", "expires": 4102444800, "id_token": "x\ny"}, "server": null, "claims": null, "stored_at": null}`,
 		`{"token": {"Access_Token": "a", "expires": 4102444800}}`,
 		`{"token": {"access_token": "a", "expires": "4102444800"}}`,
@@ -66,6 +67,16 @@ func FuzzDecodeRecord(f *testing.F) {
 			rec.server != want.server || rec.host != want.host || rec.username != want.username || rec.issuer != want.issuer ||
 			!slices.Equal(rec.redirectPorts, want.redirectPorts) || !live {
 			t.Fatalf("decodeRecord(%s) = %+v (live %v), keyring reads %+v", entry, rec, live, want)
+		}
+		// The ID token's answer's fields, unless one was odd.
+		if !rec.odd {
+			var clientID, redirectHost string
+			if s := got.Server; s != nil {
+				clientID, redirectHost = s.ClientID, s.RedirectHost
+			}
+			if rec.idToken != got.Token.IDToken || rec.clientID != clientID || rec.redirectHost != redirectHost {
+				t.Fatalf("decodeRecord(%s) = %+v, keyring reads the ID token %q, client %q, redirect host %q", entry, rec, got.Token.IDToken, clientID, redirectHost)
+			}
 		}
 	})
 }
