@@ -293,15 +293,11 @@ func TestKubeNoLogin(t *testing.T) {
 	}
 }
 
-// TestKubeClientGoIssuer runs the plugin for a standard provider: the API
-// server accepts only ID tokens that verify against the provider (as
-// Kubernetes' OIDC authenticator does), and an ID token whose own exp has
-// passed is renewed by a refresh even while the access token is valid.
-func TestKubeClientGoIssuer(t *testing.T) {
-	t.Parallel()
-	op := oidcop.Start(t, oidcop.Options{})
-	s := newSandbox(t)
-	e := s.issuerLogin(op)
+// issuerKubeAPI starts an API server that accepts only ID tokens that
+// verify against op (as Kubernetes' OIDC authenticator does), and returns
+// it with its verifier and the ID token of s's login to op.
+func issuerKubeAPI(t *testing.T, s *sandbox, op *oidcop.Provider) (*kubeAPI, *oidc.IDTokenVerifier, string) {
+	t.Helper()
 	ctx := context.Background()
 	provider, err := oidc.NewProvider(ctx, op.Issuer())
 	if err != nil {
@@ -314,6 +310,20 @@ func TestKubeClientGoIssuer(t *testing.T) {
 	})
 	idToken := storedIDToken(t, s, issuerKey(op))
 	s.learn(idToken)
+	return api, verifier, idToken
+}
+
+// TestKubeClientGoIssuer runs the plugin for a standard provider: the API
+// server accepts only ID tokens that verify against the provider (as
+// Kubernetes' OIDC authenticator does), and an ID token whose own exp has
+// passed is renewed by a refresh even while the access token is valid.
+func TestKubeClientGoIssuer(t *testing.T) {
+	t.Parallel()
+	op := oidcop.Start(t, oidcop.Options{})
+	s := newSandbox(t)
+	e := s.issuerLogin(op)
+	api, verifier, idToken := issuerKubeAPI(t, s, op)
+	ctx := context.Background()
 
 	// The API server's own verifier fetches the keys (jwks); the plugin
 	// makes no request at all.
@@ -595,18 +605,7 @@ func TestKubeClientGoIssuerFromTheCommandAlone(t *testing.T) {
 	op := oidcop.Start(t, oidcop.Options{})
 	s := newSandbox(t)
 	s.issuerLogin(op)
-	ctx := context.Background()
-	provider, err := oidc.NewProvider(ctx, op.Issuer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier := provider.Verifier(&oidc.Config{ClientID: oidcop.PublicClientID})
-	api := startKubeAPI(t, func(token string) bool {
-		_, err := verifier.Verify(ctx, token)
-		return err == nil
-	})
-	idToken := storedIDToken(t, s, issuerKey(op))
-	s.learn(idToken)
+	api, _, idToken := issuerKubeAPI(t, s, op)
 	alone := filepath.Join(t.TempDir(), "oidc-auth"+exe)
 	copyFile(t, oidcAuthBin, alone)
 	exec := s.execConfig(issuerArgs(op)...)
