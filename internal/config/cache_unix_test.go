@@ -116,6 +116,12 @@ func TestLoadMatchCaches(t *testing.T) {
 			t.Fatalf("LoadMatch of a request no entry answers = %+v, %v", got, err)
 		}
 	}
+	b, _ := os.ReadFile(path)
+	k, _ := contentKey(b)
+	recs, ok := decodeCache(readCache(file, dir), k)
+	if !ok || len(recs) != 2 || recs[0].target != other || recs[0].server != nil {
+		t.Errorf("the cache holds %+v (%v), want the request no entry answers first, with no entry", recs, ok)
+	}
 
 	small := writeConfig(t, manyServers(0))
 	wantAsLoadConfig(t, small, tg)
