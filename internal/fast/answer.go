@@ -162,14 +162,15 @@ func Token(args []string, stdout io.Writer) (answered bool, err error) {
 	return true, err
 }
 
-// Kubectl answers `oidc-auth kubectl HOST`, kubectl's credential plugin,
-// as oidc-auth does, when the token is cached: the ExecCredential of the
-// access token, in the API version $KUBERNETES_EXEC_INFO asks for (see
-// helper.WriteExecCredential). It answers only for a py-oidc-auth
-// server's login, whose token is the access token, and only for the exec
-// information client-go sends, or none; an OpenID Provider's ID token,
-// a cluster's details and anything else go to oidc-auth-core. It reports
-// whether it answered, and the error of writing the answer (see Git).
+// Kubectl answers kubectl's credential plugin as oidc-auth does, when the
+// token is cached: the ExecCredential, in the API version
+// $KUBERNETES_EXEC_INFO asks for (see helper.WriteExecCredential), of a
+// py-oidc-auth server's access token (`oidc-auth kubectl HOST`) or of an
+// OpenID Provider's ID token (`oidc-auth kubectl --issuer URL --client-id
+// ID`, as `oidc-auth setup kubectl` writes it). It answers only for the
+// exec information client-go sends, or none; --access-token, a cluster's
+// details and anything else go to oidc-auth-core. It reports whether it
+// answered, and the error of writing the answer (see Git).
 func Kubectl(args []string, stdout io.Writer) (answered bool, err error) {
 	if len(args) < 2 || args[0] != "kubectl" {
 		return false, nil
