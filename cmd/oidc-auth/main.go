@@ -8,9 +8,8 @@
 // tokens: login, token, status, setup, doctor, exec and logout. It is a
 // small program: it answers `oidc-auth token HOST` and kubectl's
 // `oidc-auth kubectl` for a token that is stored and valid itself (see
-// internal/fast),
-// and hands everything else over to oidc-auth-core, installed beside it,
-// which does the work (see internal/handoff).
+// internal/fast), and hands everything else over to oidc-auth-core,
+// installed beside it, which does the work (see internal/handoff).
 package main
 
 import (

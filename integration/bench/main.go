@@ -388,13 +388,13 @@ func (b *bench) write(name string, data []byte) (string, error) {
 	return p, os.WriteFile(p, data, 0o600)
 }
 
-// cached measures the cached gets of the file store: against git
-// credential-store, against each other, with many logins and servers, and
-// their peak RSS.
 // execInfo is $KUBERNETES_EXEC_INFO as client-go's exec plugin runner
 // writes it for an exec block of apiVersion v1 that may not interact.
 const execInfo = `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`
 
+// cached measures the cached gets of the file store: against git
+// credential-store, against each other, with many logins and servers, and
+// their peak RSS.
 func (b *bench) cached() error {
 	h, err := b.newHome("file", 0)
 	if err != nil {
