@@ -4,6 +4,7 @@ package config
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -107,13 +108,8 @@ func cacheFile(path string) (file, dir string) {
 		prog = filepath.Base(os.Args[0])
 	}
 	sum := sha256.Sum256([]byte(path + "\x00" + prog))
-	const hex = "0123456789abcdef"
-	name := []byte("config-matches-")
-	for _, c := range sum[:8] {
-		name = append(name, hex[c>>4], hex[c&15])
-	}
 	dir = filepath.Dir(tokens)
-	return filepath.Join(dir, string(name)), dir
+	return filepath.Join(dir, "config-matches-"+hex.EncodeToString(sum[:8])), dir
 }
 
 // private reports whether st is of a file or directory of kind (S_IFREG,
