@@ -13,7 +13,8 @@ import (
 
 // replaceWait bounds the retries of a rename or remove that Windows refuses
 // for a moment because another process has the file open, as Go's own
-// cmd/go/internal/robustio does.
+// cmd/go/internal/robustio does. The token store's own writes wait longer
+// (fileWriteWait): a rotated login that is not saved is lost.
 const replaceWait = 2 * time.Second
 
 // maxRetrySleep caps the backoff between those retries, unlike robustio's,
@@ -34,7 +35,7 @@ func WriteFileAtomic(path string, data []byte) error {
 	if target, err := filepath.EvalSymlinks(path); err == nil {
 		path = target
 	}
-	if err := writeAtomic(path, data, 0o600, nil); err != nil {
+	if err := writeAtomic(path, data, 0o600, nil, replaceWait); err != nil {
 		return fmt.Errorf("keyring: write %s: %w", path, err)
 	}
 	return nil
@@ -59,7 +60,7 @@ func ReplaceFile(path string, data []byte, perm fs.FileMode) error {
 		}
 		return &UnsafeError{Path: path, Problem: problem, Fix: "oidc-auth does not write secrets through links: remove the link (rm " + shellQuote(path) + ") and run the command again"}
 	}
-	if err := writeAtomic(path, data, perm, nil); err != nil {
+	if err := writeAtomic(path, data, perm, nil, replaceWait); err != nil {
 		return fmt.Errorf("keyring: write %s: %w", path, err)
 	}
 	return nil
@@ -67,9 +68,10 @@ func ReplaceFile(path string, data []byte, perm fs.FileMode) error {
 
 // writeAtomic replaces path with data through a temporary file beside it
 // (see ReplaceFile), following no link. write, when set, stands in for the
-// temporary file's writes. Its errors name no temporary file: on failure,
-// that file is gone.
-func writeAtomic(path string, data []byte, perm fs.FileMode, write func(*os.File, []byte) (int, error)) error {
+// temporary file's writes. wait bounds the retries of the rename (see
+// retryEphemeral). Its errors name no temporary file: on failure, that
+// file is gone.
+func writeAtomic(path string, data []byte, perm fs.FileMode, write func(*os.File, []byte) (int, error), wait time.Duration) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -101,7 +103,7 @@ func writeAtomic(path string, data []byte, perm fs.FileMode, write func(*os.File
 	if err := f.Close(); err != nil {
 		return cleanPathError(err)
 	}
-	if err := Rename(tmp, path); err != nil {
+	if err := retryEphemeral(wait, func() error { return rename(tmp, path) }, true); err != nil {
 		return cleanPathError(err)
 	}
 	ok = true
@@ -118,13 +120,18 @@ func writeAtomic(path string, data []byte, perm fs.FileMode, write func(*os.File
 // cmd/go/internal/robustio does; the error returned is then the last one.
 // Elsewhere it is os.Rename.
 func Rename(oldpath, newpath string) error {
-	return retryEphemeral(func() error { return rename(oldpath, newpath) }, true)
+	return retryEphemeral(replaceWait, func() error { return rename(oldpath, newpath) }, true)
 }
 
 // RemoveFile removes the file at path, as os.Remove does, retrying on
 // Windows like Rename (but not on ERROR_FILE_NOT_FOUND: the file is gone).
 func RemoveFile(path string) error {
-	return retryEphemeral(func() error { return os.Remove(path) }, false)
+	return removeFile(path, replaceWait)
+}
+
+// removeFile is RemoveFile with wait bounding its retries.
+func removeFile(path string, wait time.Duration) error {
+	return retryEphemeral(wait, func() error { return os.Remove(path) }, false)
 }
 
 // OpenShared opens path for reading. On Windows it shares read, write and
@@ -136,9 +143,10 @@ func OpenShared(path string) (*os.File, error) {
 }
 
 // retryEphemeral runs op until it succeeds, fails with an error that is
-// not ephemeral on this platform (see ephemeral), or replaceWait has
-// passed. notFound says whether ERROR_FILE_NOT_FOUND counts as ephemeral.
-func retryEphemeral(op func() error, notFound bool) error {
+// not ephemeral on this platform (see ephemeral), or wait has passed since
+// its first failure. notFound says whether ERROR_FILE_NOT_FOUND counts as
+// ephemeral.
+func retryEphemeral(wait time.Duration, op func() error, notFound bool) error {
 	var start time.Time
 	sleep := time.Millisecond
 	for {
@@ -148,7 +156,7 @@ func retryEphemeral(op func() error, notFound bool) error {
 		}
 		if start.IsZero() {
 			start = time.Now()
-		} else if time.Since(start)+sleep >= replaceWait {
+		} else if time.Since(start)+sleep >= wait {
 			return err
 		}
 		time.Sleep(sleep)

@@ -31,3 +31,7 @@ func LockPath(s *FileStore, key string) string {
 func DefaultFilePathIn(appName, cacheDir string) (string, error) {
 	return defaultFilePath(appName, func() (string, error) { return cacheDir, nil })
 }
+
+// ReplaceWait is how long a rename or remove that Windows refuses is
+// retried outside the store's own writes.
+const ReplaceWait = replaceWait

@@ -71,7 +71,10 @@ type FileStore struct {
 
 var _ TokenStore = (*FileStore)(nil)
 
-// fileWriteWait bounds the wait for another process's read-modify-write.
+// fileWriteWait bounds the wait for another process's read-modify-write,
+// and, on Windows, the retries of the store file's replacement while
+// another process holds it open: longer than other files' (replaceWait),
+// since a rotated login that is not saved is lost.
 const fileWriteWait = 10 * time.Second
 
 // storedRecord is one key's value in the v1 file, and the value of a
@@ -418,7 +421,7 @@ func (s *FileStore) update(ctx context.Context, action string, change func(*file
 	var b []byte
 	switch {
 	case wasBare && c.bare == nil:
-		if err := RemoveFile(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := removeFile(s.Path, fileWriteWait); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("keyring: cannot %s %s: %w", action, s.Path, cleanPathError(err))
 		}
 		return nil
@@ -618,12 +621,13 @@ func readAll(f io.Reader, size int64) ([]byte, error) {
 // content, never a mix, and a write that fails (a full disk, a read-only
 // directory) leaves the old file as it was and no temporary file. Unlike
 // WriteFileAtomic, it refuses a symbolic link at the path instead of
-// following it; rename replaces no link's target.
+// following it, as rename replaces no link's target, and it retries the
+// rename for fileWriteWait.
 func (s *FileStore) write(action string, data []byte) error {
 	if isLink(s.Path) {
 		return linkError(s.Path, roleStore)
 	}
-	if err := writeAtomic(s.Path, data, 0o600, s.writeHook); err != nil {
+	if err := writeAtomic(s.Path, data, 0o600, s.writeHook, fileWriteWait); err != nil {
 		return fmt.Errorf("keyring: cannot %s %s: %w", action, s.Path, err)
 	}
 	return nil

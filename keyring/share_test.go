@@ -28,6 +28,9 @@ import (
 //   - "hold": opens the file with os.Open, as any program that reads it
 //     does (on Windows, sharing no delete access), prints "open", keeps it
 //     open for 300 ms and exits;
+//   - "hold-long": likewise, but keeps it open for longHold, longer than
+//     a rename is retried for files other than the store (a program that
+//     reads the store slowly, or a machine that runs it slowly);
 //   - "hold-shared": opens it with keyring.OpenShared, prints "open", and
 //     keeps it open until its stdin ends;
 //   - "loop": reads the file with os.ReadFile over and over, readerPause
@@ -47,6 +50,7 @@ const (
 	readerEnv     = "KEYRING_TEST_READER"
 	readerModeEnv = "KEYRING_TEST_READER_MODE"
 	readerPause   = time.Millisecond
+	longHold      = keyring.ReplaceWait + time.Second
 )
 
 func reader(path, mode string) {
@@ -60,7 +64,7 @@ func reader(path, mode string) {
 		done.Store(true)
 	}()
 	switch mode {
-	case "hold", "hold-shared":
+	case "hold", "hold-long", "hold-shared":
 		open := os.Open
 		if mode == "hold-shared" {
 			open = keyring.OpenShared
@@ -70,9 +74,12 @@ func reader(path, mode string) {
 			fail(err)
 		}
 		fmt.Println("open")
-		if mode == "hold" {
+		switch mode {
+		case "hold":
 			time.Sleep(300 * time.Millisecond)
-		} else {
+		case "hold-long":
+			time.Sleep(longHold)
+		default:
 			for !done.Load() {
 				time.Sleep(5 * time.Millisecond)
 			}
@@ -170,11 +177,13 @@ func liveToken(n int) keyring.Token {
 // file over one that a process holds open without sharing delete access
 // (os.Open shares none; golang/go#32088): the server has already rotated
 // the old refresh token, so a Put that failed so would log every process
-// out.
+// out. A reader that holds the file longer than other files' renames are
+// retried for ("hold-long") only delays the Put, which waits as long as it
+// waits for the store's lock.
 func TestPutWhileAnotherProcessHasTheStoreOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	for _, mode := range []string{"hold", "hold-shared"} {
+	for _, mode := range []string{"hold", "hold-long", "hold-shared"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			if mode == "hold-shared" && underWine() {
@@ -240,21 +249,27 @@ func TestPutsUnderConcurrentReaders(t *testing.T) {
 }
 
 // TestRemoveWhileAnotherProcessHasTheStoreOpen logs out of a bare-token
-// file, which removes the file, while another process has it open.
+// file, which removes the file, while another process has it open, for a
+// moment or for longer than other files' removals are retried.
 func TestRemoveWhileAnotherProcessHasTheStoreOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "token")
-	exp := time.Now().Add(time.Hour).Unix()
-	if err := os.WriteFile(path, []byte(`{"access_token": "bare", "expires": `+strconv.FormatInt(exp, 10)+`}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s := &keyring.FileStore{Path: path, BareServer: "https://auth.example.org"}
-	startReader(t, path, "hold")
-	if err := s.Remove(ctx, "auth.example.org"); err != nil {
-		t.Fatalf("Remove: %v", err)
-	}
-	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("the file is still there: %v", err)
+	for _, mode := range []string{"hold", "hold-long"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "token")
+			exp := time.Now().Add(time.Hour).Unix()
+			if err := os.WriteFile(path, []byte(`{"access_token": "bare", "expires": `+strconv.FormatInt(exp, 10)+`}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s := &keyring.FileStore{Path: path, BareServer: "https://auth.example.org"}
+			startReader(t, path, mode)
+			if err := s.Remove(ctx, "auth.example.org"); err != nil {
+				t.Fatalf("Remove: %v", err)
+			}
+			if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the file is still there: %v", err)
+			}
+		})
 	}
 }
