@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -52,6 +54,18 @@ const cacheMagic = "oidc-auth config matches 1\n"
 
 // cacheMax bounds the size of a cache file read.
 const cacheMax = 1 << 20
+
+// orphanAge is how old a temporary cache file must be to be taken for one
+// that a writer killed before its rename left behind: far longer than a
+// write takes.
+const orphanAge = time.Minute
+
+// staleAge is how long a cache file may go unwritten before a write of
+// another is taken as the moment to remove it: it is then most likely of
+// a config that was moved or deleted, or of a program that is gone. A
+// cache file that is only read, for a config that never changes, goes too,
+// and is written again on its next miss.
+const staleAge = 30 * 24 * time.Hour
 
 // cacheKey says which config content, and which program, an answer
 // belongs to.
@@ -207,6 +221,40 @@ func storeMatch(path string, k cacheKey, t Target, s *Server) {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+	}
+	sweep(dir, time.Now())
+}
+
+// sweep removes from the cache directory dir what earlier writes left: the
+// temporary files of writers killed before their rename, older than
+// orphanAge, and the cache files that none has written for staleAge. It
+// runs after a write, which a cache miss makes, so that a get that the
+// cache answers pays nothing for it. It removes only regular files of the
+// user's, and follows no link.
+func sweep(dir string, now time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	euid := uint32(syscall.Geteuid())
+	for _, e := range entries {
+		name := e.Name()
+		var age time.Duration
+		switch {
+		case strings.HasPrefix(name, ".config-matches-"):
+			age = orphanAge
+		case strings.HasPrefix(name, "config-matches-"):
+			age = staleAge
+		default:
+			continue
+		}
+		fi, err := e.Info() // lstat: a link is not a regular file
+		if err != nil || !fi.Mode().IsRegular() || now.Sub(fi.ModTime()) <= age {
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid == euid {
+			os.Remove(filepath.Join(dir, name))
+		}
 	}
 }
 

@@ -354,3 +354,87 @@ func benchLoadMatch(b *testing.B, above int) {
 		}
 	}
 }
+
+// TestCacheSweepsWhatIsLeftBehind: a write of the cache removes the
+// temporary files of writers killed before their rename, once they are
+// older than any live write, and cache files that nothing has written for
+// staleAge (a config moved away, an old program); it leaves young files,
+// other files, and whatever is not a regular file of the user's, and
+// follows no link.
+func TestCacheSweepsWhatIsLeftBehind(t *testing.T) {
+	dir := cacheHome(t)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "target")
+	if err := os.WriteFile(outside, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	files := []struct {
+		name string
+		age  time.Duration
+		link bool
+		gone bool
+	}{
+		{".config-matches-1234567", 2 * orphanAge, false, true},
+		{".config-matches-7654321", 0, false, false}, // a write under way
+		{"config-matches-0123456789abcdef", staleAge + time.Hour, false, true},
+		{"config-matches-fedcba9876543210", staleAge - time.Hour, false, false},
+		{"token-store.json", 2 * staleAge, false, false},
+		{".token-store.json.123.tmp", 2 * staleAge, false, false},
+		{"config-matches-link", 2 * staleAge, true, false},
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		if f.link {
+			if err := os.Symlink(outside, p); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, now.Add(-f.age), now.Add(-f.age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(outside, now.Add(-2*staleAge), now.Add(-2*staleAge)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "config-matches-dir"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Another user's file, where this test may make one (as root).
+	foreign := filepath.Join(dir, "config-matches-foreign")
+	if os.Geteuid() == 0 {
+		if err := os.WriteFile(foreign, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(foreign, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(foreign, now.Add(-2*staleAge), now.Add(-2*staleAge)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	path := writeConfig(t, manyServers(1000))
+	wantAsLoadConfig(t, path, teamTarget(t))
+	for _, f := range files {
+		_, err := os.Lstat(filepath.Join(dir, f.name))
+		if gone := err != nil; gone != f.gone {
+			t.Errorf("%s (%v old): gone = %v, want %v", f.name, f.age, gone, f.gone)
+		}
+	}
+	if !exists(outside) || !exists(filepath.Join(dir, "config-matches-dir")) {
+		t.Error("the sweep removed a link's target or a directory")
+	}
+	if os.Geteuid() == 0 && !exists(foreign) {
+		t.Error("the sweep removed another user's file")
+	}
+	if file, _ := cacheFile(path); !exists(file) {
+		t.Error("the sweep removed the cache file just written")
+	}
+}
