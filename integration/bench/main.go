@@ -77,9 +77,9 @@ type options struct {
 
 func main() {
 	var o options
-	flag.IntVar(&o.runs, "runs", 100, "hyperfine runs per command")
-	flag.IntVar(&o.warmup, "warmup", 10, "hyperfine warm-up runs per command")
-	flag.IntVar(&o.rounds, "rounds", 3, "rounds of each comparison, in rotated order; a ratio is the median of the rounds'")
+	flag.IntVar(&o.runs, "runs", 35, "hyperfine runs per command in each round")
+	flag.IntVar(&o.warmup, "warmup", 10, "hyperfine warm-up runs per command in each round")
+	flag.IntVar(&o.rounds, "rounds", 9, "rounds of each comparison, in rotated order; a ratio is the median of the rounds'")
 	flag.StringVar(&o.write, "write", "", "also write the report to this file")
 	flag.BoolVar(&o.profile, "profile", false, "add the profile of one cached get (inittrace, perf stat, strace -c)")
 	flag.BoolVar(&o.noGoTest, "no-go-bench", false, "leave out the Go benchmarks (go test -bench)")
@@ -894,8 +894,10 @@ func (b *bench) hyperfine(title string, env []string, cmds []cmdSpec) ([]result,
 			m.User += r.User / float64(b.o.rounds)
 			m.System += r.System / float64(b.o.rounds)
 		}
-		table, _ := os.ReadFile(md)
-		fmt.Fprintf(&b.detail, "### %s (round %d of %d)\n\n%s\n", title, round+1, b.o.rounds, table)
+		if round == 0 {
+			table, _ := os.ReadFile(md)
+			fmt.Fprintf(&b.detail, "### %s\n\nhyperfine's table of round 1 of %d:\n\n%s\n", title, b.o.rounds, table)
+		}
 	}
 	for i := range merged {
 		m := &merged[i]
@@ -908,7 +910,38 @@ func (b *bench) hyperfine(title string, env []string, cmds []cmdSpec) ([]result,
 		}
 		m.Stddev = math.Sqrt(m.Stddev)
 	}
+	b.roundsTable(cmds, merged)
 	return merged, nil
+}
+
+// roundsTable writes the median of each command in each round, and the
+// spread of all its runs, to the details: what the ratios are taken from.
+func (b *bench) roundsTable(cmds []cmdSpec, res []result) {
+	fmt.Fprintf(&b.detail, "Medians of each round (ms), the commands in a rotated order:\n\n| round |")
+	for _, c := range cmds {
+		fmt.Fprintf(&b.detail, " `%s` |", c.name)
+	}
+	b.detail.WriteString("\n|---|")
+	for range cmds {
+		b.detail.WriteString("---|")
+	}
+	for round := range b.o.rounds {
+		fmt.Fprintf(&b.detail, "\n| %d |", round+1)
+		for _, r := range res {
+			if round < len(r.Rounds) {
+				fmt.Fprintf(&b.detail, " %.2f |", r.Rounds[round]*1e3)
+			}
+		}
+	}
+	b.detail.WriteString("\n| all runs: median (min … max) |")
+	for _, r := range res {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, t := range r.Times {
+			lo, hi = min(lo, t), max(hi, t)
+		}
+		fmt.Fprintf(&b.detail, " %.2f (%.2f … %.2f) |", r.Median*1e3, lo*1e3, hi*1e3)
+	}
+	b.detail.WriteString("\n\n")
 }
 
 // ratioRow adds the row of res[i]/res[ref]: the ratio of medians, with
