@@ -10,11 +10,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oidc-auth/oidc-auth/internal/testfs"
 )
 
 // TestHandoffChildSignals: a request too long for a pipe goes to the core
@@ -26,15 +29,20 @@ func TestHandoffChildSignals(t *testing.T) {
 	dir := frontsWithFakeCore(t)
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(dir, "git-credential-oidc"), "erase")
-	cmd.Env = append(inheritedEnv(), "PATH="+noCorePath(t), fakeCoreVariable+"=wait")
-	cmd.Stdin = bytes.NewReader(noBlankLine(100 << 10))
-	detach(cmd)
-	out, err := cmd.StdoutPipe()
+	path := "PATH=" + noCorePath(t)
+	var out io.Reader
+	cmd, err := testfs.Start(func() *exec.Cmd { // the command is a fresh copy
+		cmd := exec.CommandContext(ctx, filepath.Join(dir, "git-credential-oidc"), "erase")
+		cmd.Env = append(inheritedEnv(), path, fakeCoreVariable+"=wait")
+		cmd.Stdin = bytes.NewReader(noBlankLine(100 << 10))
+		detach(cmd)
+		var perr error
+		if out, perr = cmd.StdoutPipe(); perr != nil {
+			t.Fatal(perr)
+		}
+		return cmd
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	lines := bufio.NewScanner(out)
