@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/oidc-auth/oidc-auth/internal/ascii"
 	"io/fs"
 	"net/url"
 	"os"
@@ -914,18 +915,7 @@ func plainHost(hostport string) bool {
 }
 
 // ASCIILower lowercases ASCII letters only.
-func ASCIILower(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' }) < 0 {
-		return s
-	}
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
+func ASCIILower(s string) string { return ascii.Lower(s) }
 
 // isLoopback reports whether a host name is the loopback interface.
 func isLoopback(hostname string) bool { return storekey.IsLoopback(hostname) }

@@ -14,13 +14,14 @@ import (
 	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/internal/gitproto"
 	"github.com/oidc-auth/oidc-auth/internal/storekey"
+	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 )
 
 // found is a server that answers a request, with its valid token.
 type found struct {
 	server     *config.Server
 	configured bool // an entry of the config file, not one a login made
-	rec        *record
+	rec        *tokenrec.Record
 }
 
 // resolve finds the server that answers t and its valid token, as the
@@ -51,12 +52,12 @@ func resolve(t config.Target) (*found, bool) {
 	if !ok {
 		return nil, false
 	}
-	s, ok := config.LoginServer(key, rec.host, t)
+	s, ok := config.LoginServer(key, rec.Host, t)
 	if !ok {
 		return nil, false
 	}
-	if rec.host != "" {
-		s.Username = rec.username
+	if rec.Host != "" {
+		s.Username = rec.Username
 	}
 	r, ok := fresh(src, key, s.Host, rec, true)
 	return &found{server: &s, rec: r}, ok
@@ -96,7 +97,7 @@ func Git(stdin []byte, stdout io.Writer) (answered bool, err error) {
 	if !ok {
 		return false, nil
 	}
-	answer := gitproto.Answer(req, user, f.configured && f.server.Username != "", f.server.Auth, f.rec.access, f.rec.expires)
+	answer := gitproto.Answer(req, user, f.configured && f.server.Username != "", f.server.Auth, f.rec.Access, f.rec.Expires)
 	_, err = io.WriteString(stdout, answer)
 	return true, err
 }
@@ -120,12 +121,12 @@ func Docker(stdin []byte, stdout io.Writer) (answered bool, err error) {
 		return false, nil
 	}
 	user, ok := f.username()
-	if !ok || !jsonPlain(user) || !jsonPlain(f.rec.access) {
+	if !ok || !jsonPlain(user) || !jsonPlain(f.rec.Access) {
 		return false, nil
 	}
 	// What credentials.Get writes: json.Encoder's encoding of a
 	// credentials.Credentials, whose strings here need no escapes.
-	_, err = io.WriteString(stdout, `{"ServerURL":"`+serverURL+`","Username":"`+user+`","Secret":"`+f.rec.access+"\"}\n")
+	_, err = io.WriteString(stdout, `{"ServerURL":"`+serverURL+`","Username":"`+user+`","Secret":"`+f.rec.Access+"\"}\n")
 	return true, err
 }
 
@@ -158,7 +159,7 @@ func Token(args []string, stdout io.Writer) (answered bool, err error) {
 	if !ok {
 		return false, nil
 	}
-	_, err = io.WriteString(stdout, rec.access+"\n")
+	_, err = io.WriteString(stdout, rec.Access+"\n")
 	return true, err
 }
 
@@ -187,7 +188,7 @@ func Kubectl(args []string, stdout io.Writer) (answered bool, err error) {
 		if !ok {
 			return false, nil
 		}
-		token, expires = rec.access, rec.expires
+		token, expires = rec.Access, rec.Expires
 	case len(args) == 5 && args[1] == "--issuer" && args[3] == "--client-id":
 		// As `oidc-auth setup kubectl` writes it for an OpenID Provider.
 		if token, expires, ok = providerIDToken(args[2], args[4]); !ok {
@@ -224,22 +225,22 @@ func providerIDToken(issuer, clientID string) (token string, expires int64, ok b
 	// keyring finds no login once both its tokens are gone (live), whatever
 	// the ID token says.
 	rec, ok := src.lookup(key)
-	if !ok || !rec.live(time.Now()) || rec.odd || !rec.server || rec.issuer == "" || rec.host != "" || rec.clientID == "" || rec.idToken == "" {
+	if !ok || !rec.Live(time.Now()) || rec.Odd || !rec.HasServer || rec.Issuer == "" || rec.Host != "" || rec.ClientID == "" || rec.IDToken == "" {
 		return "", 0, false
 	}
-	switch rec.redirectHost {
+	switch rec.RedirectHost {
 	case "", "127.0.0.1", "localhost", "[::1]":
 	default:
 		return "", 0, false
 	}
-	if !httpURL(strings.TrimSpace(rec.issuer), rec.redirectPorts) {
+	if !httpURL(strings.TrimSpace(rec.Issuer), rec.RedirectPorts) {
 		return "", 0, false
 	}
-	exp, ok := jwtExpiry(rec.idToken)
-	if !ok || time.Now().Add(validityMargin).Unix() >= exp {
+	exp, ok := jwtExpiry(rec.IDToken)
+	if !ok || time.Now().Add(tokenrec.ValidityMargin).Unix() >= exp {
 		return "", 0, false
 	}
-	return rec.idToken, exp, true
+	return rec.IDToken, exp, true
 }
 
 // jwtExpiry returns the exp claim of a JWT as helper.JWTExpiry reads it,
@@ -254,9 +255,8 @@ func jwtExpiry(raw string) (int64, bool) {
 	if err != nil || !json.Valid(payload) {
 		return 0, false
 	}
-	d := &decoder{b: payload}
-	var lit string
-	if !d.object([]string{"exp"}, func(string) bool { lit = d.literal(); return lit != "" }) || !d.end() || lit == "" {
+	lit, ok := tokenrec.ClaimLiteral(payload, "exp")
+	if !ok {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(lit, 64)
@@ -294,7 +294,7 @@ func execInfo(v string) (api string, interactive, ok bool) {
 // serverToken returns the stored login of the py-oidc-auth server at
 // host, the argument of `oidc-auth token` and `oidc-auth kubectl`, when
 // its token is valid and may be handed out as those commands hand it out.
-func serverToken(arg string) (*record, bool) {
+func serverToken(arg string) (*tokenrec.Record, bool) {
 	if strings.HasPrefix(arg, "-") {
 		return nil, false
 	}
@@ -308,7 +308,7 @@ func serverToken(arg string) (*record, bool) {
 		return nil, false
 	}
 	rec, ok := cached(src, key, host)
-	if !ok || rec.issuer != "" || !serverURL(rec, host) {
+	if !ok || rec.Issuer != "" || !serverURL(rec, host) {
 		return nil, false
 	}
 	return rec, true
@@ -319,12 +319,12 @@ func serverToken(arg string) (*record, bool) {
 // checks it before it hands out a stored token: an http(s) URL with a host
 // and no user, query or fragment, plain http only on loopback, redirect
 // ports in range.
-func serverURL(rec *record, host string) bool {
+func serverURL(rec *tokenrec.Record, host string) bool {
 	h := host
-	if rec.host != "" {
-		h = rec.host
+	if rec.Host != "" {
+		h = rec.Host
 	}
-	return httpURL(storekey.WithScheme(h), rec.redirectPorts)
+	return httpURL(storekey.WithScheme(h), rec.RedirectPorts)
 }
 
 // httpURL reports whether raw is a server URL that flows.Config.Check

@@ -35,11 +35,8 @@ import (
 	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/internal/secretservice"
 	"github.com/oidc-auth/oidc-auth/internal/storekey"
+	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 )
-
-// validityMargin is flows.ValidityMargin: a token is handed out while
-// more than this is left of it.
-const validityMargin = 60 * time.Second
 
 // refreshWait bounds the wait for another process's refresh: the lock
 // timeout of the helpers (flows.DefaultLockTimeout).
@@ -131,34 +128,28 @@ func match(t config.Target) (*config.Server, bool) {
 	return s, err == nil
 }
 
-// valid reports whether rec's access token may be handed out at t, as
-// flows.Token.Valid decides.
-func (rec *record) valid(t time.Time) bool {
-	return rec.access != "" && t.Add(validityMargin).Unix() < rec.expires
-}
-
 // forServer reports whether rec is the login of the server at host, as
 // flows.ForServer decides.
-func (rec *record) forServer(host string) bool {
-	return rec.host == "" || storekey.SameServer(rec.host, host)
+func forServer(rec *tokenrec.Record, host string) bool {
+	return rec.Host == "" || storekey.SameServer(rec.Host, host)
 }
 
 // cached returns the record of key in the token file at path when it
 // holds a token for host that is valid now (flows.Cached). When the token
 // is no longer valid and another process is refreshing it, it waits for
 // that process and reads the file again.
-func cached(src source, key, host string) (*record, bool) {
+func cached(src source, key, host string) (*tokenrec.Record, bool) {
 	rec, ok := src.lookup(key)
 	return fresh(src, key, host, rec, ok)
 }
 
 // fresh is cached for rec, the record of key already read (ok false for
 // none).
-func fresh(src source, key, host string, rec record, ok bool) (*record, bool) {
-	if !ok || !rec.forServer(host) {
+func fresh(src source, key, host string, rec tokenrec.Record, ok bool) (*tokenrec.Record, bool) {
+	if !ok || !forServer(&rec, host) {
 		return nil, false
 	}
-	if rec.valid(time.Now()) {
+	if rec.Valid(time.Now()) {
 		return &rec, true
 	}
 	if !waitForRefresh(src.locks, key) {
@@ -167,7 +158,7 @@ func fresh(src source, key, host string, rec record, ok bool) (*record, bool) {
 	// The new token, or, when this process holds the hand-over lock now,
 	// a token another process's refresh stored just before: the command
 	// then answers, and starts no oidc-auth-core that would find it too.
-	if rec, ok = src.lookup(key); ok && rec.forServer(host) && rec.valid(time.Now()) {
+	if rec, ok = src.lookup(key); ok && forServer(&rec, host) && rec.Valid(time.Now()) {
 		return &rec, true
 	}
 	return nil, false
@@ -177,36 +168,26 @@ func fresh(src source, key, host string, rec record, ok bool) (*record, bool) {
 // keychain, where one is read, and from the token file when the keychain
 // holds no live record of key. ok is false for no record, and for a
 // keychain that cannot be read (oidc-auth-core then decides).
-func (src source) lookup(key string) (record, bool) {
+func (src source) lookup(key string) (tokenrec.Record, bool) {
 	if src.keychain {
 		rec, found, ok := keychainRecord(key)
 		switch {
 		case !ok:
-			return record{}, false
-		case found && rec.live(time.Now()):
+			return tokenrec.Record{}, false
+		case found && rec.Live(time.Now()):
 			return rec, true
 		case src.file == "":
-			return record{}, false
+			return tokenrec.Record{}, false
 		}
 	}
 	return lookup(src.file, key)
 }
 
-// live reports whether keyring hands rec out at t, as flows.Token.Live
-// decides: the access or the refresh token is good for more than
-// flows.StoreMargin. A record that is valid is live.
-func (rec *record) live(t time.Time) bool {
-	return max(rec.expires, rec.refreshExpires)-storeMargin > t.Unix()
-}
-
-// storeMargin is flows.StoreMargin, in seconds.
-const storeMargin = 30
-
 // lookup reads the entry of key from the token file at path.
-func lookup(path, key string) (record, bool) {
+func lookup(path, key string) (tokenrec.Record, bool) {
 	raw, ok := readEntry(path, key)
 	if !ok {
-		return record{}, false
+		return tokenrec.Record{}, false
 	}
-	return decodeRecord(raw)
+	return tokenrec.Decode(raw)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
 	"github.com/oidc-auth/oidc-auth/internal/testfs"
+	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -165,8 +166,8 @@ func TestMirroredSettings(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"validityMargin", validityMargin, flows.ValidityMargin},
-		{"storeMargin", time.Duration(storeMargin) * time.Second, flows.StoreMargin},
+		{"tokenrec.ValidityMargin", tokenrec.ValidityMargin, flows.ValidityMargin},
+		{"tokenrec.StoreMargin", time.Duration(tokenrec.StoreMargin) * time.Second, flows.StoreMargin},
 		{"refreshWait", refreshWait, flows.DefaultLockTimeout},
 		{"keychainService", keychainService, keyring.DefaultAppName},
 	} {

@@ -3,6 +3,7 @@ package fast
 import (
 	"encoding/json"
 	"errors"
+	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 	"time"
 
 	"github.com/oidc-auth/oidc-auth/internal/secretservice"
@@ -26,24 +27,24 @@ var errSilent = errors.New("fast: the keychain did not answer in time")
 // false for an item the command leaves to oidc-auth-core: one the direct
 // read does not read (see secretservice.Get), a keychain that does not
 // answer, a split record that does not add up, a record not decoded the
-// way keyring decodes it (see decodeRecord).
-func keychainRecord(key string) (rec record, found, ok bool) {
+// way keyring decodes it (see tokenrec.Decode).
+func keychainRecord(key string) (rec tokenrec.Record, found, ok bool) {
 	values, err := keychainGet(key)
 	switch {
 	case errors.Is(err, secretservice.ErrNotFound):
-		return record{}, false, true
+		return tokenrec.Record{}, false, true
 	case err != nil:
-		return record{}, false, false
+		return tokenrec.Record{}, false, false
 	}
 	v, err := secretservice.Join(key, values[0], secretservice.ErrNotFound, keychainGet)
 	if err != nil {
-		return record{}, false, false // a split record keyring calls corrupt, or a keychain that fails
+		return tokenrec.Record{}, false, false // a split record keyring calls corrupt, or a keychain that fails
 	}
 	b := []byte(v)
 	if !json.Valid(b) {
-		return record{}, false, false
+		return tokenrec.Record{}, false, false
 	}
-	rec, ok = decodeRecord(b)
+	rec, ok = tokenrec.Decode(b)
 	return rec, ok, ok
 }
 

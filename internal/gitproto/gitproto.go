@@ -10,13 +10,12 @@ import (
 	"bufio"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/oidc-auth/oidc-auth/internal/config"
+	"github.com/oidc-auth/oidc-auth/internal/ascii"
 )
 
 // Limits of a git credential request (gitcredentials(7)): git sends a few
@@ -73,20 +72,20 @@ func ParseRequest(r io.Reader) (*Request, error) {
 		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 		if line == "" {
 			if err != nil && !errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("helper: read the credential request: %w", err)
+				return nil, &wrapError{"helper: read the credential request: ", err}
 			}
 			return req, nil
 		}
 		key, value, ok := strings.Cut(line, "=")
 		if !ok || key == "" {
-			return nil, fmt.Errorf("helper: the credential request has a line without key=value (%.40q)", line)
+			return nil, errors.New("helper: the credential request has a line without key=value (" + quote(line, 40) + ")")
 		}
 		req.Fields[key] = append(req.Fields[key], value)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return req, nil
 			}
-			return nil, fmt.Errorf("helper: read the credential request: %w", err)
+			return nil, &wrapError{"helper: read the credential request: ", err}
 		}
 	}
 }
@@ -143,9 +142,9 @@ func ValidBasicUser(u string) bool {
 // means Basic, which git itself asks for with http.proactiveAuth=basic.
 func wantsBearer(req *Request, auth string) bool {
 	switch auth {
-	case config.AuthBearer:
+	case authBearer:
 		return true
-	case config.AuthBasic:
+	case authBasic:
 		return false
 	}
 	for _, v := range req.Fields["wwwauth[]"] {
@@ -215,7 +214,7 @@ func (c Challenge) String() string {
 func ParseChallenges(v string) ([]Challenge, error) {
 	var out []Challenge
 	fail := func(i int, what string) ([]Challenge, error) {
-		return out, fmt.Errorf("helper: WWW-Authenticate %.60q: %s at byte %d", v, what, i)
+		return out, errors.New("helper: WWW-Authenticate " + quote(v, 60) + ": " + what + " at byte " + strconv.Itoa(i))
 	}
 	for i := 0; ; {
 		for i < len(v) && (v[i] == ',' || isWS(v[i])) {
@@ -236,10 +235,10 @@ func ParseChallenges(v string) ([]Challenge, error) {
 		}
 		j := scanToken(v, i)
 		if j == i {
-			return fail(i, fmt.Sprintf("%q where an auth-scheme belongs", v[i]))
+			return fail(i, strconv.QuoteRune(rune(v[i]))+" where an auth-scheme belongs")
 		}
 		if j < len(v) && v[j] != ',' && !isWS(v[j]) {
-			return fail(j, fmt.Sprintf("%q after the auth-scheme", v[j]))
+			return fail(j, strconv.QuoteRune(rune(v[j]))+" after the auth-scheme")
 		}
 		out = append(out, Challenge{Scheme: v[i:j]})
 		c := &out[len(out)-1]
@@ -264,7 +263,7 @@ func ParseChallenges(v string) ([]Challenge, error) {
 				next++
 			}
 			if next == j {
-				return fail(j, fmt.Sprintf("%q where a token68 or a parameter belongs", v[j]))
+				return fail(j, strconv.QuoteRune(rune(v[j]))+" where a token68 or a parameter belongs")
 			}
 			for next < len(v) && v[next] == '=' {
 				next++
@@ -285,7 +284,7 @@ func parseAuthParam(v string, i int, c *Challenge) (next int, ok bool, err error
 	if j == i {
 		return i, false, nil
 	}
-	name := config.ASCIILower(v[i:j])
+	name := ascii.Lower(v[i:j])
 	for j < len(v) && isWS(v[j]) {
 		j++
 	}
@@ -312,7 +311,7 @@ func parseAuthParam(v string, i int, c *Challenge) (next int, ok bool, err error
 				}
 				ch = v[j]
 				if ch != '\t' && (ch < ' ' || ch == 0x7f) {
-					return j, false, fmt.Errorf("control character %q in a quoted string", ch)
+					return j, false, errors.New("control character " + strconv.QuoteRune(rune(ch)) + " in a quoted string")
 				}
 				b.WriteByte(ch)
 				continue
@@ -322,7 +321,7 @@ func parseAuthParam(v string, i int, c *Challenge) (next int, ok bool, err error
 				break
 			}
 			if ch != '\t' && (ch < ' ' || ch == 0x7f) {
-				return j, false, fmt.Errorf("control character %q in a quoted string", ch)
+				return j, false, errors.New("control character " + strconv.QuoteRune(rune(ch)) + " in a quoted string")
 			}
 			b.WriteByte(ch)
 		}
@@ -374,3 +373,31 @@ func isToken68(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		strings.IndexByte("-._~+/", c) >= 0
 }
+
+// authBasic and authBearer are config.AuthBasic and config.AuthBearer,
+// which this package, read by internal/lean, does not import.
+const (
+	authBasic  = "basic"
+	authBearer = "bearer"
+)
+
+// quote is fmt's %.nq of s: s cut to n characters, quoted.
+func quote(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			s = s[:i]
+			break
+		}
+		n--
+	}
+	return strconv.Quote(s)
+}
+
+// wrapError is an error with a message before it, which it unwraps to.
+type wrapError struct {
+	msg string
+	err error
+}
+
+func (e *wrapError) Error() string { return e.msg + e.err.Error() }
+func (e *wrapError) Unwrap() error { return e.err }

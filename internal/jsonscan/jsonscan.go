@@ -1,325 +1,36 @@
 // Package jsonscan finds one member of a large JSON object without decoding
 // the rest: the read path of oidc-auth's token file, whose cost must not
-// grow with the number of logins it holds. It imports nothing heavy, so
-// that the small commands that answer cached gets use the same scan as the
-// keyring package (see internal/fast).
+// grow with the number of logins it holds. The scan itself is package
+// scan, which imports nothing heavy, so that the small commands that
+// answer cached gets use the same scan as the keyring package (see
+// internal/fast and internal/lean); this package gives it encoding/json's
+// checks.
 package jsonscan
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
-	"unicode/utf8"
+
+	"github.com/oidc-auth/oidc-auth/internal/jsonscan/scan"
 )
-
-// The read path of a token file decodes one entry, not the whole file, so
-// that a cached Get costs the same with one login or a thousand. The file
-// is still read whole and scanned from end to end by FindEntry, which
-// checks, everywhere in the file, what makes it JSON at all: a single
-// top-level object (or null), and in every value the nesting of objects
-// and arrays, the strings' ends, the colons and commas between members,
-// the literals true, false and null, the characters numbers are written
-// with, and nothing but whitespace after the end. The top-level keys and
-// the value of the entry asked for are checked in full, as encoding/json
-// checks them. What the scan does not check is inside the other entries'
-// strings (their escapes, control characters) and numbers (their exact
-// grammar): such a defect shows as a keyring.CorruptError on the next write,
-// which parses and checks the whole file (see keyring.FileStore.read) and
-// overwrites nothing it cannot parse, and in List, which does too. On
-// valid JSON the scan finds exactly what encoding/json finds, the last of
-// duplicate keys included (FuzzFindEntry checks both).
-
-// maxScanDepth is encoding/json's nesting limit, so that the scan refuses
-// no file that encoding/json accepts and accepts none it refuses for
-// depth.
-const maxScanDepth = 10000
-
-// scanError is a syntax error found by the scan, at a byte offset.
-type scanError struct {
-	off int
-	msg string
-}
-
-func (e *scanError) Error() string {
-	return fmt.Sprintf("%s at offset %d", e.msg, e.off)
-}
-
-// entryScan is the state of one scan.
-type entryScan struct {
-	b []byte
-	i int
-}
 
 // FindEntry returns the raw value of key in the top-level object of the
 // JSON document b (the last one when the key is repeated), nil when b has
 // none or is JSON null, and bareValue, the raw value of a top-level
 // "access_token" key (the last one), which says whether b is a bare token.
+// The entry and the keys are checked as encoding/json checks them (see
+// package scan for what the scan checks of the rest).
 func FindEntry(b []byte, key string) (raw, bareValue []byte, err error) {
-	s := &entryScan{b: b}
-	s.ws()
-	if s.i < len(b) && b[s.i] == 'n' {
-		if err := s.literal("null"); err != nil {
-			return nil, nil, err
-		}
-		return nil, nil, s.end()
-	}
-	if s.i >= len(b) || b[s.i] != '{' {
-		return nil, nil, s.errHere("looking for the beginning of an object")
-	}
-	s.i++
-	s.ws()
-	if s.i < len(b) && b[s.i] == '}' {
-		s.i++
-		return nil, nil, s.end()
-	}
-	for {
-		s.ws()
-		k, escaped, err := s.key()
-		if err != nil {
-			return nil, nil, err
-		}
-		s.ws()
-		if s.i >= len(b) || b[s.i] != ':' {
-			return nil, nil, s.errHere("after an object key")
-		}
-		s.i++
-		s.ws()
-		start := s.i
-		if err := s.skip(1); err != nil {
-			return nil, nil, err
-		}
-		v := b[start:s.i]
-		switch {
-		case keyIs(k, escaped, key):
-			raw = v
-		case keyIs(k, escaped, "access_token"):
-			bareValue = v
-		}
-		s.ws()
-		if s.i >= len(b) {
-			return nil, nil, s.errHere("in an object")
-		}
-		switch b[s.i] {
-		case ',':
-			s.i++
-			continue
-		case '}':
-			s.i++
-			if raw != nil && !json.Valid(raw) {
-				return nil, nil, &scanError{start, fmt.Sprintf("the entry %q is not valid JSON", key)}
-			}
-			return raw, bareValue, s.end()
-		}
-		return nil, nil, s.errHere("after an object member")
-	}
+	return scan.Find(b, key, checks)
 }
 
-// keyIs reports whether the key k, written as raw JSON string content
-// (escaped when it holds a backslash), decodes to want.
-func keyIs(k []byte, escaped bool, want string) bool {
-	if !escaped && utf8.Valid(k) {
-		return string(k) == want
-	}
+// checks are encoding/json's.
+var checks = scan.Checks{Valid: json.Valid, Unquote: unquote}
+
+// unquote decodes the key k, written as raw JSON string content, as
+// encoding/json decodes it.
+func unquote(k []byte) (string, bool) {
 	var got string
 	q := make([]byte, 0, len(k)+2)
 	q = append(append(append(q, '"'), k...), '"')
-	return json.Unmarshal(q, &got) == nil && got == want
-}
-
-// errHere reports the byte at the scan's position as unexpected.
-func (s *entryScan) errHere(context string) error {
-	if s.i >= len(s.b) {
-		return &scanError{s.i, "unexpected end of JSON input"}
-	}
-	return &scanError{s.i, fmt.Sprintf("invalid character %q %s", s.b[s.i], context)}
-}
-
-// end checks that only whitespace follows the top-level value.
-func (s *entryScan) end() error {
-	s.ws()
-	if s.i != len(s.b) {
-		return s.errHere("after top-level value")
-	}
-	return nil
-}
-
-// ws skips JSON whitespace.
-func (s *entryScan) ws() {
-	b, i := s.b, s.i
-	for i < len(b) {
-		if c := b[i]; c > ' ' || (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
-			break
-		}
-		i++
-	}
-	s.i = i
-}
-
-func (s *entryScan) literal(word string) error {
-	if !bytes.HasPrefix(s.b[s.i:], []byte(word)) {
-		return s.errHere("in a literal")
-	}
-	s.i += len(word)
-	return nil
-}
-
-// key scans an object key in full, as encoding/json checks strings, and
-// returns its content between the quotes.
-func (s *entryScan) key() (k []byte, escaped bool, err error) {
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return nil, false, s.errHere("looking for the beginning of an object key string")
-	}
-	s.i++
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return s.b[start : s.i-1], escaped, nil
-		case c < 0x20:
-			return nil, false, s.errHere("in string literal")
-		case c == '\\':
-			escaped = true
-			if err := s.escape(); err != nil {
-				return nil, false, err
-			}
-			continue
-		}
-		s.i++
-	}
-	return nil, false, s.errHere("in string literal")
-}
-
-// escape checks the escape sequence at the scan's position.
-func (s *entryScan) escape() error {
-	s.i++ // the backslash
-	if s.i >= len(s.b) {
-		return s.errHere("in string escape code")
-	}
-	switch s.b[s.i] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		s.i++
-		return nil
-	case 'u':
-		s.i++
-		for n := 0; n < 4; n++ {
-			if s.i >= len(s.b) || !isHex(s.b[s.i]) {
-				return s.errHere("in \\u hexadecimal character escape")
-			}
-			s.i++
-		}
-		return nil
-	}
-	return s.errHere("in string escape code")
-}
-
-func isNumberByte(c byte) bool {
-	return '0' <= c && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// skipString moves past a string whose opening quote is at the scan's
-// position, finding its closing quote with bytes.IndexByte: a quote
-// preceded by an even run of backslashes.
-func (s *entryScan) skipString() error {
-	from := s.i + 1
-	for {
-		j := bytes.IndexByte(s.b[from:], '"')
-		if j < 0 {
-			s.i = len(s.b)
-			return s.errHere("in string literal")
-		}
-		q := from + j
-		n := 0
-		for p := q - 1; p > s.i && s.b[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			s.i = q + 1
-			return nil
-		}
-		from = q + 1
-	}
-}
-
-// skip moves past one JSON value at depth (1 for the top-level object's
-// values), checking its structure (see FindEntry).
-func (s *entryScan) skip(depth int) error {
-	if s.i >= len(s.b) {
-		return s.errHere("looking for beginning of value")
-	}
-	switch c := s.b[s.i]; {
-	case c == '"':
-		return s.skipString()
-	case c == '{' || c == '[':
-		if depth >= maxScanDepth {
-			return &scanError{s.i, "exceeded max depth"}
-		}
-		return s.skipComposite(c, depth+1)
-	case c == 't':
-		return s.literal("true")
-	case c == 'f':
-		return s.literal("false")
-	case c == 'n':
-		return s.literal("null")
-	case c == '-' || '0' <= c && c <= '9':
-		s.i++
-		for s.i < len(s.b) && isNumberByte(s.b[s.i]) {
-			s.i++
-		}
-		return nil
-	}
-	return s.errHere("looking for beginning of value")
-}
-
-// skipComposite moves past an object or array whose opening bracket open
-// is at the scan's position.
-func (s *entryScan) skipComposite(open byte, depth int) error {
-	close := byte(']')
-	if open == '{' {
-		close = '}'
-	}
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == close {
-		s.i++
-		return nil
-	}
-	for {
-		s.ws()
-		if open == '{' {
-			if s.i >= len(s.b) || s.b[s.i] != '"' {
-				return s.errHere("looking for beginning of object key string")
-			}
-			if err := s.skipString(); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.b) || s.b[s.i] != ':' {
-				return s.errHere("after object key")
-			}
-			s.i++
-			s.ws()
-		}
-		if err := s.skip(depth); err != nil {
-			return err
-		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.errHere("in a value")
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			continue
-		case close:
-			s.i++
-			return nil
-		}
-		return s.errHere("after a value")
-	}
+	return got, json.Unmarshal(q, &got) == nil
 }

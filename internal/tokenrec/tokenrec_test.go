@@ -1,4 +1,4 @@
-package fast
+package tokenrec
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
-// FuzzDecodeRecord checks decodeRecord against keyring: whatever entry it
+// FuzzDecodeRecord checks Decode against keyring: whatever entry it
 // reads, keyring's FileStore reads the same token, expiries and server
 // from a file that holds it, and finds no login exactly when it is no
 // longer live.
@@ -40,9 +40,9 @@ func FuzzDecodeRecord(f *testing.F) {
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, entry string) {
 		if !json.Valid([]byte(entry)) {
-			return // jsonscan refuses it before decodeRecord sees it
+			return // jsonscan refuses it before Decode sees it
 		}
-		rec, ok := decodeRecord([]byte(entry))
+		rec, ok := Decode([]byte(entry))
 		if !ok {
 			return
 		}
@@ -52,30 +52,30 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 		at := time.Unix(1700000000, 0)
 		got, err := (&keyring.FileStore{Path: path, Now: func() time.Time { return at }}).Get(context.Background(), "https://h.example.org")
-		live := max(rec.expires, rec.refreshExpires)-30 > at.Unix()
+		live := max(rec.Expires, rec.RefreshExpires)-30 > at.Unix()
 		if errors.Is(err, keyring.ErrNotFound) && !live {
 			return
 		}
 		if err != nil {
-			t.Fatalf("decodeRecord(%s) = %+v, but keyring: %v", entry, rec, err)
+			t.Fatalf("Decode(%s) = %+v, but keyring: %v", entry, rec, err)
 		}
-		want := record{access: got.Token.AccessToken, expires: got.Token.Expires, refreshExpires: got.Token.RefreshExpires}
+		want := Record{Access: got.Token.AccessToken, Expires: got.Token.Expires, RefreshExpires: got.Token.RefreshExpires}
 		if s := got.Server; s != nil {
-			want.server, want.host, want.username, want.issuer, want.redirectPorts = true, s.Host, s.Username, s.Issuer, s.RedirectPorts
+			want.HasServer, want.Host, want.Username, want.Issuer, want.RedirectPorts = true, s.Host, s.Username, s.Issuer, s.RedirectPorts
 		}
-		if rec.access != want.access || rec.expires != want.expires || rec.refreshExpires != want.refreshExpires ||
-			rec.server != want.server || rec.host != want.host || rec.username != want.username || rec.issuer != want.issuer ||
-			!slices.Equal(rec.redirectPorts, want.redirectPorts) || !live {
-			t.Fatalf("decodeRecord(%s) = %+v (live %v), keyring reads %+v", entry, rec, live, want)
+		if rec.Access != want.Access || rec.Expires != want.Expires || rec.RefreshExpires != want.RefreshExpires ||
+			rec.HasServer != want.HasServer || rec.Host != want.Host || rec.Username != want.Username || rec.Issuer != want.Issuer ||
+			!slices.Equal(rec.RedirectPorts, want.RedirectPorts) || !live {
+			t.Fatalf("Decode(%s) = %+v (live %v), keyring reads %+v", entry, rec, live, want)
 		}
 		// The ID token's answer's fields, unless one was odd.
-		if !rec.odd {
+		if !rec.Odd {
 			var clientID, redirectHost string
 			if s := got.Server; s != nil {
 				clientID, redirectHost = s.ClientID, s.RedirectHost
 			}
-			if rec.idToken != got.Token.IDToken || rec.clientID != clientID || rec.redirectHost != redirectHost {
-				t.Fatalf("decodeRecord(%s) = %+v, keyring reads the ID token %q, client %q, redirect host %q", entry, rec, got.Token.IDToken, clientID, redirectHost)
+			if rec.IDToken != got.Token.IDToken || rec.ClientID != clientID || rec.RedirectHost != redirectHost {
+				t.Fatalf("Decode(%s) = %+v, keyring reads the ID token %q, client %q, redirect host %q", entry, rec, got.Token.IDToken, clientID, redirectHost)
 			}
 		}
 	})

@@ -1,31 +1,57 @@
-package fast
+// Package tokenrec reads one entry of the token file (a login, in the
+// reference client's v1 format) as keyring decodes it with encoding/json,
+// without encoding/json: what the small commands need of it to answer a
+// cached get (see internal/fast and internal/lean). It imports nothing
+// heavy.
+package tokenrec
 
 import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// record is what a cached answer needs of one entry of the token file.
-type record struct {
-	access         string // token.access_token
-	expires        int64  // token.expires, Unix seconds
-	refreshExpires int64  // token.refresh_expires
-	server         bool   // the entry has a "server" object
-	host           string // server.host
-	username       string // server.username
-	issuer         string // server.issuer
-	redirectPorts  []int  // server.redirect_ports
-	// What an ID token's answer needs (see Kubectl); odd is set when one
-	// of these is a string str does not read (an escape, non-ASCII), which
-	// the other answers have no use for.
-	idToken      string // token.id_token
-	clientID     string // server.client_id
-	redirectHost string // server.redirect_host
-	odd          bool
+// Record is what a cached answer needs of one entry of the token file.
+type Record struct {
+	Access         string // token.access_token
+	Expires        int64  // token.expires, Unix seconds
+	RefreshExpires int64  // token.refresh_expires
+	HasServer      bool   // the entry has a "server" object
+	Host           string // server.host
+	Username       string // server.username
+	Issuer         string // server.issuer
+	RedirectPorts  []int  // server.redirect_ports
+	// What an ID token's answer needs (see fast.Kubectl); Odd is set when
+	// one of these is a string the decoder does not read (an escape,
+	// non-ASCII), which the other answers have no use for.
+	IDToken      string // token.id_token
+	ClientID     string // server.client_id
+	RedirectHost string // server.redirect_host
+	Odd          bool
 }
 
-// decodeRecord reads one entry of the token file (the value of its key,
+// ValidityMargin is flows.ValidityMargin: a token is handed out while
+// more than this is left of it.
+const ValidityMargin = 60 * time.Second
+
+// StoreMargin is flows.StoreMargin, in seconds.
+const StoreMargin = 30
+
+// Valid reports whether rec's access token may be handed out at t, as
+// flows.Token.Valid decides.
+func (rec *Record) Valid(t time.Time) bool {
+	return rec.Access != "" && t.Add(ValidityMargin).Unix() < rec.Expires
+}
+
+// Live reports whether keyring hands rec out at t, as flows.Token.Live
+// decides: the access or the refresh token is good for more than
+// StoreMargin. A record that is valid is live.
+func (rec *Record) Live(t time.Time) bool {
+	return max(rec.Expires, rec.RefreshExpires)-StoreMargin > t.Unix()
+}
+
+// Decode reads one entry of the token file (the value of its key,
 // checked as JSON by jsonscan.FindEntry) as keyring decodes it with
 // encoding/json. ok is false for anything it cannot tell is decoded the
 // same way: a key that matches a field only in another case (encoding/json
@@ -34,7 +60,7 @@ type record struct {
 // expiry written as a string. The caller then leaves the request to
 // oidc-auth-core. A valid entry is never read differently: FuzzDecodeRecord
 // checks that against encoding/json.
-func decodeRecord(b []byte) (rec record, ok bool) {
+func Decode(b []byte) (rec Record, ok bool) {
 	d := &decoder{b: b}
 	var sawToken bool
 	ok = d.object([]string{"token", "stored_at", "server", "claims"}, func(key string) bool {
@@ -51,7 +77,7 @@ func decodeRecord(b []byte) (rec record, ok bool) {
 			if d.null() {
 				return true
 			}
-			rec.server = true
+			rec.HasServer = true
 			return d.server(&rec)
 		case "claims":
 			return d.null() || d.object([]string{"sub", "preferred_username", "email", "name", "username"}, func(string) bool { return d.anyString() })
@@ -59,6 +85,19 @@ func decodeRecord(b []byte) (rec record, ok bool) {
 		return false
 	})
 	return rec, ok && sawToken && d.end()
+}
+
+// ClaimLiteral returns the literal (a number, true, false) that the JSON
+// object b, known to be well-formed, holds for name, when it reads b as
+// encoding/json would decode it into a struct with that one field (see
+// decoder.object): ok is false for anything else, a name written in
+// another case or repeated included.
+func ClaimLiteral(b []byte, name string) (lit string, ok bool) {
+	d := &decoder{b: b}
+	if !d.object([]string{name}, func(string) bool { lit = d.literal(); return lit != "" }) || !d.end() || lit == "" {
+		return "", false
+	}
+	return lit, true
 }
 
 // decoder walks a JSON value that is known to be well-formed.
@@ -288,19 +327,19 @@ func (d *decoder) plain(v *string) bool {
 }
 
 // token reads keyring's Token.
-func (d *decoder) token(rec *record) bool {
+func (d *decoder) token(rec *Record) bool {
 	return d.object([]string{"access_token", "token_type", "expires", "refresh_token", "refresh_expires", "scope", "headers", "id_token"}, func(key string) bool {
 		switch key {
 		case "access_token":
-			return d.plain(&rec.access)
+			return d.plain(&rec.Access)
 		case "expires":
-			return d.unix(&rec.expires)
+			return d.unix(&rec.Expires)
 		case "refresh_expires":
-			return d.unix(&rec.refreshExpires)
+			return d.unix(&rec.RefreshExpires)
 		case "headers":
 			return d.null() || d.stringMap()
 		case "id_token":
-			return d.plainOr(&rec.idToken, &rec.odd)
+			return d.plainOr(&rec.IDToken, &rec.Odd)
 		}
 		return d.anyString()
 	})
@@ -318,21 +357,21 @@ func (d *decoder) plainOr(v *string, odd *bool) bool {
 }
 
 // server reads keyring's Server, the settings a login was made with.
-func (d *decoder) server(rec *record) bool {
+func (d *decoder) server(rec *Record) bool {
 	return d.object([]string{"host", "login_route", "token_route", "device_route", "redirect_ports", "username", "issuer", "client_id", "client_secret", "scopes", "audience", "redirect_host", "username_claim"}, func(key string) bool {
 		switch key {
 		case "host":
-			return d.plain(&rec.host)
+			return d.plain(&rec.Host)
 		case "username":
-			return d.plain(&rec.username)
+			return d.plain(&rec.Username)
 		case "issuer":
-			return d.plain(&rec.issuer)
+			return d.plain(&rec.Issuer)
 		case "client_id":
-			return d.plainOr(&rec.clientID, &rec.odd)
+			return d.plainOr(&rec.ClientID, &rec.Odd)
 		case "redirect_host":
-			return d.plainOr(&rec.redirectHost, &rec.odd)
+			return d.plainOr(&rec.RedirectHost, &rec.Odd)
 		case "redirect_ports":
-			return d.null() || d.ints(&rec.redirectPorts)
+			return d.null() || d.ints(&rec.RedirectPorts)
 		case "scopes":
 			return d.null() || d.stringList()
 		}
