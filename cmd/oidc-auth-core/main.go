@@ -29,12 +29,13 @@ import (
 var version = ""
 
 func main() {
+	front(name(os.Args))
 	handoff.AdoptLock()
 	os.Exit(program(os.Args)(version))
 }
 
-// program is the Main of the program that args[0] names.
-func program(args []string) func(version string) int {
+// name is the program that args[0] names, without ".exe".
+func name(args []string) string {
 	name := ""
 	if len(args) > 0 {
 		name = filepath.Base(args[0])
@@ -42,7 +43,12 @@ func program(args []string) func(version string) int {
 			name = strings.TrimSuffix(name, ext)
 		}
 	}
-	switch name {
+	return name
+}
+
+// program is the Main of the program that args[0] names.
+func program(args []string) func(version string) int {
+	switch name(args) {
 	case "git-credential-oidc":
 		return gitcredential.Main
 	case "docker-credential-oidc":

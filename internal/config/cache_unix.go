@@ -11,10 +11,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
-
+	"github.com/oidc-auth/oidc-auth/internal/memo"
 	"github.com/oidc-auth/oidc-auth/internal/sha256"
 	"github.com/oidc-auth/oidc-auth/internal/storekey"
+	"github.com/oidc-auth/oidc-auth/internal/tokenfile"
 )
 
 // The match cache keeps LoadMatch's answers for a large config, so that
@@ -75,22 +75,28 @@ type cacheKey struct {
 	sum  uint64    // its xxHash64
 }
 
-// contentKey returns the key of config content b for this program; ok is
-// false when the program's executable cannot be identified.
-func contentKey(b []byte) (k cacheKey, ok bool) {
+// contentKey returns the key of config content of sum for this program;
+// ok is false when the program's executable cannot be identified.
+func contentKey(sum Sum) (k cacheKey, ok bool) {
+	k.exe, ok = ExecutableID()
+	// Not hash/crc32: its tables cost a start 0.3 ms to make.
+	k.size, k.sum = sum.Size, sum.Hash
+	return k, ok
+}
+
+// ExecutableID identifies the running program's file: its device, inode,
+// size and modification time in nanoseconds. ok is false when the file
+// cannot be found.
+func ExecutableID() (id [4]uint64, ok bool) {
 	fi, ok := statExecutable()
 	if !ok {
-		return k, false
+		return id, false
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
-		return k, false
+		return id, false
 	}
-	k.exe = [4]uint64{uint64(st.Dev), uint64(st.Ino), uint64(fi.Size()), uint64(fi.ModTime().UnixNano())}
-	k.size = uint64(len(b))
-	// Not hash/crc32: its tables cost a start 0.3 ms to make.
-	k.sum = xxhash.Sum64(b)
-	return k, true
+	return [4]uint64{uint64(st.Dev), uint64(st.Ino), uint64(fi.Size()), uint64(fi.ModTime().UnixNano())}, true
 }
 
 // statExecutable stats the running program's file: /proc/self/exe on
@@ -134,38 +140,7 @@ func private(st *syscall.Stat_t, kind uint32) bool {
 
 // readCache returns the content of the cache file at file in dir, nil
 // when it is missing or not private.
-func readCache(file, dir string) []byte {
-	var st syscall.Stat_t
-	if syscall.Lstat(dir, &st) != nil || !private(&st, syscall.S_IFDIR) {
-		return nil
-	}
-	// With syscall, not os: an os.File of a descriptor opened O_NONBLOCK
-	// would set up the runtime's network poller, which costs a start more
-	// than the read.
-	fd, err := syscall.Open(file, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil
-	}
-	defer syscall.Close(fd)
-	if syscall.Fstat(fd, &st) != nil || !private(&st, syscall.S_IFREG) || st.Size > cacheMax {
-		return nil
-	}
-	b := make([]byte, 0, st.Size+1) // one more, to see the end
-	for len(b) < cap(b) {
-		n, err := syscall.Read(fd, b[len(b):cap(b)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil
-		}
-		if n == 0 {
-			return b
-		}
-		b = b[:len(b)+n]
-	}
-	return nil // grown since the stat: being written, or not a cache
-}
+func readCache(file, dir string) []byte { return tokenfile.ReadPrivate(file, dir, cacheMax) }
 
 // lookupMatch returns the cached answer to t for config content of key,
 // nil for "no entry answers"; hit is false when the cache holds none.
@@ -194,15 +169,22 @@ func storeMatch(path string, k cacheKey, t Target, s *Server) {
 	if file == "" {
 		return
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return
-	}
 	recs, _ := decodeCache(readCache(file, dir), k)
 	keep := []cacheRecord{{t, s}}
 	for _, r := range recs {
 		if r.target != t && len(keep) < cacheRecords {
 			keep = append(keep, r)
 		}
+	}
+	writeCache(dir, file, encodeCache(k, keep))
+}
+
+// writeCache replaces the cache file at file in dir, which it makes, with
+// b, by a rename, while the directory is private. It fails silently: the
+// cache only saves time.
+func writeCache(dir, file string, b []byte) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return
 	}
 	var st syscall.Stat_t
 	if syscall.Lstat(dir, &st) != nil || !private(&st, syscall.S_IFDIR) {
@@ -212,7 +194,7 @@ func storeMatch(path string, k cacheKey, t Target, s *Server) {
 	if err != nil {
 		return
 	}
-	_, err = tmp.Write(encodeCache(k, keep))
+	_, err = tmp.Write(b)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -224,6 +206,24 @@ func storeMatch(path string, k cacheKey, t Target, s *Server) {
 	}
 	sweep(dir, time.Now())
 }
+
+// MemoFile returns the path of the file of the core's decisions for the
+// config at path (see internal/memo), beside the match cache, and its
+// directory; "" when there is no cache directory.
+func MemoFile(path string) (file, dir string) {
+	tokens, err := storekey.FilePath(appName, os.UserCacheDir)
+	if err != nil {
+		return "", ""
+	}
+	return memo.FileName(filepath.Dir(tokens), path), filepath.Dir(tokens)
+}
+
+// ReadMemo returns the content of the memo file at file in dir, nil when
+// it is missing or not private to the user.
+func ReadMemo(file, dir string) []byte { return readCache(file, dir) }
+
+// WriteMemo replaces the memo file at file in dir with b (see writeCache).
+func WriteMemo(file, dir string, b []byte) { writeCache(dir, file, b) }
 
 // sweep removes from the cache directory dir what earlier writes left: the
 // temporary files of writers killed before their rename, older than

@@ -6,6 +6,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/cespare/xxhash/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -69,7 +70,7 @@ func forge(t *testing.T, path string, tg Target, host string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, ok := contentKey(b)
+	k, ok := contentKey(sumOf(b))
 	if !ok {
 		t.Fatal("no key for the config")
 	}
@@ -117,7 +118,7 @@ func TestLoadMatchCaches(t *testing.T) {
 		}
 	}
 	b, _ := os.ReadFile(path)
-	k, _ := contentKey(b)
+	k, _ := contentKey(sumOf(b))
 	recs, ok := decodeCache(readCache(file, dir), k)
 	if !ok || len(recs) != 2 || recs[0].target != other || recs[0].server != nil {
 		t.Errorf("the cache holds %+v (%v), want the request no entry answers first, with no entry", recs, ok)
@@ -236,7 +237,7 @@ func TestCacheOfAnotherProgram(t *testing.T) {
 	tg := teamTarget(t)
 	want := wantAsLoadConfig(t, path, tg)
 	b, _ := os.ReadFile(path)
-	k, _ := contentKey(b)
+	k, _ := contentKey(sumOf(b))
 	k.exe[3]++ // the executable rebuilt
 	s := &Server{Match: "https://git.example.org/team/", Host: "https://forged.example.org"}
 	file, _ := cacheFile(path)
@@ -263,7 +264,7 @@ func TestCacheKeepsTheLatest(t *testing.T) {
 		}
 	}
 	b, _ := os.ReadFile(path)
-	k, _ := contentKey(b)
+	k, _ := contentKey(sumOf(b))
 	file, dir := cacheFile(path)
 	recs, ok := decodeCache(readCache(file, dir), k)
 	if !ok || len(recs) != cacheRecords {
@@ -440,3 +441,6 @@ func TestCacheSweepsWhatIsLeftBehind(t *testing.T) {
 		t.Error("the sweep removed the cache file just written")
 	}
 }
+
+// sumOf is the Sum of config content b.
+func sumOf(b []byte) Sum { return Sum{uint64(len(b)), xxhash.Sum64(b)} }

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/cespare/xxhash/v2"
 	"github.com/oidc-auth/oidc-auth/internal/ascii"
 	"io/fs"
 	"net/url"
@@ -225,24 +226,58 @@ func parseConfig(name string, b []byte) (*Config, error) {
 // in a cache keyed by its content, so that it is parsed once while it
 // does not change (see cache_unix.go).
 func LoadMatch(path string, t Target) (*Server, error) {
+	s, _, err := LoadMatchSum(path, t)
+	return s, err
+}
+
+// Sum identifies a config file's content: its size (NoConfig for no
+// file) and its xxHash64.
+type Sum struct{ Size, Hash uint64 }
+
+// NoConfig is Sum.Size for no config file.
+const NoConfig = ^uint64(0)
+
+// ContentSum returns the Sum of the config file at path; ok is false when
+// it cannot be read.
+func ContentSum(path string) (sum Sum, ok bool) {
 	b, release, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return Sum{Size: NoConfig}, true
 	}
 	if err != nil {
-		return nil, fmt.Errorf("helper: read config: %w", err)
+		return Sum{}, false
+	}
+	defer release()
+	err = guardFault(path, func() error { sum = Sum{uint64(len(b)), xxhash.Sum64(b)}; return nil })
+	return sum, err == nil
+}
+
+// LoadMatchSum is LoadMatch, which also returns the Sum of the content
+// that it found the answer in.
+func LoadMatchSum(path string, t Target) (*Server, Sum, error) {
+	b, release, err := readFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, Sum{Size: NoConfig}, nil
+	}
+	if err != nil {
+		return nil, Sum{}, fmt.Errorf("helper: read config: %w", err)
 	}
 	defer release()
 	var key cacheKey
+	var sum Sum
 	cache := cacheAbove >= 0 && len(b) >= cacheAbove
-	if cache {
-		if err := guardFault(path, func() error { key, cache = contentKey(b); return nil }); err != nil {
-			return nil, err
+	if err := guardFault(path, func() error {
+		sum = Sum{uint64(len(b)), xxhash.Sum64(b)}
+		if cache {
+			key, cache = contentKey(sum)
 		}
+		return nil
+	}); err != nil {
+		return nil, Sum{}, err
 	}
 	if cache {
 		if s, hit := lookupMatch(path, key, t); hit {
-			return s, nil
+			return s, sum, nil
 		}
 	}
 	var best Server
@@ -258,7 +293,7 @@ func LoadMatch(path string, t Target) (*Server, error) {
 		})
 	})
 	if err != nil {
-		return nil, err
+		return nil, Sum{}, err
 	}
 	var found *Server
 	if bestLen >= 0 {
@@ -268,7 +303,7 @@ func LoadMatch(path string, t Target) (*Server, error) {
 	if cache {
 		storeMatch(path, key, t, found)
 	}
-	return found, nil
+	return found, sum, nil
 }
 
 // mapAbove is the size from which readFile maps the config file, on the

@@ -2,17 +2,16 @@ package fast
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"io"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/internal/answer"
 	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/internal/gitproto"
+	"github.com/oidc-auth/oidc-auth/internal/memo"
 	"github.com/oidc-auth/oidc-auth/internal/storekey"
 	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 )
@@ -22,6 +21,12 @@ type found struct {
 	server     *config.Server
 	configured bool // an entry of the config file, not one a login made
 	rec        *tokenrec.Record
+	// What the memo of the answer needs (see note): the login's store key,
+	// the config content it was found with, and whether the username is
+	// the entry's server.username.
+	key        string
+	sum        config.Sum
+	fromRecord bool
 }
 
 // resolve finds the server that answers t and its valid token, as the
@@ -32,7 +37,7 @@ func resolve(t config.Target) (*found, bool) {
 	if !ok {
 		return nil, false
 	}
-	entry, ok := match(t)
+	entry, sum, ok := match(t)
 	if !ok {
 		return nil, false
 	}
@@ -42,7 +47,7 @@ func resolve(t config.Target) (*found, bool) {
 			return nil, false
 		}
 		rec, ok := cached(src, key, entry.Host)
-		return &found{server: entry, configured: true, rec: rec}, ok
+		return &found{server: entry, configured: true, rec: rec, key: key, sum: sum}, ok
 	}
 	key, err := t.LoginKey()
 	if err != nil {
@@ -60,7 +65,7 @@ func resolve(t config.Target) (*found, bool) {
 		s.Username = rec.Username
 	}
 	r, ok := fresh(src, key, s.Host, rec, true)
-	return &found{server: &s, rec: r}, ok
+	return &found{server: &s, rec: r, key: key, sum: sum, fromRecord: rec.Host != ""}, ok
 }
 
 // username is the username handed out with the token (helper's username):
@@ -97,8 +102,10 @@ func Git(stdin []byte, stdout io.Writer) (answered bool, err error) {
 	if !ok {
 		return false, nil
 	}
-	answer := gitproto.Answer(req, user, f.configured && f.server.Username != "", f.server.Auth, f.rec.Access, f.rec.Expires)
+	fixed := f.configured && f.server.Username != ""
+	answer := gitproto.Answer(req, user, fixed, f.server.Auth, f.rec.Access, f.rec.Expires)
 	_, err = io.WriteString(stdout, answer)
+	f.note(memo.Git(req.Get("protocol"), req.Get("host"), req.Get("path")), user, fixed, f.server.Auth)
 	return true, err
 }
 
@@ -106,10 +113,8 @@ func Git(stdin []byte, stdout io.Writer) (answered bool, err error) {
 // docker-credential-oidc does, when the token is cached; it reports
 // whether it answered, and the error of writing the answer (see Git).
 func Docker(stdin []byte, stdout io.Writer) (answered bool, err error) {
-	// credentials.Get joins the lines of its input and trims it; a single
-	// plain line is all this answers.
-	serverURL := strings.TrimSuffix(string(stdin), "\n")
-	if serverURL == "" || !jsonPlain(serverURL) || strings.ContainsAny(serverURL, " \t\r\n\v\f") {
+	serverURL, ok := answer.DockerURL(stdin)
+	if !ok {
 		return false, nil
 	}
 	t, ok := config.DockerTarget(serverURL)
@@ -121,12 +126,11 @@ func Docker(stdin []byte, stdout io.Writer) (answered bool, err error) {
 		return false, nil
 	}
 	user, ok := f.username()
-	if !ok || !jsonPlain(user) || !jsonPlain(f.rec.Access) {
+	if !ok || !answer.JSONPlain(user) || !answer.JSONPlain(f.rec.Access) {
 		return false, nil
 	}
-	// What credentials.Get writes: json.Encoder's encoding of a
-	// credentials.Credentials, whose strings here need no escapes.
-	_, err = io.WriteString(stdout, `{"ServerURL":"`+serverURL+`","Username":"`+user+`","Secret":"`+f.rec.Access+"\"}\n")
+	_, err = io.WriteString(stdout, answer.Docker(serverURL, user, f.rec.Access))
+	f.note(memo.Docker(serverURL), user, false, "")
 	return true, err
 }
 
@@ -134,18 +138,6 @@ func Docker(stdin []byte, stdout io.Writer) (answered bool, err error) {
 // dockerHubHosts).
 func dockerHub(host string) bool {
 	return host == "index.docker.io" || host == "docker.io" || host == "registry-1.docker.io"
-}
-
-// jsonPlain reports whether encoding/json writes s as it is between
-// quotes: printable ASCII without '"', '\\', '<', '>' and '&' (which
-// json.Encoder escapes for HTML).
-func jsonPlain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || strings.IndexByte(`"\<>&`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // Token answers `oidc-auth token HOST` as oidc-auth does, when the token
@@ -160,7 +152,17 @@ func Token(args []string, stdout io.Writer) (answered bool, err error) {
 		return false, nil
 	}
 	_, err = io.WriteString(stdout, rec.Access+"\n")
+	noteToken(args[1], rec)
 	return true, err
+}
+
+// noteToken writes down the decision of the answer rec to `oidc-auth
+// token arg`, which `oidc-auth kubectl arg` shares (see found.note).
+func noteToken(arg string, rec *tokenrec.Record) {
+	if key, err := storekey.Key(strings.TrimSpace(arg)); err == nil {
+		f := &found{rec: rec, key: key} // no config read: note reads its Sum
+		f.note(memo.Token(arg), "", false, "")
+	}
 }
 
 // Kubectl answers kubectl's credential plugin as oidc-auth does, when the
@@ -176,7 +178,7 @@ func Kubectl(args []string, stdout io.Writer) (answered bool, err error) {
 	if len(args) < 2 || args[0] != "kubectl" {
 		return false, nil
 	}
-	api, interactive, ok := execInfo(os.Getenv("KUBERNETES_EXEC_INFO"))
+	api, interactive, ok := answer.ExecInfo(os.Getenv("KUBERNETES_EXEC_INFO"))
 	if !ok {
 		return false, nil
 	}
@@ -185,110 +187,57 @@ func Kubectl(args []string, stdout io.Writer) (answered bool, err error) {
 	switch {
 	case len(args) == 2:
 		rec, ok := serverToken(args[1])
-		if !ok {
+		if !ok || !answer.JSONPlain(rec.Access) {
 			return false, nil
 		}
 		token, expires = rec.Access, rec.Expires
+		defer noteToken(args[1], rec)
 	case len(args) == 5 && args[1] == "--issuer" && args[3] == "--client-id":
 		// As `oidc-auth setup kubectl` writes it for an OpenID Provider.
-		if token, expires, ok = providerIDToken(args[2], args[4]); !ok {
+		f, ok := providerIDToken(args[2], args[4])
+		if !ok {
 			return false, nil
 		}
+		token, expires = f.rec.IDToken, f.expires
+		defer f.note(memo.Issuer(args[2], args[4]), "", false, "")
 	default:
 		return false, nil
 	}
-	if !jsonPlain(token) {
-		return false, nil
-	}
-	_, err = io.WriteString(stdout, `{"apiVersion":"`+api+`","kind":"ExecCredential","spec":{"interactive":`+strconv.FormatBool(interactive)+
-		`},"status":{"expirationTimestamp":"`+time.Unix(expires, 0).UTC().Format(time.RFC3339)+`","token":"`+token+"\"}}\n")
+	_, err = io.WriteString(stdout, answer.ExecCredential(api, interactive, token, expires))
 	return true, err
 }
 
-// providerIDToken returns the stored ID token of the OpenID Provider's
-// client that `oidc-auth kubectl --issuer ISSUER --client-id ID` names,
-// and its expiry, when oidc-auth hands it to kubectl as it is: while its
-// own exp allows, whatever is left of the access token
-// (helper.KubectlToken), and only when the login's recorded settings pass
-// the core's checks (flows.Config.Check). ok is false for anything else.
-func providerIDToken(issuer, clientID string) (token string, expires int64, ok bool) {
+// idFound is the login of providerIDToken, with the ID token's expiry.
+type idFound struct {
+	found
+	expires int64
+}
+
+// providerIDToken returns the login of the OpenID Provider's client that
+// `oidc-auth kubectl --issuer ISSUER --client-id ID` names, when oidc-auth
+// hands its ID token to kubectl as it is (answer.IDToken), and only when
+// the login's recorded settings pass the core's checks
+// (flows.Config.Check). ok is false for anything else.
+func providerIDToken(issuer, clientID string) (*idFound, bool) {
 	issuer = strings.TrimSpace(issuer)
 	src, ok := sources()
 	if issuer == "" || strings.HasPrefix(issuer, "-") || clientID == "" || strings.HasPrefix(clientID, "-") || !ok ||
 		strings.TrimSpace(os.Getenv("OIDC_AUTH_LOCK_TIMEOUT")) != "" {
-		return "", 0, false
+		return nil, false
 	}
 	key, err := storekey.IssuerKey(issuer, clientID)
 	if err != nil {
-		return "", 0, false
+		return nil, false
 	}
-	// keyring finds no login once both its tokens are gone (live), whatever
-	// the ID token says.
 	rec, ok := src.lookup(key)
-	if !ok || !rec.Live(time.Now()) || rec.Odd || !rec.HasServer || rec.Issuer == "" || rec.Host != "" || rec.ClientID == "" || rec.IDToken == "" {
-		return "", 0, false
+	if !ok || !httpURL(strings.TrimSpace(rec.Issuer), rec.RedirectPorts) {
+		return nil, false
 	}
-	switch rec.RedirectHost {
-	case "", "127.0.0.1", "localhost", "[::1]":
-	default:
-		return "", 0, false
-	}
-	if !httpURL(strings.TrimSpace(rec.Issuer), rec.RedirectPorts) {
-		return "", 0, false
-	}
-	exp, ok := jwtExpiry(rec.IDToken)
-	if !ok || time.Now().Add(tokenrec.ValidityMargin).Unix() >= exp {
-		return "", 0, false
-	}
-	return rec.IDToken, exp, true
-}
-
-// jwtExpiry returns the exp claim of a JWT as helper.JWTExpiry reads it,
-// when the payload is of a shape it reads as encoding/json does (see
-// decoder.object) and exp is a number; ok is false for anything else.
-func jwtExpiry(raw string) (int64, bool) {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return 0, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil || !json.Valid(payload) {
-		return 0, false
-	}
-	lit, ok := tokenrec.ClaimLiteral(payload, "exp")
+	_, exp, ok := answer.IDToken(&rec, time.Now())
 	if !ok {
-		return 0, false
+		return nil, false
 	}
-	f, err := strconv.ParseFloat(lit, 64)
-	if err != nil || f <= 0 || f > 1<<40 {
-		return 0, false
-	}
-	return int64(f), true
-}
-
-// execInfo reads the value of $KUBERNETES_EXEC_INFO when it is what
-// client-go's exec plugin runner writes (its JSON encoder's line, without
-// the cluster's details), or empty, as helper.ParseExecInfo reads it: the
-// API version to answer in, and whether kubectl lets the plugin interact.
-// ok is false for anything else, which oidc-auth-core reads.
-func execInfo(v string) (api string, interactive, ok bool) {
-	v = strings.TrimSuffix(v, "\n")
-	if strings.TrimSpace(v) == "" {
-		return "client.authentication.k8s.io/v1", false, v == ""
-	}
-	rest, ok := strings.CutPrefix(v, `{"kind":"ExecCredential","apiVersion":"`)
-	if !ok {
-		return "", false, false
-	}
-	for _, api = range []string{"client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"} {
-		switch rest {
-		case api + `","spec":{"interactive":false}}`:
-			return api, false, true
-		case api + `","spec":{"interactive":true}}`:
-			return api, true, true
-		}
-	}
-	return "", false, false
+	return &idFound{found{rec: &rec, key: key}, exp}, true
 }
 
 // serverToken returns the stored login of the py-oidc-auth server at

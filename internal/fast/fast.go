@@ -22,6 +22,12 @@
 // holds the login's lock (it is refreshing), it waits for that process and
 // answers with the new token, so that a burst of gets starts one
 // oidc-auth-core, not one each.
+//
+// On Linux the commands are internal/lean, which cannot parse the config
+// or URLs, and this package runs in oidc-auth-core instead, before its
+// helpers: there each answer writes down the decisions behind it
+// (Remember, internal/memo), from which internal/lean gives the same
+// answer to the same request without the core.
 package fast
 
 import (
@@ -37,10 +43,6 @@ import (
 	"github.com/oidc-auth/oidc-auth/internal/storekey"
 	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 )
-
-// refreshWait bounds the wait for another process's refresh: the lock
-// timeout of the helpers (flows.DefaultLockTimeout).
-var refreshWait = 30 * time.Second
 
 // source is where oidc-auth-core reads the logins in this environment, as
 // keyring.Open chooses: the keychain, then the token file, when keychain
@@ -117,15 +119,15 @@ func lockDir(path string) string {
 }
 
 // match returns the config entry that answers t, nil for none, as the
-// helpers find it; ok is false when the config cannot be read or checked
-// (oidc-auth-core then says why).
-func match(t config.Target) (*config.Server, bool) {
+// helpers find it, and the Sum of the config's content; ok is false when
+// the config cannot be read or checked (oidc-auth-core then says why).
+func match(t config.Target) (*config.Server, config.Sum, bool) {
 	path, err := config.ConfigPath()
 	if err != nil {
-		return nil, false
+		return nil, config.Sum{}, false
 	}
-	s, err := config.LoadMatch(path, t)
-	return s, err == nil
+	s, sum, err := config.LoadMatchSum(path, t)
+	return s, sum, err == nil
 }
 
 // forServer reports whether rec is the login of the server at host, as

@@ -13,6 +13,7 @@ import (
 	"github.com/oidc-auth/oidc-auth/flows"
 	"github.com/oidc-auth/oidc-auth/helper"
 	"github.com/oidc-auth/oidc-auth/internal/testfs"
+	"github.com/oidc-auth/oidc-auth/internal/tokenfile"
 	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
@@ -168,7 +169,7 @@ func TestMirroredSettings(t *testing.T) {
 	}{
 		{"tokenrec.ValidityMargin", tokenrec.ValidityMargin, flows.ValidityMargin},
 		{"tokenrec.StoreMargin", time.Duration(tokenrec.StoreMargin) * time.Second, flows.StoreMargin},
-		{"refreshWait", refreshWait, flows.DefaultLockTimeout},
+		{"tokenfile.RefreshWait", tokenfile.RefreshWait, flows.DefaultLockTimeout},
 		{"keychainService", keychainService, keyring.DefaultAppName},
 	} {
 		if c.got != c.want {

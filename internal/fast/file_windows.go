@@ -4,6 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/oidc-auth/oidc-auth/internal/jsonscan"
+	"github.com/oidc-auth/oidc-auth/internal/tokenfile"
 )
 
 // readsFiles says whether the cached path answers on this system.
@@ -55,7 +58,7 @@ func readEntry(path, key string) (raw []byte, ok bool) {
 	if n == len(b) { // it grew while it was read
 		return nil, false
 	}
-	return entry(b[:n], key)
+	return tokenfile.Entry(b[:n], key, jsonscan.Checks)
 }
 
 // waitForRefresh does not wait on Windows: the commands take no lock there,

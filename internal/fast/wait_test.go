@@ -7,6 +7,7 @@ package fast
 import (
 	"bytes"
 	"context"
+	"github.com/oidc-auth/oidc-auth/internal/tokenfile"
 	"os"
 	"strings"
 	"syscall"
@@ -33,7 +34,7 @@ func TestWaitForRefresh(t *testing.T) {
 		if ok, _ := Git([]byte(expired.req), &out); ok || out.Len() > 0 {
 			t.Fatalf("answered %q for an expired token nobody refreshes", out.String())
 		}
-		if !(gate >= 0) {
+		if !(tokenfile.Gate >= 0) {
 			t.Fatal("the command that hands the refresh over holds no hand-over lock")
 		}
 		releaseGate()
@@ -42,11 +43,11 @@ func TestWaitForRefresh(t *testing.T) {
 		setUp(t, expired)
 		// The first command of the burst: it holds the hand-over lock
 		// while its oidc-auth-core starts and refreshes.
-		if ok, _ := Git([]byte(expired.req), new(bytes.Buffer)); ok || !(gate >= 0) {
+		if ok, _ := Git([]byte(expired.req), new(bytes.Buffer)); ok || !(tokenfile.Gate >= 0) {
 			t.Fatal("the first command did not take the hand-over lock")
 		}
-		held := gate
-		gate = -1
+		held := tokenfile.Gate
+		tokenfile.Gate = -1
 		go func() {
 			defer syscall.Close(held)
 			time.Sleep(100 * time.Millisecond)
@@ -56,8 +57,8 @@ func TestWaitForRefresh(t *testing.T) {
 			}
 		}()
 		var out bytes.Buffer
-		if ok, _ := Git([]byte(expired.req), &out); !ok || !strings.Contains(out.String(), "password=handed\n") || (gate >= 0) {
-			t.Fatalf("answered %q (holding the lock: %v), want the token the first command's core stored", out.String(), (gate >= 0))
+		if ok, _ := Git([]byte(expired.req), &out); !ok || !strings.Contains(out.String(), "password=handed\n") || (tokenfile.Gate >= 0) {
+			t.Fatalf("answered %q (holding the lock: %v), want the token the first command's core stored", out.String(), (tokenfile.Gate >= 0))
 		}
 	})
 	t.Run("refreshed just before the lock", func(t *testing.T) {
@@ -65,13 +66,13 @@ func TestWaitForRefresh(t *testing.T) {
 		setUp(t, expired)
 		// Another command's core stores the new token and ends after this
 		// command read the file, before it checks the locks.
-		testHookLocks = func() {
+		tokenfile.TestHookLocks = func() {
 			rec := &keyring.Record{Token: keyring.Token{AccessToken: "just", TokenType: "Bearer", Expires: n + 3600, RefreshToken: "r2", RefreshExpires: n + 7200}}
 			if err := store().Put(context.Background(), "https://auth.example.org", rec); err != nil {
 				t.Error(err)
 			}
 		}
-		defer func() { testHookLocks = nil }()
+		defer func() { tokenfile.TestHookLocks = nil }()
 		var out bytes.Buffer
 		if ok, _ := Git([]byte(expired.req), &out); !ok || !strings.Contains(out.String(), "password=just\n") {
 			t.Fatalf("answered %q (ok %v), want the token stored before the lock: no core to start", out.String(), ok)
@@ -105,8 +106,8 @@ func TestWaitForRefresh(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer unlock()
-		defer func(w time.Duration) { refreshWait = w }(refreshWait)
-		refreshWait = 50 * time.Millisecond
+		defer func(w time.Duration) { tokenfile.RefreshWait = w }(tokenfile.RefreshWait)
+		tokenfile.RefreshWait = 50 * time.Millisecond
 		var out bytes.Buffer
 		if ok, _ := Git([]byte(expired.req), &out); ok || out.Len() > 0 {
 			t.Fatalf("answered %q while the lock is held", out.String())
@@ -116,8 +117,8 @@ func TestWaitForRefresh(t *testing.T) {
 
 // releaseGate drops the hand-over lock, if the test holds it.
 func releaseGate() {
-	if gate >= 0 {
-		syscall.Close(gate)
-		gate = -1
+	if tokenfile.Gate >= 0 {
+		syscall.Close(tokenfile.Gate)
+		tokenfile.Gate = -1
 	}
 }

@@ -90,6 +90,24 @@ func ParseRequest(r io.Reader) (*Request, error) {
 	}
 }
 
+// EndsRequest reports whether b, read up to from before, now holds the
+// blank line that ends a request ("\n" or "\r\n" alone on its line).
+func EndsRequest(b []byte, from int) bool {
+	for i := from; i < len(b); i++ {
+		if b[i] != '\n' {
+			continue
+		}
+		start := i
+		if i > 0 && b[i-1] == '\r' {
+			start = i - 1
+		}
+		if start == 0 || b[start-1] == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
 // Answer is the answer to req that hands over the access token access,
 // valid until expires (Unix seconds, 0 for unknown), for a server whose
 // config says auth (config.AuthAuto, AuthBasic or AuthBearer; "" is

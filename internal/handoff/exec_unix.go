@@ -101,3 +101,43 @@ func exitCode(st *os.ProcessState) int {
 	time.Sleep(time.Second)
 	return 128 + int(sig)
 }
+
+// Unread puts request, read by ReadRequest, back in front of what is left
+// of standard input, for a reader of os.Stdin after it: oidc-auth-core
+// reads a request to answer it as the commands do (see internal/fast),
+// and when it cannot, its own helper reads it again.
+func Unread(request []byte) {
+	var p [2]int
+	if syscall.Pipe(p[:]) != nil {
+		return
+	}
+	syscall.CloseOnExec(p[1])
+	rest := -1
+	if len(request) > ReadLimit { // more of it is still to come
+		var err error
+		if rest, err = syscall.Dup(0); err != nil {
+			rest = -1
+		}
+	}
+	if dup2(p[0], 0) != nil {
+		syscall.Close(p[0])
+		syscall.Close(p[1])
+		return
+	}
+	syscall.Close(p[0])
+	w := os.NewFile(uintptr(p[1]), "|0")
+	if rest < 0 && len(request) <= pipeLimit {
+		w.Write(request) // the pipe holds it
+		w.Close()
+		return
+	}
+	go func() {
+		w.Write(request)
+		if rest >= 0 {
+			r := os.NewFile(uintptr(rest), "/dev/stdin")
+			io.Copy(w, r)
+			r.Close()
+		}
+		w.Close()
+	}()
+}

@@ -7,6 +7,8 @@
 package handoff
 
 import (
+	"github.com/oidc-auth/oidc-auth/internal/ascii"
+	"github.com/oidc-auth/oidc-auth/internal/gitproto"
 	"io"
 	"os"
 	"path/filepath"
@@ -64,29 +66,11 @@ func ReadRequest(args []string, p Protocol) (request []byte, consumed bool) {
 		}
 		n, err := os.Stdin.Read(buf[len(buf):min(cap(buf), ReadLimit+1)])
 		buf = buf[:len(buf)+n]
-		if err != nil || (p == Git && blankLine(buf, len(buf)-n)) {
+		if err != nil || (p == Git && gitproto.EndsRequest(buf, len(buf)-n)) {
 			break
 		}
 	}
 	return buf, true
-}
-
-// blankLine reports whether b holds an empty line ("\n" or "\r\n"), which
-// ends a git credential request, whose newline is at or after b[from].
-func blankLine(b []byte, from int) bool {
-	for i := from; i < len(b); i++ {
-		if b[i] != '\n' {
-			continue
-		}
-		start := i
-		if i > 0 && b[i-1] == '\r' {
-			start = i - 1
-		}
-		if start == 0 || b[start-1] == '\n' {
-			return true
-		}
-	}
-	return false
 }
 
 // Exec runs oidc-auth-core as program (its argv[0], which picks what it
@@ -176,14 +160,7 @@ func fail(program, msg string) {
 }
 
 // safe is s with control characters replaced, for a terminal.
-func safe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '?'
-		}
-		return r
-	}, s)
-}
+func safe(s string) string { return ascii.Safe(s) }
 
 // spawn starts the core as a child with stdin as its standard input (nil:
 // the front's own), the front's standard output and error and sys, and

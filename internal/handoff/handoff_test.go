@@ -1,6 +1,10 @@
 package handoff
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/oidc-auth/oidc-auth/internal/gitproto"
+)
 
 // TestBlankLine: the git command stops reading at the first empty line,
 // as helper.ParseGitRequest stops there, whichever read brought it.
@@ -23,8 +27,8 @@ func TestBlankLine(t *testing.T) {
 		{"a=b\r\r\n", 0, false},
 		{"a=\n\nb", 0, true},
 	} {
-		if got := blankLine([]byte(tt.in), tt.from); got != tt.want {
-			t.Errorf("blankLine(%q, %d) = %v, want %v", tt.in, tt.from, got, tt.want)
+		if got := gitproto.EndsRequest([]byte(tt.in), tt.from); got != tt.want {
+			t.Errorf("gitproto.EndsRequest(%q, %d) = %v, want %v", tt.in, tt.from, got, tt.want)
 		}
 	}
 }

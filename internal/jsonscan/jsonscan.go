@@ -20,11 +20,11 @@ import (
 // The entry and the keys are checked as encoding/json checks them (see
 // package scan for what the scan checks of the rest).
 func FindEntry(b []byte, key string) (raw, bareValue []byte, err error) {
-	return scan.Find(b, key, checks)
+	return scan.Find(b, key, Checks)
 }
 
-// checks are encoding/json's.
-var checks = scan.Checks{Valid: json.Valid, Unquote: unquote}
+// Checks are encoding/json's.
+var Checks = scan.Checks{Valid: json.Valid, Unquote: unquote}
 
 // unquote decodes the key k, written as raw JSON string content, as
 // encoding/json decodes it.
