@@ -15,12 +15,13 @@ import (
 )
 
 // TestFrontsAnswerAsTheCore checks the cached path of the three commands
-// (internal/fast) against oidc-auth-core, which does everything else: a
-// command alone in a directory, with no oidc-auth-core beside it or on
-// PATH, must answer a cached get by itself, exactly as oidc-auth-core
-// answers it (the same bytes on stdout, the same exit code, nothing on
-// stderr); and for every request that is not a cached get, it must hand
-// over, which alone it cannot.
+// (internal/fast, and on Linux internal/lean) against oidc-auth-core,
+// which does everything else: a command with no runnable oidc-auth-core
+// beside it or on PATH must answer a cached get by itself, exactly as
+// oidc-auth-core answers it (the same bytes on stdout, the same exit code,
+// nothing on stderr), on Linux once the core answered it first (which it
+// must do the same way); and for every request that is not a cached get,
+// it must hand over, which alone it cannot.
 func TestFrontsAnswerAsTheCore(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, pyauthserver.Options{})
@@ -37,9 +38,8 @@ username = "ci-bot"
 auth = "bearer"
 
 `))
-	alone, core := t.TempDir(), t.TempDir()
+	alone, core := newAlone(t, "oidc-auth", "git-credential-oidc", "docker-credential-oidc"), t.TempDir()
 	for _, name := range []string{"oidc-auth", "git-credential-oidc", "docker-credential-oidc"} {
-		copyFile(t, filepath.Join(binDir, name+exe), filepath.Join(alone, name+exe))
 		copyFile(t, coreBin, filepath.Join(core, name+exe)) // the core picks the program by its name
 	}
 	git := func(path string, lines ...string) string {
@@ -84,10 +84,19 @@ auth = "bearer"
 		{"status", "", "oidc-auth", []string{"status"}, false, nil},
 	}
 	for _, c := range cases {
-		front, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(c.env...), filepath.Join(alone, c.program+exe), c.args...)
-		if err != nil {
-			t.Fatal(err)
+		run := func() result {
+			r, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(c.env...), alone.path(c.program), c.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
 		}
+		var first result
+		warmed := false
+		if c.cached {
+			first, warmed = alone.warm(t, run)
+		}
+		front := run()
 		if !c.cached {
 			out := front.stderr
 			if c.program == "docker-credential-oidc" {
@@ -107,6 +116,9 @@ auth = "bearer"
 		}
 		if front.code != want.code || front.stdout != want.stdout || front.stderr != "" {
 			t.Errorf("%s: the command answers\n%v\noidc-auth-core answers\n%v", c.name, front, want)
+		}
+		if warmed && (first.code != want.code || first.stdout != want.stdout || first.stderr != "") {
+			t.Errorf("%s: handed over to the core first, the command answers\n%v\noidc-auth-core answers\n%v", c.name, first, want)
 		}
 	}
 }
@@ -129,8 +141,7 @@ func TestFrontsAnswerFromACachedConfig(t *testing.T) {
 	}
 	s.writeConfig(cachedConfig(srv, op, many.String()))
 	config := filepath.Join(s.config, "oidc-auth", "config.toml")
-	alone, core := t.TempDir(), t.TempDir()
-	copyFile(t, filepath.Join(binDir, "git-credential-oidc"+exe), filepath.Join(alone, "git-credential-oidc"+exe))
+	alone, core := newAlone(t, "git-credential-oidc"), t.TempDir()
 	copyFile(t, coreBin, filepath.Join(core, "git-credential-oidc"+exe))
 	get := "protocol=https\nhost=git.example.org\npath=team/app.git\n\n"
 	run := func(dir string) result {
@@ -142,15 +153,18 @@ func TestFrontsAnswerFromACachedConfig(t *testing.T) {
 		return r
 	}
 	want := run(core)
+	if first, ok := alone.warm(t, func() result { return run(alone.dir) }); ok && (first.code != 0 || first.stdout != want.stdout) {
+		t.Errorf("handed over to the core, the command answers\n%v\noidc-auth-core answers\n%v", first, want)
+	}
 	if want.code != 0 || !strings.Contains(want.stdout, "password="+py.Token.AccessToken+"\n") {
 		t.Fatalf("oidc-auth-core gives no answer to compare with\n%v", want)
 	}
 	for _, round := range []string{"first get", "cached get"} {
-		if front := run(alone); front.code != 0 || front.stdout != want.stdout || front.stderr != "" {
+		if front := run(alone.dir); front.code != 0 || front.stdout != want.stdout || front.stderr != "" {
 			t.Errorf("%s: the command answers\n%v\noidc-auth-core answers\n%v", round, front, want)
 		}
 	}
-	caches, _ := filepath.Glob(filepath.Join(s.cache, "oidc-auth", "config-matches-*"))
+	caches, _ := filepath.Glob(filepath.Join(s.cache, "oidc-auth", "config-matches-[0-9a-f]*"))
 	if runtime.GOOS != "windows" && len(caches) != 1 {
 		t.Fatalf("cache files %q, want one", caches)
 	}
@@ -176,7 +190,7 @@ func TestFrontsAnswerFromACachedConfig(t *testing.T) {
 	if err := os.Chtimes(config, time.Time{}, fi.ModTime()); err != nil {
 		t.Fatal(err)
 	}
-	if front := run(alone); front.code != 1 || !strings.Contains(front.stderr, "oidc-auth-core is missing") {
+	if front := run(alone.dir); front.code != 1 || !strings.Contains(front.stderr, "oidc-auth-core is missing") {
 		t.Errorf("after the edit, the command did not hand over\n%v", front)
 	}
 }

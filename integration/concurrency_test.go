@@ -46,6 +46,12 @@ func slowProxy(t *testing.T, srv *pyauthserver.Server, delay time.Duration) stri
 // token stays as it is.
 func (s *sandbox) expireStoredAccess(key string) {
 	s.t.Helper()
+	s.setStoredExpiry(key, time.Now().Add(-time.Minute))
+}
+
+// setStoredExpiry sets the expiry of the stored access token of key.
+func (s *sandbox) setStoredExpiry(key string, at time.Time) {
+	s.t.Helper()
 	var all map[string]map[string]any
 	b := s.storeBytes()
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -57,7 +63,7 @@ func (s *sandbox) expireStoredAccess(key string) {
 	if !ok {
 		s.t.Fatalf("no token stored under %s", key)
 	}
-	tok["expires"] = time.Now().Add(-time.Minute).Unix()
+	tok["expires"] = at.Unix()
 	out, err := json.MarshalIndent(all, "", "  ")
 	if err != nil {
 		s.t.Fatal(err)

@@ -32,7 +32,7 @@ func TestHandoffChildSignals(t *testing.T) {
 	path := "PATH=" + noCorePath(t)
 	var out io.Reader
 	cmd, err := testfs.Start(func() *exec.Cmd { // the command is a fresh copy
-		cmd := exec.CommandContext(ctx, filepath.Join(dir, "git-credential-oidc"), "erase")
+		cmd := exec.CommandContext(ctx, filepath.Join(dir, "git-credential-oidc"), "get") // a get: every command reads it
 		cmd.Env = append(inheritedEnv(), path, fakeCoreVariable+"=wait")
 		cmd.Stdin = bytes.NewReader(noBlankLine(100 << 10))
 		detach(cmd)

@@ -133,6 +133,18 @@ func listPods(t *testing.T, api *kubeAPI, exec *clientcmdapi.ExecConfig) ([]stri
 	return names, nil
 }
 
+// runKubectlPlugin runs the plugin of exec once, as a test's own process,
+// not through client-go, which keeps the credential it gets for the rest
+// of the test binary's life.
+func (s *sandbox) runKubectlPlugin(exec *clientcmdapi.ExecConfig) result {
+	s.t.Helper()
+	r, err := s.execute(runTimeout, s.dir, "", s.environ(), exec.Command, exec.Args...)
+	if err != nil || r.code != 0 {
+		s.t.Fatalf("%v: %v", err, r)
+	}
+	return r
+}
+
 // execCredential is what oidc-auth kubectl prints.
 type execCredential struct {
 	APIVersion string `json:"apiVersion"`
@@ -569,20 +581,21 @@ func TestKubeSetupKubeconfig(t *testing.T) {
 
 // TestKubeClientGoFromTheCommandAlone: with a valid stored login,
 // client-go's exec plugin runner gets its credential from `oidc-auth
-// kubectl` alone, installed without oidc-auth-core, in both API versions:
-// the command answers it itself, from the store, without a request.
+// kubectl` alone, with no runnable oidc-auth-core (on Linux, once the core
+// answered it first), in both API versions: the command answers it
+// itself, from the store, without a request.
 func TestKubeClientGoFromTheCommandAlone(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, pyauthserver.Options{})
 	s := newSandbox(t)
 	e := s.login(srv)
 	api := startKubeAPI(t, srv.Valid)
-	alone := filepath.Join(t.TempDir(), "oidc-auth"+exe)
-	copyFile(t, oidcAuthBin, alone)
+	a := newAlone(t, "oidc-auth")
 	before := requestCounts(srv)
 	for _, version := range []string{"client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"} {
 		exec := s.execConfig(srv.URL())
-		exec.Command, exec.APIVersion = alone, version
+		exec.Command, exec.APIVersion = a.path("oidc-auth"), version
+		a.warm(t, func() result { return s.runKubectlPlugin(exec) })
 		names, err := listPods(t, api, exec)
 		if err != nil {
 			t.Fatalf("%s: client-go: %v", version, err)
@@ -599,17 +612,17 @@ func TestKubeClientGoFromTheCommandAlone(t *testing.T) {
 // TestKubeClientGoIssuerFromTheCommandAlone: the same for an OpenID
 // Provider's login, whose ID token an API server checks with the
 // provider's keys: `oidc-auth kubectl --issuer … --client-id …`, with no
-// oidc-auth-core installed, hands client-go the stored ID token.
+// runnable oidc-auth-core, hands client-go the stored ID token.
 func TestKubeClientGoIssuerFromTheCommandAlone(t *testing.T) {
 	t.Parallel()
 	op := oidcop.Start(t, oidcop.Options{})
 	s := newSandbox(t)
 	s.issuerLogin(op)
 	api, _, idToken := issuerKubeAPI(t, s, op)
-	alone := filepath.Join(t.TempDir(), "oidc-auth"+exe)
-	copyFile(t, oidcAuthBin, alone)
+	a := newAlone(t, "oidc-auth")
 	exec := s.execConfig(issuerArgs(op)...)
-	exec.Command = alone
+	exec.Command = a.path("oidc-auth")
+	a.warm(t, func() result { return s.runKubectlPlugin(exec) })
 	names, err := listPods(t, api, exec)
 	if err != nil {
 		t.Fatalf("client-go: %v", err)

@@ -10,24 +10,6 @@
 // credsStore. Configure it with `oidc-auth setup docker REGISTRY --host H`.
 // docker starts it on every pull and build step, so it is a small program:
 // it answers a "get" whose token is stored and valid itself (see
-// internal/fast) and hands everything else over to oidc-auth-core,
+// internal/fast, and on Linux internal/lean) and hands everything else over to oidc-auth-core,
 // installed beside it (see internal/handoff).
 package main
-
-import (
-	"os"
-
-	"github.com/oidc-auth/oidc-auth/internal/fast"
-	"github.com/oidc-auth/oidc-auth/internal/handoff"
-)
-
-func main() {
-	request, consumed := handoff.ReadRequest(os.Args, handoff.Docker)
-	if consumed && os.Args[1] == "get" && len(request) <= handoff.ReadLimit {
-		if answered, err := fast.Docker(request, os.Stdout); answered {
-			handoff.Exit("docker-credential-oidc", err)
-		}
-	}
-	fast.PassGate()
-	handoff.Exec("docker-credential-oidc", request, consumed)
-}

@@ -8,24 +8,6 @@
 // OIDC access tokens: configure it with `oidc-auth setup git URL --host H`,
 // or by hand as credential.<url>.helper = oidc. git starts it on every
 // fetch and push, so it is a small program: it answers a "get" whose token
-// is stored and valid itself (see internal/fast) and hands everything else
+// is stored and valid itself (see internal/fast, and on Linux internal/lean) and hands everything else
 // over to oidc-auth-core, installed beside it (see internal/handoff).
 package main
-
-import (
-	"os"
-
-	"github.com/oidc-auth/oidc-auth/internal/fast"
-	"github.com/oidc-auth/oidc-auth/internal/handoff"
-)
-
-func main() {
-	request, consumed := handoff.ReadRequest(os.Args, handoff.Git)
-	if consumed && os.Args[1] == "get" && len(request) <= handoff.ReadLimit {
-		if answered, err := fast.Git(request, os.Stdout); answered {
-			handoff.Exit("git-credential-oidc", err)
-		}
-	}
-	fast.PassGate()
-	handoff.Exec("git-credential-oidc", request, consumed)
-}

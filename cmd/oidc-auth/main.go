@@ -8,24 +8,6 @@
 // tokens: login, token, status, setup, doctor, exec and logout. It is a
 // small program: it answers `oidc-auth token HOST` and kubectl's
 // `oidc-auth kubectl` for a token that is stored and valid itself (see
-// internal/fast), and hands everything else over to oidc-auth-core,
+// internal/fast, and on Linux internal/lean), and hands everything else over to oidc-auth-core,
 // installed beside it, which does the work (see internal/handoff).
 package main
-
-import (
-	"os"
-
-	"github.com/oidc-auth/oidc-auth/internal/fast"
-	"github.com/oidc-auth/oidc-auth/internal/handoff"
-)
-
-func main() {
-	if answered, err := fast.Token(os.Args[1:], os.Stdout); answered {
-		handoff.Exit("oidc-auth", err)
-	}
-	if answered, err := fast.Kubectl(os.Args[1:], os.Stdout); answered {
-		handoff.Exit("oidc-auth", err)
-	}
-	fast.PassGate()
-	handoff.Exec("oidc-auth", nil, false)
-}

@@ -31,6 +31,19 @@ var heavy = map[string]string{
 	"gopkg.in/yaml.v3":              "the core's",
 }
 
+// heavyOnLinux are packages the commands must not link on Linux, where
+// they are internal/lean, a first stage that links no more than the
+// smallest Go program needs; the core, which it execs for what it cannot
+// answer, links them.
+var heavyOnLinux = map[string]string{
+	"os":                              "its init starts the finalizer goroutine and a thread, 0.1 ms a start; every importer of fmt and encoding/json pulls it in",
+	"fmt":                             "it imports os",
+	"encoding/json":                   "it imports fmt; jsonscan/scan checks an entry without it",
+	"net/url":                         "it imports fmt; the core writes down what it decided of URLs (internal/memo)",
+	"runtime/debug":                   "it imports os; tokenfile reaches SetPanicOnFault without it",
+	"github.com/pelletier/go-toml/v2": "the config's answers come from the core's memo",
+}
+
 // TestCommandsLinkLittle checks what the small commands link, as the
 // README builds them, for each system they are built for: none of the
 // heavy packages, whose cost a cached get would pay without using them.
@@ -61,6 +74,9 @@ func TestCommandsLinkLittle(t *testing.T) {
 				if pkg == prefix || strings.HasSuffix(prefix, "/") && strings.HasPrefix(pkg, prefix) {
 					t.Errorf("GOOS=%s: the commands link %s (imported by %s): %s", goos, pkg, strings.Join(importers[pkg], ", "), why)
 				}
+			}
+			if why, ok := heavyOnLinux[pkg]; ok && goos == "linux" {
+				t.Errorf("GOOS=linux: the commands link %s (imported by %s): %s", pkg, strings.Join(importers[pkg], ", "), why)
 			}
 		}
 	}
