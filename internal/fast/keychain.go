@@ -3,10 +3,10 @@ package fast
 import (
 	"encoding/json"
 	"errors"
-	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 	"time"
 
 	"github.com/oidc-auth/oidc-auth/internal/secretservice"
+	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 )
 
 // keychainService is the keychain service of oidc-auth's logins
