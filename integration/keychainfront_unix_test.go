@@ -16,16 +16,16 @@ import (
 
 // TestFrontsAnswerFromTheKeychain: with the login in the Secret Service,
 // as a Linux desktop keeps it, git's and docker's helpers and `oidc-auth
-// token` answer a cached get themselves (no oidc-auth-core beside them),
-// byte for byte as oidc-auth-core answers it, and ask no server.
+// token` answer a cached get themselves (no runnable oidc-auth-core
+// beside them; on Linux once the core answered it first), byte for byte as
+// oidc-auth-core answers it, and ask no server.
 func TestFrontsAnswerFromTheKeychain(t *testing.T) {
 	s, env := keychainSandbox(t)
 	srv := startServer(t, pyauthserver.Options{})
 	tok := keychainLogin(t, s, env, srv)
 	s.writeConfig("[[server]]\nmatch = \"registry.example.org\"\nhost = \"" + srv.URL() + "\"\n")
-	alone, core := t.TempDir(), t.TempDir()
+	alone, core := newAlone(t, "oidc-auth", "git-credential-oidc", "docker-credential-oidc"), t.TempDir()
 	for _, name := range []string{"oidc-auth", "git-credential-oidc", "docker-credential-oidc"} {
-		copyFile(t, filepath.Join(binDir, name+exe), filepath.Join(alone, name+exe))
 		copyFile(t, coreBin, filepath.Join(core, name+exe))
 	}
 	u, err := url.Parse(srv.URL())
@@ -42,10 +42,15 @@ func TestFrontsAnswerFromTheKeychain(t *testing.T) {
 		if c.arg == "token" {
 			args = append(args, srv.URL())
 		}
-		front, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(env...), filepath.Join(alone, c.program+exe), args...)
-		if err != nil {
-			t.Fatal(err)
+		run := func() result {
+			r, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(env...), alone.path(c.program), args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
 		}
+		first, warmed := alone.warm(t, run)
+		front := run()
 		want, err := s.execute(runTimeout, s.dir, c.stdin, s.environ(env...), filepath.Join(core, c.program+exe), args...)
 		if err != nil {
 			t.Fatal(err)
@@ -55,6 +60,9 @@ func TestFrontsAnswerFromTheKeychain(t *testing.T) {
 		}
 		if front.code != want.code || front.stdout != want.stdout || front.stderr != "" {
 			t.Errorf("%s: the command alone answers\n%v\noidc-auth-core answers\n%v", c.name, front, want)
+		}
+		if warmed && (first.code != want.code || first.stdout != want.stdout || first.stderr != "") {
+			t.Errorf("%s: handed over to the core first, the command answers\n%v\noidc-auth-core answers\n%v", c.name, first, want)
 		}
 	}
 	if after := requestCounts(srv); !maps.Equal(after, before) {

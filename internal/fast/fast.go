@@ -107,10 +107,8 @@ func sources() (s source, ok bool) {
 }
 
 // keychainSilentFor is how long keyring skips a keychain that did not
-// answer, after the time of its marker (keyring's silentFor). An older
-// marker is history: keyring reads the keychain again, and so do the
-// commands.
-const keychainSilentFor = 5 * time.Minute
+// answer (see secretservice.SilentFor).
+const keychainSilentFor = secretservice.SilentFor
 
 // lockDir is the directory of the lock files of the token file at path,
 // as keyring names it.

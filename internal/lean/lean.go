@@ -22,7 +22,6 @@ package lean
 
 import (
 	"path"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +34,7 @@ import (
 	"github.com/oidc-auth/oidc-auth/internal/gitproto"
 	"github.com/oidc-auth/oidc-auth/internal/jsonscan/scan"
 	"github.com/oidc-auth/oidc-auth/internal/memo"
+	"github.com/oidc-auth/oidc-auth/internal/secretservice"
 	"github.com/oidc-auth/oidc-auth/internal/tokenfile"
 	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 )
@@ -135,33 +135,78 @@ func getenv(k string) string {
 	return v
 }
 
-// tokenFile returns the token file that the core reads in this
-// environment when it is the file, not the keychain (fast.sources); ok
-// is false for the keychain, debug output and settings the answer does not
-// cover.
-func tokenFile() (file string, ok bool) {
-	if getenv("OIDC_AUTH_DEBUG") != "" || getenv("OIDC_AUTH_LOCK_TIMEOUT") != "" {
-		return "", false
+// source is where the core reads the logins in this environment
+// (fast.source): the keychain, then the token file, when keychain is set
+// (the keychain alone when file is ""), else the token file; locks is the
+// token file beside which the logins' locks are.
+type source struct {
+	keychain    bool
+	file, locks string
+}
+
+// sources returns where the core reads the logins in this environment, as
+// fast.sources decides; ok is false when it would print debug output, or
+// for a setting the cached answer does not cover, or a keychain the core
+// would not read (a forced one without a session bus, or one another
+// process found silent a moment ago).
+func sources() (s source, ok bool) {
+	if getenv("OIDC_AUTH_DEBUG") != "" {
+		return s, false
 	}
 	backend := ascii.Lower(strings.TrimSpace(getenv("OIDC_AUTH_STORE")))
 	switch backend {
-	case "", "auto", "file":
+	case "", "auto", "keychain", "file":
 	default:
-		return "", false // the keychain, or a setting the core reports
+		return s, false
 	}
 	if p := getenv("OIDC_TOKEN_FILE"); p != "" {
-		return p, true
+		return source{file: p, locks: p}, backend != "keychain"
 	}
 	dir, ok := cacheDir()
 	if !ok {
-		return "", false
+		return s, false
 	}
-	if backend == "" || backend == "auto" {
-		if !busMissing() {
-			return "", false // the keychain
+	p := path.Join(dir, "token-store.json")
+	switch {
+	case backend == "file":
+		return source{file: p, locks: p}, true
+	case secretservice.BusMissing() != "":
+		// keyring finds the keychain unavailable: a forced keychain is an
+		// error, the default store reads the file.
+		return source{file: p, locks: p}, backend != "keychain"
+	case backend == "keychain":
+		return source{keychain: true, locks: p}, true
+	}
+	var st syscall.Stat_t
+	switch err := syscall.Lstat(tokenfile.LockDir(p)+"/keychain-silent", &st); {
+	case err == nil && time.Since(time.Unix(st.Mtim.Unix())) < secretservice.SilentFor: // keyring skips the keychain now
+		return s, false
+	case err != nil && err != syscall.ENOENT: // no telling
+		return s, false
+	}
+	return source{keychain: true, file: p, locks: p}, true
+}
+
+// lookup reads the record of key as keyring's store does (fast's
+// source.lookup): from the keychain, where one is read, and from the
+// token file when the keychain holds no live record of key.
+func (src source) lookup(key string) (tokenrec.Record, bool) {
+	if src.keychain {
+		rec, found, ok := secretservice.Record(secretservice.LoginService, key, secretservice.ReadWait)
+		switch {
+		case !ok:
+			return tokenrec.Record{}, false
+		case found && rec.Live(time.Now()):
+			return rec, true
+		case src.file == "":
+			return tokenrec.Record{}, false
 		}
 	}
-	return path.Join(dir, "token-store.json"), true
+	raw, ok := tokenfile.ReadEntry(src.file, key, checks)
+	if !ok {
+		return tokenrec.Record{}, false
+	}
+	return tokenrec.Decode(raw)
 }
 
 // cacheDir is the directory of the default token file and of the memo
@@ -174,22 +219,6 @@ func cacheDir() (string, bool) {
 		return path.Join(h, ".cache", "oidc-auth"), true
 	}
 	return "", false
-}
-
-// busMissing is secretservice.BusMissing() != "": no session bus, so
-// that the default store is the token file.
-func busMissing() bool {
-	if a := getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
-		return false
-	}
-	dir := "/run/user/" + strconv.Itoa(syscall.Getuid())
-	var st syscall.Stat_t
-	for _, name := range []string{"/bus", "/dbus-session"} {
-		if syscall.Stat(dir+name, &st) == nil {
-			return false
-		}
-	}
-	return true
 }
 
 // configPath is config.ConfigPath on Linux; ok is false with no home.
@@ -288,8 +317,8 @@ func answer(program string, args []string, request []byte) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	file, ok := tokenFile()
-	if !ok {
+	src, ok := sources()
+	if !ok || q.kind >= token && strings.TrimSpace(getenv("OIDC_AUTH_LOCK_TIMEOUT")) != "" {
 		return "", false
 	}
 	config, ok := configPath()
@@ -308,7 +337,7 @@ func answer(program string, args []string, request []byte) (string, bool) {
 	if r == nil {
 		return "", false
 	}
-	rec, ok := lookup(file, r.LoginKey)
+	rec, ok := src.lookup(r.LoginKey)
 	if !ok {
 		return "", false
 	}
@@ -327,10 +356,10 @@ func answer(program string, args []string, request []byte) (string, bool) {
 	if !rec.Valid(now) {
 		// As fast.fresh: wait for another process's refresh, or take the
 		// hand-over lock and leave the refresh to the core.
-		if !tokenfile.WaitForRefresh(file, r.LoginKey) {
+		if getenv("OIDC_AUTH_LOCK_TIMEOUT") != "" || !tokenfile.WaitForRefresh(src.locks, r.LoginKey) {
 			return "", false
 		}
-		if rec, ok = lookup(file, r.LoginKey); !ok || !rec.Valid(time.Now()) ||
+		if rec, ok = src.lookup(r.LoginKey); !ok || !rec.Valid(time.Now()) ||
 			memo.VariantKey(rec.Host, rec.Issuer, rec.RedirectPorts) != v.Key {
 			return "", false
 		}
@@ -411,13 +440,4 @@ func ask(program string, args []string, request []byte) (q query, ok bool) {
 		return q, false
 	}
 	return q, true
-}
-
-// lookup reads the entry of key in the token file.
-func lookup(file, key string) (tokenrec.Record, bool) {
-	raw, ok := tokenfile.ReadEntry(file, key, checks)
-	if !ok {
-		return tokenrec.Record{}, false
-	}
-	return tokenrec.Decode(raw)
 }

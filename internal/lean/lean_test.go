@@ -10,15 +10,13 @@ import (
 
 	"github.com/oidc-auth/oidc-auth/internal/config"
 	"github.com/oidc-auth/oidc-auth/internal/handoff"
-	"github.com/oidc-auth/oidc-auth/internal/secretservice"
 	"github.com/oidc-auth/oidc-auth/internal/storekey"
 )
 
 // TestAsTheCoreFindsIt checks what the first stage reads of the
 // environment, without os, against the code the core reads it with: the
-// config's path, the token file's default path, whether there is a
-// session bus (and so whether the default store is the keychain), and the
-// constants it shares with internal/handoff.
+// config's path, the token file's default path, and the constants it
+// shares with internal/handoff.
 func TestAsTheCoreFindsIt(t *testing.T) {
 	if Core != handoff.Core || readLimit != handoff.ReadLimit {
 		t.Fatalf("Core %q, readLimit %d; handoff's %q, %d", Core, readLimit, handoff.Core, handoff.ReadLimit)
@@ -34,7 +32,7 @@ func TestAsTheCoreFindsIt(t *testing.T) {
 		{"HOME": home + "/a/../b", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nowhere"},
 		{"HOME": home, "DBUS_SESSION_BUS_ADDRESS": "autolaunch:", "XDG_RUNTIME_DIR": home},
 	} {
-		for _, k := range []string{"HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "OIDC_AUTH_CONFIG", "DBUS_SESSION_BUS_ADDRESS"} {
+		for _, k := range []string{"HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "OIDC_AUTH_CONFIG"} {
 			t.Setenv(k, env[k])
 		}
 		want, werr := config.ConfigPath()
@@ -45,9 +43,6 @@ func TestAsTheCoreFindsIt(t *testing.T) {
 		dir, ok := cacheDir()
 		if ok != (werr == nil) || ok && dir+"/token-store.json" != want {
 			t.Errorf("%v: token file %q %v, the core's %q %v", env, dir+"/token-store.json", ok, want, werr)
-		}
-		if got, want := busMissing(), secretservice.BusMissing() != ""; got != want {
-			t.Errorf("%v: bus missing %v, the core's %v", env, got, want)
 		}
 	}
 }

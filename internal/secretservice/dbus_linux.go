@@ -22,13 +22,14 @@ package secretservice
 
 import (
 	"errors"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"github.com/oidc-auth/oidc-auth/internal/tokenfile"
 )
 
 // The bus's own names, for Hello.
@@ -120,7 +121,7 @@ func sessionBusAddress(env, runtimeDir string) string {
 		return "unix:path=" + escapeAddressValue(bus)
 	}
 	if file := runtimeDir + "/dbus-session"; exists(file) {
-		if b, err := os.ReadFile(file); err == nil {
+		if b, err := readFile(file); err == nil {
 			if addr, ok := strings.CutPrefix(string(b), "DBUS_SESSION_BUS_ADDRESS="); ok {
 				return strings.TrimRight(addr, "\n\r")
 			}
@@ -132,8 +133,30 @@ func sessionBusAddress(env, runtimeDir string) string {
 // exists says whether name may be there, as godbus's fileExists says it:
 // anything but "does not exist" counts.
 func exists(name string) bool {
-	_, err := os.Stat(name)
-	return !errors.Is(err, os.ErrNotExist)
+	var st syscall.Stat_t
+	return syscall.Stat(name, &st) != syscall.ENOENT
+}
+
+// readFile reads the small file at name, as os.ReadFile would (the
+// package reads with syscall alone, for internal/lean).
+func readFile(name string) ([]byte, error) {
+	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	if st.Size > 1<<20 {
+		return nil, syscall.EFBIG
+	}
+	b, ok := tokenfile.ReadAll(fd, int(st.Size))
+	if !ok {
+		return nil, syscall.EIO
+	}
+	return b, nil
 }
 
 // parseAddress returns the sockets a D-Bus address names, in its order,
@@ -258,7 +281,7 @@ type busConn struct {
 // names no socket at all (godbus may do better), else the last
 // socket's failure to connect.
 func dialSessionBus() (*busConn, error) {
-	addr := sessionBusAddress(os.Getenv("DBUS_SESSION_BUS_ADDRESS"), "/run/user/"+strconv.Itoa(os.Getuid()))
+	addr := sessionBusAddress(getenv("DBUS_SESSION_BUS_ADDRESS"), "/run/user/"+strconv.Itoa(syscall.Getuid()))
 	if addr == "" {
 		return nil, errors.New("secretservice: no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and /run/user/<uid> has none")
 	}
@@ -339,8 +362,8 @@ func (c *busConn) close() {
 // first messages. A bus that refuses the uid is an error, as it is with
 // godbus; one that answers anything else but "OK <guid>" is ErrUnusual.
 func (c *busConn) auth() error {
-	cred := syscall.UnixCredentials(&syscall.Ucred{Pid: int32(os.Getpid()), Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid())})
-	uid := strconv.Itoa(os.Geteuid())
+	cred := syscall.UnixCredentials(&syscall.Ucred{Pid: int32(syscall.Getpid()), Uid: uint32(syscall.Getuid()), Gid: uint32(syscall.Getgid())})
+	uid := strconv.Itoa(syscall.Geteuid())
 	c.out = append(c.out, "\x00AUTH EXTERNAL "...)
 	for i := 0; i < len(uid); i++ {
 		c.out = append(c.out, "0123456789abcdef"[uid[i]>>4], "0123456789abcdef"[uid[i]&15])

@@ -3,9 +3,9 @@
 package secretservice
 
 import (
-	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Supported says whether the keychain here is the Secret Service.
@@ -30,16 +30,24 @@ const (
 // /dbus-session. (On Linux Get finds the bus the same way, with a client
 // of its own that never starts one either; see dbus_linux.go.)
 func BusMissing() string {
-	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
+	if a := getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
 		return ""
 	}
-	dir := "/run/user/" + strconv.Itoa(os.Getuid())
+	dir := "/run/user/" + strconv.Itoa(syscall.Getuid())
 	for _, name := range []string{"/bus", "/dbus-session"} {
-		if _, err := os.Stat(dir + name); err == nil {
+		var st syscall.Stat_t
+		if syscall.Stat(dir+name, &st) == nil {
 			return ""
 		}
 	}
 	return "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set"
+}
+
+// getenv is os.Getenv, with syscall: the package imports no os, for
+// internal/lean.
+func getenv(k string) string {
+	v, _ := syscall.Getenv(k)
+	return v
 }
 
 // cmpErr keeps ErrUnusual over ErrNotFound: an item Get cannot read may

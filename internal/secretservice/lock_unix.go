@@ -3,7 +3,6 @@
 package secretservice
 
 import (
-	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -105,7 +104,7 @@ func waitLock(fd int, d time.Duration) bool {
 // /run/user/<uid>, where the session bus's socket usually is (see
 // privateDir).
 func runtimeDir() string {
-	return privateDir(os.Getenv("XDG_RUNTIME_DIR"), "/run/user/"+strconv.Itoa(syscall.Getuid()))
+	return privateDir(getenv("XDG_RUNTIME_DIR"), "/run/user/"+strconv.Itoa(syscall.Getuid()))
 }
 
 // privateDir is dir, or fallback when dir is "": "" unless it is a

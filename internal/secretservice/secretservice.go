@@ -24,12 +24,11 @@
 package secretservice
 
 import (
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/oidc-auth/oidc-auth/internal/ascii"
 	"github.com/oidc-auth/oidc-auth/internal/sha256"
 )
 
@@ -97,15 +96,15 @@ func Join(user, v string, notFound error, get func(users ...string) ([]string, e
 	parts, err := get(users...)
 	if errors.Is(err, notFound) {
 		if parts != nil {
-			return "", &CorruptError{fmt.Errorf("part %d of %d is missing", len(parts)+1, n)}
+			return "", &CorruptError{errors.New("part " + strconv.Itoa(len(parts)+1) + " of " + strconv.Itoa(n) + " is missing")}
 		}
-		return "", &CorruptError{fmt.Errorf("one of its %d parts is missing", n)}
+		return "", &CorruptError{errors.New("one of its " + strconv.Itoa(n) + " parts is missing")}
 	}
 	if err != nil {
 		return "", err
 	}
 	joined := strings.Join(parts, "")
-	if got := sha256.Sum256([]byte(joined)); hex.EncodeToString(got[:]) != sum {
+	if got := sha256.Sum256([]byte(joined)); ascii.Hex(got[:]) != sum {
 		return "", &CorruptError{errors.New("its parts do not add up to the recorded hash")}
 	}
 	return joined, nil

@@ -1,4 +1,4 @@
-package tokenrec
+package tokenrec_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 	"github.com/oidc-auth/oidc-auth/keyring"
 )
 
@@ -42,7 +43,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		if !json.Valid([]byte(entry)) {
 			return // jsonscan refuses it before Decode sees it
 		}
-		rec, ok := Decode([]byte(entry))
+		rec, ok := tokenrec.Decode([]byte(entry))
 		if !ok {
 			return
 		}
@@ -59,7 +60,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Decode(%s) = %+v, but keyring: %v", entry, rec, err)
 		}
-		want := Record{Access: got.Token.AccessToken, Expires: got.Token.Expires, RefreshExpires: got.Token.RefreshExpires}
+		want := tokenrec.Record{Access: got.Token.AccessToken, Expires: got.Token.Expires, RefreshExpires: got.Token.RefreshExpires}
 		if s := got.Server; s != nil {
 			want.HasServer, want.Host, want.Username, want.Issuer, want.RedirectPorts = true, s.Host, s.Username, s.Issuer, s.RedirectPorts
 		}
