@@ -3,9 +3,11 @@
 package integration
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,4 +97,53 @@ host = "` + srv.URL() + `"
 username = "someone"
 `)
 	handsOver("a config edited")
+}
+
+// TestLeanReadsANonBlockingInput: git's request arrives in two writes on a
+// pipe that the parent made non-blocking; the first stage waits for the
+// rest, as os.Stdin's reads do, and answers the whole request.
+func TestLeanReadsANonBlockingInput(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pyauthserver.Options{})
+	s := newSandbox(t)
+	py := s.login(srv)
+	s.writeConfig("[[server]]\nmatch = \"https://git.example.org/team/\"\nhost = \"" + srv.URL() + "\"\n")
+	a := newAlone(t, "git-credential-oidc")
+	get := "protocol=https\nhost=git.example.org\npath=team/app.git\n\n"
+	if r, _ := a.warm(t, func() result {
+		r, err := s.execute(runTimeout, s.dir, get, s.environ(), a.path("git-credential-oidc"), "get")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}); r.code != 0 || !strings.Contains(r.stdout, "password="+py.Token.AccessToken+"\n") {
+		t.Fatalf("the core did not answer\n%v", r)
+	}
+	// Not through os/exec, which makes a descriptor it passes blocking.
+	var in [2]int
+	if err := syscall.Pipe2(in[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(in[1])
+	out, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	bin := a.path("git-credential-oidc")
+	pid, err := syscall.ForkExec(bin, []string{bin, "get"}, &syscall.ProcAttr{Dir: s.dir, Env: s.environ(), Files: []uintptr{uintptr(in[0]), w.Fd(), w.Fd()}})
+	syscall.Close(in[0])
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := len(get) / 2
+	syscall.Write(in[1], []byte(get[:half]))
+	time.Sleep(200 * time.Millisecond)
+	syscall.Write(in[1], []byte(get[half:]))
+	b, _ := io.ReadAll(out)
+	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil || ws.ExitStatus() != 0 || !strings.Contains(string(b), "password="+py.Token.AccessToken+"\n") {
+		t.Fatalf("the command answered %q (%v, exit %d)", b, err, ws.ExitStatus())
+	}
 }

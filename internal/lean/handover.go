@@ -117,11 +117,8 @@ func spawn(program, core string, argv, envv []string, request []byte) {
 	if len(request) > readLimit {
 		buf := make([]byte, 64<<10)
 		for {
-			n, err := syscall.Read(0, buf)
-			if err == syscall.EINTR {
-				continue
-			}
-			if n <= 0 || !writeAll(p[1], buf[:n]) {
+			n, _ := readStdin(buf)
+			if n == 0 || !writeAll(p[1], buf[:n]) {
 				break
 			}
 		}

@@ -53,8 +53,8 @@ const Core = "oidc-auth-core"
 const readLimit = 1 << 20
 
 // pipeLimit is how much of a request is handed over through a pipe
-// written before the exec (handoff's pipeLimit); a longer one goes
-// through a file in memory.
+// written before the exec (handoff's pipeLimit); a longer one goes to the
+// core as a child that the command feeds (spawn).
 const pipeLimit = 60 << 10
 
 // checks are the scan's for a reader without encoding/json: an entry must
@@ -115,13 +115,7 @@ func readRequest(git bool) (request []byte, consumed bool) {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := syscall.Read(0, buf[len(buf):min(cap(buf), readLimit+1)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if n < 0 {
-			n = 0
-		}
+		n, err := readStdin(buf[len(buf):min(cap(buf), readLimit+1)])
 		buf = buf[:len(buf)+n]
 		if err != nil || n == 0 || (git && gitproto.EndsRequest(buf, len(buf)-n)) {
 			break
@@ -130,6 +124,27 @@ func readRequest(git bool) (request []byte, consumed bool) {
 	return buf, true
 }
 
+// readStdin reads standard input as os.Stdin does: again after an
+// interrupted read, and after waiting for input on a descriptor that its
+// parent made non-blocking.
+func readStdin(b []byte) (int, error) {
+	for {
+		n, err := syscall.Read(0, b)
+		switch err {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			var r syscall.FdSet
+			r.Bits[0] = 1 // descriptor 0
+			if _, err := syscall.Select(1, &r, nil, nil, nil); err == nil || err == syscall.EINTR {
+				continue
+			}
+		}
+		return max(n, 0), err
+	}
+}
+
+// getenv is os.Getenv.
 func getenv(k string) string {
 	v, _ := syscall.Getenv(k)
 	return v
