@@ -53,7 +53,7 @@ func resolve(t config.Target) (*found, bool) {
 	if err != nil {
 		return nil, false
 	}
-	rec, ok := src.lookup(key)
+	rec, ok := find(src, key)
 	if !ok {
 		return nil, false
 	}
@@ -229,7 +229,7 @@ func providerIDToken(issuer, clientID string) (*idFound, bool) {
 	if err != nil {
 		return nil, false
 	}
-	rec, ok := src.lookup(key)
+	rec, ok := find(src, key)
 	if !ok || !httpURL(strings.TrimSpace(rec.Issuer), rec.RedirectPorts) {
 		return nil, false
 	}

@@ -39,22 +39,14 @@ import (
 	"time"
 
 	"github.com/oidc-auth/oidc-auth/internal/config"
+	"github.com/oidc-auth/oidc-auth/internal/logins"
 	"github.com/oidc-auth/oidc-auth/internal/secretservice"
 	"github.com/oidc-auth/oidc-auth/internal/storekey"
 	"github.com/oidc-auth/oidc-auth/internal/tokenrec"
 )
 
-// source is where oidc-auth-core reads the logins in this environment, as
-// keyring.Open chooses: the keychain, then the token file, when keychain
-// is set (the keychain alone when file is ""), else the token file.
-type source struct {
-	keychain bool
-	// file is the token file read, "" for none.
-	file string
-	// locks is the token file beside which the logins' locks are (see
-	// waitForRefresh): file, or the default token file for the keychain.
-	locks string
-}
+// source is where oidc-auth-core reads the logins in this environment.
+type source = logins.Source
 
 // sources returns where oidc-auth-core reads the logins in this
 // environment; ok is false when it would print debug output, or when the
@@ -73,14 +65,14 @@ func sources() (s source, ok bool) {
 		return s, false
 	}
 	if p := os.Getenv("OIDC_TOKEN_FILE"); p != "" {
-		return source{file: p, locks: p}, backend != "keychain"
+		return source{File: p, Locks: p}, backend != "keychain"
 	}
 	p, err := storekey.FilePath("oidc-auth", os.UserCacheDir)
 	if err != nil {
 		return s, false
 	}
 	if backend == "file" {
-		return source{file: p, locks: p}, true
+		return source{File: p, Locks: p}, true
 	}
 	if !secretservice.Supported {
 		return s, false // the Keychain of macOS, the Credential Manager of Windows
@@ -92,10 +84,10 @@ func sources() (s source, ok bool) {
 		if backend == "keychain" {
 			return s, false
 		}
-		return source{file: p, locks: p}, true
+		return source{File: p, Locks: p}, true
 	}
 	if backend == "keychain" {
-		return source{keychain: true, locks: p}, true
+		return source{Keychain: true, Locks: p}, true
 	}
 	switch fi, err := os.Lstat(filepath.Join(lockDir(p), "keychain-silent")); {
 	case err == nil && time.Since(fi.ModTime()) < keychainSilentFor: // keyring skips the keychain now
@@ -103,7 +95,7 @@ func sources() (s source, ok bool) {
 	case err != nil && !errors.Is(err, fs.ErrNotExist): // no telling
 		return s, false
 	}
-	return source{keychain: true, file: p, locks: p}, true
+	return source{Keychain: true, File: p, Locks: p}, true
 }
 
 // keychainSilentFor is how long keyring skips a keychain that did not
@@ -139,7 +131,7 @@ func forServer(rec *tokenrec.Record, host string) bool {
 // is no longer valid and another process is refreshing it, it waits for
 // that process and reads the file again.
 func cached(src source, key, host string) (*tokenrec.Record, bool) {
-	rec, ok := src.lookup(key)
+	rec, ok := find(src, key)
 	return fresh(src, key, host, rec, ok)
 }
 
@@ -152,35 +144,22 @@ func fresh(src source, key, host string, rec tokenrec.Record, ok bool) (*tokenre
 	if rec.Valid(time.Now()) {
 		return &rec, true
 	}
-	if !waitForRefresh(src.locks, key) {
+	if !waitForRefresh(src.Locks, key) {
 		return nil, false
 	}
 	// The new token, or, when this process holds the hand-over lock now,
 	// a token another process's refresh stored just before: the command
 	// then answers, and starts no oidc-auth-core that would find it too.
-	if rec, ok = src.lookup(key); ok && forServer(&rec, host) && rec.Valid(time.Now()) {
+	if rec, ok = find(src, key); ok && forServer(&rec, host) && rec.Valid(time.Now()) {
 		return &rec, true
 	}
 	return nil, false
 }
 
-// lookup reads the record of key as keyring's store does: from the
-// keychain, where one is read, and from the token file when the keychain
-// holds no live record of key. ok is false for no record, and for a
-// keychain that cannot be read (oidc-auth-core then decides).
-func (src source) lookup(key string) (tokenrec.Record, bool) {
-	if src.keychain {
-		rec, found, ok := keychainRecord(key)
-		switch {
-		case !ok:
-			return tokenrec.Record{}, false
-		case found && rec.Live(time.Now()):
-			return rec, true
-		case src.file == "":
-			return tokenrec.Record{}, false
-		}
-	}
-	return lookup(src.file, key)
+// find reads the record of key where oidc-auth-core reads it (see
+// logins.Source.Lookup).
+func find(src source, key string) (tokenrec.Record, bool) {
+	return src.Lookup(key, keychainWait, lookup)
 }
 
 // lookup reads the entry of key from the token file at path.

@@ -33,6 +33,7 @@ import (
 	"github.com/oidc-auth/oidc-auth/internal/ascii"
 	"github.com/oidc-auth/oidc-auth/internal/gitproto"
 	"github.com/oidc-auth/oidc-auth/internal/jsonscan/scan"
+	"github.com/oidc-auth/oidc-auth/internal/logins"
 	"github.com/oidc-auth/oidc-auth/internal/memo"
 	"github.com/oidc-auth/oidc-auth/internal/secretservice"
 	"github.com/oidc-auth/oidc-auth/internal/tokenfile"
@@ -150,14 +151,8 @@ func getenv(k string) string {
 	return v
 }
 
-// source is where the core reads the logins in this environment
-// (fast.source): the keychain, then the token file, when keychain is set
-// (the keychain alone when file is ""), else the token file; locks is the
-// token file beside which the logins' locks are.
-type source struct {
-	keychain    bool
-	file, locks string
-}
+// source is where the core reads the logins in this environment.
+type source = logins.Source
 
 // sources returns where the core reads the logins in this environment, as
 // fast.sources decides; ok is false when it would print debug output, or
@@ -175,7 +170,7 @@ func sources() (s source, ok bool) {
 		return s, false
 	}
 	if p := getenv("OIDC_TOKEN_FILE"); p != "" {
-		return source{file: p, locks: p}, backend != "keychain"
+		return source{File: p, Locks: p}, backend != "keychain"
 	}
 	dir, ok := cacheDir()
 	if !ok {
@@ -184,13 +179,13 @@ func sources() (s source, ok bool) {
 	p := path.Join(dir, "token-store.json")
 	switch {
 	case backend == "file":
-		return source{file: p, locks: p}, true
+		return source{File: p, Locks: p}, true
 	case secretservice.BusMissing() != "":
 		// keyring finds the keychain unavailable: a forced keychain is an
 		// error, the default store reads the file.
-		return source{file: p, locks: p}, backend != "keychain"
+		return source{File: p, Locks: p}, backend != "keychain"
 	case backend == "keychain":
-		return source{keychain: true, locks: p}, true
+		return source{Keychain: true, Locks: p}, true
 	}
 	var st syscall.Stat_t
 	switch err := syscall.Lstat(tokenfile.LockDir(p)+"/keychain-silent", &st); {
@@ -199,29 +194,20 @@ func sources() (s source, ok bool) {
 	case err != nil && err != syscall.ENOENT: // no telling
 		return s, false
 	}
-	return source{keychain: true, file: p, locks: p}, true
+	return source{Keychain: true, File: p, Locks: p}, true
 }
 
-// lookup reads the record of key as keyring's store does (fast's
-// source.lookup): from the keychain, where one is read, and from the
-// token file when the keychain holds no live record of key.
-func (src source) lookup(key string) (tokenrec.Record, bool) {
-	if src.keychain {
-		rec, found, ok := secretservice.Record(secretservice.LoginService, key, secretservice.ReadWait)
-		switch {
-		case !ok:
-			return tokenrec.Record{}, false
-		case found && rec.Live(time.Now()):
-			return rec, true
-		case src.file == "":
+// find reads the record of key where the core reads it (see
+// logins.Source.Lookup), the token file's entry with the scan's checks of
+// a reader without encoding/json.
+func find(src source, key string) (tokenrec.Record, bool) {
+	return src.Lookup(key, secretservice.ReadWait, func(file, key string) (tokenrec.Record, bool) {
+		raw, ok := tokenfile.ReadEntry(file, key, checks)
+		if !ok {
 			return tokenrec.Record{}, false
 		}
-	}
-	raw, ok := tokenfile.ReadEntry(src.file, key, checks)
-	if !ok {
-		return tokenrec.Record{}, false
-	}
-	return tokenrec.Decode(raw)
+		return tokenrec.Decode(raw)
+	})
 }
 
 // cacheDir is the directory of the default token file and of the memo
@@ -352,7 +338,7 @@ func answer(program string, args []string, request []byte) (string, bool) {
 	if r == nil {
 		return "", false
 	}
-	rec, ok := src.lookup(r.LoginKey)
+	rec, ok := find(src, r.LoginKey)
 	if !ok {
 		return "", false
 	}
@@ -371,10 +357,10 @@ func answer(program string, args []string, request []byte) (string, bool) {
 	if !rec.Valid(now) {
 		// As fast.fresh: wait for another process's refresh, or take the
 		// hand-over lock and leave the refresh to the core.
-		if getenv("OIDC_AUTH_LOCK_TIMEOUT") != "" || !tokenfile.WaitForRefresh(src.locks, r.LoginKey) {
+		if getenv("OIDC_AUTH_LOCK_TIMEOUT") != "" || !tokenfile.WaitForRefresh(src.Locks, r.LoginKey) {
 			return "", false
 		}
-		if rec, ok = src.lookup(r.LoginKey); !ok || !rec.Valid(time.Now()) ||
+		if rec, ok = find(src, r.LoginKey); !ok || !rec.Valid(time.Now()) ||
 			memo.VariantKey(rec.Host, rec.Issuer, rec.RedirectPorts) != v.Key {
 			return "", false
 		}
