@@ -10,10 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 	gokeyring "github.com/zalando/go-keyring"
@@ -90,19 +93,7 @@ func TestGetAgreesWithGoKeyring(t *testing.T) {
 // daemon refuses without exiting is ErrUnusual, which the commands answer
 // with go-keyring's read, so a few are allowed; a new daemon is not.
 func TestGetLeavesTheDaemonRunning(t *testing.T) {
-	needSecretService(t)
-	if os.Getenv("OIDC_AUTH_TEST_OWN_DAEMON") != "1" {
-		script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "with-secret-service"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(script, os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
-		cmd.Env = append(os.Environ(), "OIDC_AUTH_TEST_OWN_DAEMON=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
-			t.Fatalf("on a daemon of its own: %v\n%s", err, out)
-		}
-		t.Logf("on a daemon of its own:\n%s", out)
+	if !onDaemonOfItsOwn(t) {
 		return
 	}
 	service := "oidc-auth-test-" + t.Name()
@@ -137,6 +128,84 @@ func TestGetLeavesTheDaemonRunning(t *testing.T) {
 	t.Logf("%d reads, %d refused, one daemon throughout", bursts*readers, refused.Load())
 }
 
+// TestACrashedDaemonComesBackUnlocked: when the daemon dies (as
+// gnome-keyring-daemon aborts; see lock_unix.go), the next read starts
+// another one from the service file of scripts/with-secret-service, which
+// unlocks the login keyring, and reads the same secret: in the tests, a
+// crash costs the read in flight, not every keychain test after it.
+func TestACrashedDaemonComesBackUnlocked(t *testing.T) {
+	if !onDaemonOfItsOwn(t) {
+		return
+	}
+	service := "oidc-auth-test-" + t.Name()
+	if err := gokeyring.Set(service, "u", "the secret"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gokeyring.Delete(service, "u") })
+	first := secretsOwner(t)
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var pid uint32
+	if err := conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, first).Store(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(int(pid), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var has bool
+		if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, secretsName).Store(&has); err != nil {
+			t.Fatal(err)
+		}
+		if !has {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still has an owner 10 s after its daemon (pid %d) was killed", secretsName, pid)
+		}
+	}
+	var got []string
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if got, err = Get(service, "u"); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil || len(got) != 1 || got[0] != "the secret" {
+		t.Fatalf("the read after the daemon was killed: %q, %v; want the secret, from a daemon D-Bus started unlocked", got, err)
+	}
+	if now := secretsOwner(t); now == first {
+		t.Errorf("the secret came from %s, the daemon that was killed", now)
+	}
+}
+
+// onDaemonOfItsOwn runs the test again in a session bus and Secret
+// Service of its own (scripts/with-secret-service), and reports whether
+// it runs there; outside, it fails the test when the run inside did not
+// pass. Such tests stress or stop the daemon, which would disturb the
+// other packages' tests on the one they share.
+func onDaemonOfItsOwn(t *testing.T) bool {
+	t.Helper()
+	needSecretService(t)
+	if os.Getenv("OIDC_AUTH_TEST_OWN_DAEMON") == "1" {
+		return true
+	}
+	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "with-secret-service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(script, os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
+	cmd.Env = append(os.Environ(), "OIDC_AUTH_TEST_OWN_DAEMON=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
+		t.Fatalf("on a daemon of its own: %v\n%s", err, out)
+	}
+	t.Logf("on a daemon of its own:\n%s", out)
+	return false
+}
+
 // secretsOwner is the unique bus name of the process that owns
 // org.freedesktop.secrets now: another one means another daemon.
 func secretsOwner(t *testing.T) string {
@@ -163,5 +232,51 @@ func needSecretService(t *testing.T) {
 		t.Skip("no Secret Service promised here (OIDC_AUTH_TEST_KEYCHAIN unset); scripts/with-secret-service provides one")
 	case why != "":
 		t.Fatalf("OIDC_AUTH_TEST_KEYCHAIN=1, but %s", why)
+	}
+}
+
+// TestTheScriptsDaemonEndsWithIt: what D-Bus starts from the service file
+// of scripts/with-secret-service (its --daemon) is the daemon, unlocking
+// with the keyring's password on its stdin, and its end is the script's:
+// the script's exit status is the daemon's, and nothing else runs after
+// it. (A daemon started in a pipeline once let the script go on, when
+// the daemon exited 0 at the end of a CI run, to start a session bus of
+// its own and run "--daemon" as a command in it.)
+func TestTheScriptsDaemonEndsWithIt(t *testing.T) {
+	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "with-secret-service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, status := range []int{0, 3} {
+		bin := t.TempDir()
+		log := filepath.Join(bin, "log")
+		fake := func(name, body string) {
+			if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fake("gnome-keyring-daemon", `printf 'daemon %s stdin=' "$*" >>"`+log+`"; cat >>"`+log+`"; echo >>"`+log+`"; exit `+strconv.Itoa(status))
+		for _, name := range []string{"dbus-run-session", "dbus-send"} {
+			fake(name, `echo "`+name+` $*" >>"`+log+`"`)
+		}
+		cmd := exec.Command(script, "--daemon")
+		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != status {
+			t.Errorf("a daemon that exits %d: the script ended with %v\n%s", status, err, out)
+		}
+		got, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "daemon --foreground --unlock --components=secrets stdin=ci-keyring\n"; string(got) != want {
+			t.Errorf("a daemon that exits %d; what ran:\n%s\nwant only the daemon:\n%s", status, got, want)
+		}
 	}
 }
