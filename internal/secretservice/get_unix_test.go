@@ -69,29 +69,33 @@ func TestGetAgreesWithGoKeyring(t *testing.T) {
 // TestGetLeavesTheDaemonRunning reads one item from a real Secret Service
 // in 250 bursts of eight readers at once, as `git fetch --jobs 8` starts
 // helpers, each Get on a connection of its own as each command's is, and
-// checks that the daemon answering at the end is the one that answered
-// first.
+// counts the reads the daemon refused and the times it exited (another
+// process owns org.freedesktop.secrets after a burst).
 //
-// gnome-keyring-daemon aborts when several clients connect, call and
-// hang up at once (lock_unix.go); D-Bus then starts another daemon, whose
-// login keyring is locked. Without the lock of lockReads, these bursts
-// saw the daemon replaced in one run of five, and refused reads in three
-// of the others; with it, no refused read in 6,000, under -race on a
-// machine kept busy by five spinning processes.
-// Readers in a loop, on a loaded machine, starve each other at the
-// lock (flock is not fair) past its wait, and then meet at the daemon: a
-// CI run under -race saw it abort so. Bursts are what the commands make:
-// each process reads once and exits.
+// gnome-keyring-daemon 42 sometimes handles a new client's call before it
+// has made its record of the client ("assertion 'client' failed" in its
+// messages): the call fails, and where the call opens a session, the
+// daemon aborts. D-Bus then starts another daemon, whose login keyring is
+// locked. Several clients at once make this far likelier, and so does a
+// busy machine; the lock of lockReads keeps the user's reads apart. Under
+// -race, on a machine kept busy by four spinning processes, 20,000 reads
+// without the lock had 10 refused and the daemon exit once; 80,000 with
+// it had 2 refused, and the daemon exit once. So a run of these 2,000
+// reads may see a refused read, or one exit (a CI run did), and the test
+// allows that much. A refused read is ErrUnusual, which the commands
+// answer with go-keyring's read.
 //
-// It also exited within 34 to 2,124 reads of one reader while Get hung
-// up just after a Close it did not wait for; TestGetWaitsForClose pins
-// that fix, which this test does not always catch.
+// What it catches is Get's calls making the daemon exit again and again:
+// it exited within 34 to 2,124 reads of one reader while Get hung up just
+// after a Close it did not wait for. On an idle machine it does not tell
+// reads under the lock from reads without it (two runs without it: 0 and
+// 1 refused, no exit); TestGetWaitsForClose pins the Close, and
+// TestGetsGoOneAtATime the lock.
 //
-// It reads a daemon of its own (the test runs itself again inside
-// scripts/with-secret-service), not the one the other packages' tests
-// share, whose other clients this lock does not hold back. A read the
-// daemon refuses without exiting is ErrUnusual, which the commands answer
-// with go-keyring's read, so a few are allowed; a new daemon is not.
+// It reads a daemon of its own (onDaemonOfItsOwn), not the one the other
+// packages' tests share, whose other clients this lock does not hold
+// back; D-Bus starts an exited one again unlocked there
+// (TestACrashedDaemonComesBackUnlocked).
 func TestGetLeavesTheDaemonRunning(t *testing.T) {
 	if !onDaemonOfItsOwn(t) {
 		return
@@ -101,9 +105,21 @@ func TestGetLeavesTheDaemonRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { gokeyring.Delete(service, "u") })
-	first := secretsOwner(t)
-	const bursts, readers, refusable = 250, 8, 3
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	owner := func() string {
+		var name string
+		if err := conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, secretsName).Store(&name); err != nil {
+			return "none (" + err.Error() + ")"
+		}
+		return name
+	}
+	const bursts, readers, refusable, exits = 250, 8, 3, 1
 	var refused atomic.Int32
+	exited, was := 0, owner()
 	for b := range bursts {
 		var wg sync.WaitGroup
 		for r := range readers {
@@ -118,14 +134,21 @@ func TestGetLeavesTheDaemonRunning(t *testing.T) {
 			})
 		}
 		wg.Wait()
+		if now := owner(); now != was {
+			t.Logf("burst %d: org.freedesktop.secrets is %s, was %s", b+1, now, was)
+			if !strings.HasPrefix(was, "none") { // not the start of the next one
+				exited++
+			}
+			if exited > exits {
+				t.Errorf("the daemon exited %d times in %d reads; want at most %d", exited, (b+1)*readers, exits)
+			}
+			was = now
+		}
 		if t.Failed() {
 			break
 		}
 	}
-	if now := secretsOwner(t); now != first {
-		t.Fatalf("org.freedesktop.secrets is %s after the reads, was %s: the daemon exited", now, first)
-	}
-	t.Logf("%d reads, %d refused, one daemon throughout", bursts*readers, refused.Load())
+	t.Logf("%d reads, %d refused, the daemon exited %d times", bursts*readers, refused.Load(), exited)
 }
 
 // TestACrashedDaemonComesBackUnlocked: when the daemon dies (as
