@@ -3,7 +3,6 @@
 package config
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/oidc-auth/oidc-auth/internal/bincode"
 	"github.com/oidc-auth/oidc-auth/internal/memo"
 	"github.com/oidc-auth/oidc-auth/internal/sha256"
 	"github.com/oidc-auth/oidc-auth/internal/storekey"
@@ -270,13 +270,13 @@ type cacheRecord struct {
 func encodeCache(k cacheKey, recs []cacheRecord) []byte {
 	b := []byte(cacheMagic)
 	for _, v := range k.exe {
-		b = binary.LittleEndian.AppendUint64(b, v)
+		b = bincode.AppendU64(b, v)
 	}
-	b = binary.LittleEndian.AppendUint64(b, k.size)
-	b = binary.LittleEndian.AppendUint64(b, k.sum)
-	b = binary.AppendUvarint(b, uint64(len(recs)))
+	b = bincode.AppendU64(b, k.size)
+	b = bincode.AppendU64(b, k.sum)
+	b = bincode.AppendUvarint(b, uint64(len(recs)))
 	for _, r := range recs {
-		b = appendStrings(b, r.target.Scheme, r.target.Host, r.target.Hostname, r.target.Path)
+		b = bincode.AppendStr(b, r.target.Scheme, r.target.Host, r.target.Hostname, r.target.Path)
 		if r.server == nil {
 			b = append(b, 0)
 			continue
@@ -291,39 +291,39 @@ func encodeCache(k cacheKey, recs []cacheRecord) []byte {
 // key; ok is false for a file of another content or program, and for
 // anything damaged.
 func decodeCache(b []byte, k cacheKey) (recs []cacheRecord, ok bool) {
-	d := decoder{b: b}
-	if string(d.take(len(cacheMagic))) != cacheMagic {
+	d := decoder{bincode.NewDecoder(b)}
+	if string(d.Take(len(cacheMagic))) != cacheMagic {
 		return nil, false
 	}
 	var got cacheKey
 	for i := range got.exe {
-		got.exe[i] = d.u64()
+		got.exe[i] = d.U64()
 	}
-	got.size = d.u64()
-	got.sum = d.u64()
-	if d.bad || got != k {
+	got.size = d.U64()
+	got.sum = d.U64()
+	if d.Bad() || got != k {
 		return nil, false
 	}
-	n := d.uvarint()
+	n := d.Uvarint()
 	if n > cacheRecords {
 		return nil, false
 	}
 	for range n {
 		var r cacheRecord
-		r.target = Target{Scheme: d.str(), Host: d.str(), Hostname: d.str(), Path: d.str()}
-		switch d.byte() {
+		r.target = Target{Scheme: d.Str(), Host: d.Str(), Hostname: d.Str(), Path: d.Str()}
+		switch d.Byte() {
 		case 0:
 		case 1:
 			r.server = d.server()
 		default:
-			d.bad = true
+			d.Fail()
 		}
-		if d.bad {
+		if d.Bad() {
 			return nil, false
 		}
 		recs = append(recs, r)
 	}
-	if d.bad || len(d.b) != 0 {
+	if d.Bad() || d.Left() != 0 {
 		return nil, false
 	}
 	return recs, true
@@ -333,98 +333,42 @@ func decodeCache(b []byte, k cacheKey) (recs []cacheRecord, ok bool) {
 // the order decoder.server reads them. TestCacheKeepsEveryField checks
 // that no field is left out.
 func appendServer(b []byte, s *Server) []byte {
-	b = appendStrings(b, s.Match, s.Host, s.Issuer, s.ClientID, s.ClientSecret)
+	b = bincode.AppendStr(b, s.Match, s.Host, s.Issuer, s.ClientID, s.ClientSecret)
 	b = appendList(b, s.Scopes != nil, len(s.Scopes))
-	b = appendStrings(b, s.Scopes...)
-	b = appendStrings(b, s.Audience, s.RedirectHost, s.UsernameClaim, s.LoginRoute, s.TokenRoute, s.DeviceRoute)
+	b = bincode.AppendStr(b, s.Scopes...)
+	b = bincode.AppendStr(b, s.Audience, s.RedirectHost, s.UsernameClaim, s.LoginRoute, s.TokenRoute, s.DeviceRoute)
 	b = appendList(b, s.RedirectPorts != nil, len(s.RedirectPorts))
 	for _, p := range s.RedirectPorts {
-		b = binary.AppendVarint(b, int64(p))
+		b = bincode.AppendVarint(b, int64(p))
 	}
-	b = appendStrings(b, s.Username)
+	b = bincode.AppendStr(b, s.Username)
 	if s.AllowHTTP {
 		b = append(b, 1)
 	} else {
 		b = append(b, 0)
 	}
-	return appendStrings(b, s.Auth, s.match.Scheme, s.match.Host, s.match.Hostname, s.match.Path)
-}
-
-// appendStrings appends each of ss, its length first.
-func appendStrings(b []byte, ss ...string) []byte {
-	for _, s := range ss {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	return b
+	return bincode.AppendStr(b, s.Auth, s.match.Scheme, s.match.Host, s.match.Hostname, s.match.Path)
 }
 
 // appendList appends a list's length, 0 for a nil list.
 func appendList(b []byte, present bool, n int) []byte {
 	if !present {
-		return binary.AppendUvarint(b, 0)
+		return bincode.AppendUvarint(b, 0)
 	}
-	return binary.AppendUvarint(b, uint64(n)+1)
+	return bincode.AppendUvarint(b, uint64(n)+1)
 }
 
-// decoder reads a cache file; bad is set, and stays set, at the first
-// value that is not there.
-type decoder struct {
-	b   []byte
-	bad bool
-}
-
-func (d *decoder) take(n int) []byte {
-	if d.bad || n < 0 || n > len(d.b) {
-		d.bad = true
-		return nil
-	}
-	v := d.b[:n]
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) u64() uint64 {
-	if v := d.take(8); v != nil {
-		return binary.LittleEndian.Uint64(v)
-	}
-	return 0
-}
-
-func (d *decoder) byte() byte {
-	if v := d.take(1); v != nil {
-		return v[0]
-	}
-	return 0
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.bad {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.bad = true
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) str() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.bad = true
-		return ""
-	}
-	return string(d.take(int(n)))
-}
+// decoder reads a cache file (bincode.Decoder), with the cache's lists
+// and servers.
+type decoder struct{ *bincode.Decoder }
 
 // list reads a list's length; present is false for a nil list.
 func (d *decoder) list() (n int, present bool) {
-	v := d.uvarint()
-	if v == 0 || v > uint64(len(d.b))+1 { // every element takes a byte at least
-		d.bad = d.bad || v != 0
+	v := d.Uvarint()
+	if v == 0 || v > uint64(d.Left())+1 { // every element takes a byte at least
+		if v != 0 {
+			d.Fail()
+		}
 		return 0, false
 	}
 	return int(v - 1), true
@@ -432,38 +376,32 @@ func (d *decoder) list() (n int, present bool) {
 
 func (d *decoder) server() *Server {
 	var s Server
-	s.Match, s.Host, s.Issuer, s.ClientID, s.ClientSecret = d.str(), d.str(), d.str(), d.str(), d.str()
+	s.Match, s.Host, s.Issuer, s.ClientID, s.ClientSecret = d.Str(), d.Str(), d.Str(), d.Str(), d.Str()
 	if n, ok := d.list(); ok {
 		s.Scopes = make([]string, n)
 		for i := range s.Scopes {
-			s.Scopes[i] = d.str()
+			s.Scopes[i] = d.Str()
 		}
 	}
-	s.Audience, s.RedirectHost, s.UsernameClaim = d.str(), d.str(), d.str()
-	s.LoginRoute, s.TokenRoute, s.DeviceRoute = d.str(), d.str(), d.str()
+	s.Audience, s.RedirectHost, s.UsernameClaim = d.Str(), d.Str(), d.Str()
+	s.LoginRoute, s.TokenRoute, s.DeviceRoute = d.Str(), d.Str(), d.Str()
 	if n, ok := d.list(); ok {
 		s.RedirectPorts = make([]int, n)
 		for i := range s.RedirectPorts {
-			v, m := binary.Varint(d.b)
-			if m <= 0 || d.bad {
-				d.bad = true
-				return nil
-			}
-			d.b = d.b[m:]
-			s.RedirectPorts[i] = int(v)
+			s.RedirectPorts[i] = int(d.Varint())
 		}
 	}
-	s.Username = d.str()
-	switch d.byte() {
+	s.Username = d.Str()
+	switch d.Byte() {
 	case 0:
 	case 1:
 		s.AllowHTTP = true
 	default:
-		d.bad = true
+		d.Fail()
 	}
-	s.Auth = d.str()
-	s.match = Pattern{Scheme: d.str(), Host: d.str(), Hostname: d.str(), Path: d.str()}
-	if d.bad {
+	s.Auth = d.Str()
+	s.match = Pattern{Scheme: d.Str(), Host: d.Str(), Hostname: d.Str(), Path: d.Str()}
+	if d.Bad() {
 		return nil
 	}
 	return &s

@@ -23,6 +23,7 @@ import (
 	"strconv"
 
 	"github.com/oidc-auth/oidc-auth/internal/ascii"
+	"github.com/oidc-auth/oidc-auth/internal/bincode"
 	"github.com/oidc-auth/oidc-auth/internal/sha256"
 )
 
@@ -193,17 +194,17 @@ func Add(recs []Record, question, loginKey string, v Variant) []Record {
 func Encode(k Key, recs []Record) []byte {
 	b := []byte(Magic)
 	for _, v := range k.Exe {
-		b = appendU64(b, v)
+		b = bincode.AppendU64(b, v)
 	}
-	b = appendU64(appendU64(b, k.Size), k.Sum)
-	b = appendUvarint(b, uint64(len(recs)))
+	b = bincode.AppendU64(bincode.AppendU64(b, k.Size), k.Sum)
+	b = bincode.AppendUvarint(b, uint64(len(recs)))
 	for _, r := range recs {
-		b = appendStr(appendStr(b, r.Question), r.LoginKey)
-		b = appendUvarint(b, uint64(len(r.Variants)))
+		b = bincode.AppendStr(b, r.Question, r.LoginKey)
+		b = bincode.AppendUvarint(b, uint64(len(r.Variants)))
 		for _, v := range r.Variants {
-			b = appendStr(appendStr(b, v.Key), v.User)
+			b = bincode.AppendStr(b, v.Key, v.User)
 			b = append(b, flag(v.FromRecord)|flag(v.UserFixed)<<1)
-			b = appendStr(b, v.Auth)
+			b = bincode.AppendStr(b, v.Auth)
 		}
 	}
 	return b
@@ -212,44 +213,44 @@ func Encode(k Key, recs []Record) []byte {
 // Decode returns the records of file content b when it is of key; ok is
 // false for a file of another config or core, and for anything damaged.
 func Decode(b []byte, k Key) (recs []Record, ok bool) {
-	d := decoder{b: b}
-	if string(d.take(len(Magic))) != Magic {
+	d := bincode.NewDecoder(b)
+	if string(d.Take(len(Magic))) != Magic {
 		return nil, false
 	}
 	var got Key
 	for i := range got.Exe {
-		got.Exe[i] = d.u64()
+		got.Exe[i] = d.U64()
 	}
-	got.Size, got.Sum = d.u64(), d.u64()
-	if d.bad || got != k {
+	got.Size, got.Sum = d.U64(), d.U64()
+	if d.Bad() || got != k {
 		return nil, false
 	}
-	n := d.uvarint()
+	n := d.Uvarint()
 	if n > MaxRecords {
 		return nil, false
 	}
 	for range n {
-		r := Record{Question: d.str(), LoginKey: d.str()}
-		m := d.uvarint()
+		r := Record{Question: d.Str(), LoginKey: d.Str()}
+		m := d.Uvarint()
 		if m > MaxVariants {
 			return nil, false
 		}
 		for range m {
-			v := Variant{Key: d.str(), User: d.str()}
-			f := d.byte()
+			v := Variant{Key: d.Str(), User: d.Str()}
+			f := d.Byte()
 			v.FromRecord, v.UserFixed = f&1 != 0, f&2 != 0
-			v.Auth = d.str()
+			v.Auth = d.Str()
 			if f > 3 {
-				d.bad = true
+				d.Fail()
 			}
 			r.Variants = append(r.Variants, v)
 		}
-		if d.bad {
+		if d.Bad() {
 			return nil, false
 		}
 		recs = append(recs, r)
 	}
-	if d.bad || len(d.b) != 0 {
+	if d.Bad() || d.Left() != 0 {
 		return nil, false
 	}
 	return recs, true
@@ -260,80 +261,4 @@ func flag(b bool) byte {
 		return 1
 	}
 	return 0
-}
-
-func appendU64(b []byte, v uint64) []byte {
-	for i := range 8 {
-		b = append(b, byte(v>>(8*i)))
-	}
-	return b
-}
-
-func appendUvarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-func appendStr(b []byte, s string) []byte {
-	return append(appendUvarint(b, uint64(len(s))), s...)
-}
-
-// decoder reads a memo file; bad is set, and stays set, at the first value
-// that is not there.
-type decoder struct {
-	b   []byte
-	bad bool
-}
-
-func (d *decoder) take(n int) []byte {
-	if d.bad || n < 0 || n > len(d.b) {
-		d.bad = true
-		return nil
-	}
-	v := d.b[:n]
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) u64() uint64 {
-	var v uint64
-	for i, c := range d.take(8) {
-		v |= uint64(c) << (8 * i)
-	}
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if v := d.take(1); v != nil {
-		return v[0]
-	}
-	return 0
-}
-
-func (d *decoder) uvarint() uint64 {
-	var v uint64
-	for s := uint(0); s < 64; s += 7 {
-		c := d.byte()
-		if d.bad {
-			return 0
-		}
-		v |= uint64(c&0x7f) << s
-		if c < 0x80 {
-			return v
-		}
-	}
-	d.bad = true
-	return 0
-}
-
-func (d *decoder) str() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.bad = true
-		return ""
-	}
-	return string(d.take(int(n)))
 }
